@@ -1,0 +1,1 @@
+export const main = (a: string[]) => console.log("hi", a);
