@@ -1,0 +1,123 @@
+// Building OpenSSH certificates (PROTOCOL.certkeys) from a typed, validated template.
+// The template refuses what peers got wrong: empty principals (which means "anyone" to
+// OpenSSH), infinite validity, unknown extensions, options on host certificates.
+import { LkpError } from '../errors.js';
+import type { CertType } from './key-policy.js';
+import type { KeyId, Principal } from './names.js';
+import { encodePublicKeyBlob, writeKeyFields, type PublicKey } from './public-key.js';
+import type { CaSigner } from './signature.js';
+import type { Cidr } from './source-address.js';
+import { SshWriter } from './wire.js';
+
+/** Extensions ssh-keygen grants a user certificate by default. */
+export const DEFAULT_USER_EXTENSIONS = [
+  'permit-X11-forwarding',
+  'permit-agent-forwarding',
+  'permit-port-forwarding',
+  'permit-pty',
+  'permit-user-rc',
+] as const;
+export type Extension = (typeof DEFAULT_USER_EXTENSIONS)[number] | 'no-touch-required';
+const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set<string>([...DEFAULT_USER_EXTENSIONS, 'no-touch-required']);
+
+export interface CriticalOptions {
+  readonly forceCommand?: string;
+  readonly sourceAddress?: readonly Cidr[];
+}
+
+/** Everything that goes into one certificate, already validated by its parsers. */
+export interface CertificateTemplate {
+  readonly certType: CertType;
+  readonly key: PublicKey;
+  readonly serial: bigint;
+  readonly keyId: KeyId;
+  readonly principals: readonly Principal[];
+  /** Unix seconds. */
+  readonly validAfter: bigint;
+  /** Unix seconds; never the "forever" value. */
+  readonly validBefore: bigint;
+  readonly criticalOptions: CriticalOptions;
+  readonly extensions: readonly Extension[];
+  /** 32 random bytes (the caller supplies randomness: this module stays pure). */
+  readonly nonce: Buffer;
+}
+
+const FOREVER = 0xffffffffffffffffn;
+const CERT_TYPE_CODE: Record<CertType, number> = { user: 1, host: 2 };
+const MAX_FORCE_COMMAND = 1024;
+
+/** The `-cert-v01@openssh.com` type name for a subject key type. */
+export const certTypeName = (key: PublicKey): string =>
+  key.kind === 'sk-ed25519'
+    ? 'sk-ssh-ed25519-cert-v01@openssh.com'
+    : key.kind === 'sk-ecdsa'
+      ? 'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com'
+      : `${key.type}-cert-v01@openssh.com`;
+
+const checkTemplate = (t: CertificateTemplate): void => {
+  const fail = (message: string): never => {
+    throw new LkpError('BadRequest', message);
+  };
+  if (t.nonce.length < 16) fail('certificate nonce must be at least 16 bytes');
+  if (t.serial < 0n || t.serial > FOREVER) fail('serial out of range');
+  if (t.principals.length === 0) fail('a certificate needs at least one principal (none would mean "any")');
+  if (t.validAfter < 0n || t.validBefore >= FOREVER) fail('certificates must expire');
+  if (t.validBefore <= t.validAfter) fail('valid-before must be after valid-after');
+  if (t.certType === 'host') {
+    if (t.extensions.length > 0) fail('host certificates carry no extensions');
+    if (t.criticalOptions.forceCommand !== undefined || t.criticalOptions.sourceAddress !== undefined) fail('host certificates carry no critical options');
+  }
+  for (const e of t.extensions) if (!KNOWN_EXTENSIONS.has(e)) fail(`unknown extension ${JSON.stringify(e)}`);
+  if (new Set(t.extensions).size !== t.extensions.length) fail('extensions must not repeat');
+  const fc = t.criticalOptions.forceCommand;
+  // eslint-disable-next-line no-control-regex
+  if (fc !== undefined && (fc.length === 0 || fc.length > MAX_FORCE_COMMAND || /[\0-\x1f\x7f]/.test(fc))) {
+    fail(`force-command must be 1..${MAX_FORCE_COMMAND} printable characters`);
+  }
+  if (t.criticalOptions.sourceAddress !== undefined && t.criticalOptions.sourceAddress.length === 0) fail('source-address must not be empty');
+};
+
+/** Options and extensions are name-sorted (PROTOCOL.certkeys requires lexical order). */
+const encodeNamedList = (entries: Array<[string, string | undefined]>): Buffer => {
+  const w = new SshWriter();
+  for (const [name, value] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    w.string(name);
+    w.string(value === undefined ? Buffer.alloc(0) : new SshWriter().string(value).toBuffer());
+  }
+  return w.toBuffer();
+};
+
+/** The certificate bytes the CA signs (everything but the final signature field). */
+export const encodeCertificateBody = (t: CertificateTemplate, caKey: PublicKey): Buffer => {
+  checkTemplate(t);
+  const w = new SshWriter().string(certTypeName(t.key)).string(t.nonce);
+  writeKeyFields(t.key, w);
+  const principals = new SshWriter();
+  for (const p of t.principals) principals.string(p);
+  const options: Array<[string, string]> = [];
+  if (t.criticalOptions.forceCommand !== undefined) options.push(['force-command', t.criticalOptions.forceCommand]);
+  if (t.criticalOptions.sourceAddress !== undefined) options.push(['source-address', t.criticalOptions.sourceAddress.join(',')]);
+  return w
+    .uint64(t.serial)
+    .uint32(CERT_TYPE_CODE[t.certType])
+    .string(t.keyId)
+    .string(principals.toBuffer())
+    .uint64(t.validAfter)
+    .uint64(t.validBefore)
+    .string(encodeNamedList(options))
+    .string(encodeNamedList(t.extensions.map((e) => [e, undefined])))
+    .string(Buffer.alloc(0))
+    .string(encodePublicKeyBlob(caKey))
+    .toBuffer();
+};
+
+/** Builds and signs a certificate; returns the certificate blob. */
+export const buildCertificate = async (t: CertificateTemplate, ca: CaSigner): Promise<Buffer> => {
+  const body = encodeCertificateBody(t, ca.publicKey);
+  const signature = await ca.sign(body);
+  return Buffer.concat([body, new SshWriter().string(signature).toBuffer()]);
+};
+
+/** The `TYPE BASE64 [comment]` line sshd and ssh read from a -cert.pub file. */
+export const formatCertificate = (blob: Buffer, key: PublicKey, comment?: string): string =>
+  `${certTypeName(key)} ${blob.toString('base64')}${comment ? ` ${comment}` : ''}`;
