@@ -1,0 +1,85 @@
+// `lkp signer serve` and `lkp signer token create`.
+import type { Argv, CommandModule } from 'yargs';
+import { LkpError } from '../../errors.js';
+import { runCommand } from '../run.js';
+
+const parseListen = (value: string): { host: string; port: number } => {
+  const m = /^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):(\d{1,5})$/.exec(value);
+  if (!m || Number(m[2]) > 65535) throw new LkpError('UsageError', `--listen ${JSON.stringify(value)} must be HOST:PORT, e.g. 127.0.0.1:9000`);
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+};
+
+const serve: CommandModule = {
+  command: 'serve',
+  describe: 'Serve the signer over the Lambda Invoke API (for one machine, tests and non-AWS hosts)',
+  builder: (y: Argv) =>
+    y
+      .option('config', { type: 'string', demandOption: true, describe: 'Signer config file (from lkp ca init)' })
+      .option('listen', { type: 'string', default: '127.0.0.1:9000', describe: 'HOST:PORT to listen on (port 0 picks one)' })
+      .option('function-name', { type: 'array', string: true, describe: 'Function names to answer to (default: any)' })
+      .example('$0 signer serve --config ca/signer.json --listen 127.0.0.1:9000', 'then AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:9000'),
+  handler: (argv) =>
+    runCommand(async () => {
+      const listen = parseListen(argv.listen as string);
+      const { loadSignerConfig } = await import('../../signer/config.js');
+      const { buildSigner } = await import('../../signer/runtime.js');
+      const { serveSigner } = await import('../../signer/serve.js');
+      const config = await loadSignerConfig(argv.config as string);
+      const handler = await buildSigner(config, { audit: (r) => process.stdout.write(`${JSON.stringify({ type: 'lkp.audit', ...r })}\n`) });
+      const server = await serveSigner(handler, {
+        ...listen,
+        functionNames: (argv['function-name'] as string[] | undefined) ?? [],
+        onError: (error, id) => process.stderr.write(`lkp signer: internal error in request ${id}: ${(error as Error)?.message ?? 'unknown'}\n`),
+      });
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : listen.port;
+      process.stderr.write(`lkp signer listening on http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+    }),
+};
+
+const tokenCreate: CommandModule = {
+  command: 'token create',
+  describe: 'Print a short-lived, single-use join token for a host or a user',
+  builder: (y: Argv) =>
+    y
+      .option('config', { type: 'string', demandOption: true, describe: 'Signer config file' })
+      .option('principal', { type: 'array', string: true, demandOption: true, describe: 'Name the token may claim (repeatable); LOGIN@HOST for --for user' })
+      .option('for', { choices: ['host', 'user'] as const, default: 'host' as const })
+      .option('ttl', { type: 'string', default: '10m', describe: 'Lifetime, e.g. 10m, 1h' })
+      .example('$0 signer token create --config ca/signer.json --principal web-1.internal', 'a host token for web-1.internal')
+      .example('$0 signer token create --config ca/signer.json --for user --principal ec2-user@web-1.internal', 'a user token'),
+  handler: (argv) =>
+    runCommand(async () => {
+      const { parseDuration } = await import('../../duration.js');
+      const { loadSignerConfig } = await import('../../signer/config.js');
+      const { readJoinTokenKey } = await import('../../signer/runtime.js');
+      const { createTokenFor } = await import('../../signer/token-create.js');
+      const config = await loadSignerConfig(argv.config as string);
+      if (!config.joinTokens) throw new LkpError('ConfigInvalid', `${String(argv.config)} has no joinTokens section`);
+      const key = await readJoinTokenKey(config.joinTokens.keyFile);
+      const { token } = createTokenFor({
+        config,
+        key,
+        certType: argv.for as 'host' | 'user',
+        principals: argv.principal as string[],
+        ttlSeconds: parseDuration(argv.ttl, '--ttl'),
+        now: Math.floor(Date.now() / 1000),
+      });
+      process.stdout.write(`${token}\n`);
+    }),
+};
+
+export const signerCommand: CommandModule = {
+  command: 'signer <command>',
+  describe: 'Run the signer locally and manage join tokens',
+  builder: (y: Argv) => y.command(serve).command(tokenCreate).demandCommand(1),
+  handler: () => undefined,
+};

@@ -1,0 +1,31 @@
+// One JSON audit line per decision, issued or denied. Carries what an investigator needs
+// (who, what, which keys, which serials, why) and never a token, proof or key.
+
+export interface AuditRecord {
+  readonly ts: string;
+  readonly requestId: string;
+  readonly action: string;
+  readonly outcome: 'issued' | 'denied' | 'answered' | 'error';
+  readonly code?: string;
+  readonly reason?: string;
+  readonly method?: string;
+  readonly caller?: string;
+  readonly rule?: string;
+  readonly hostId?: string;
+  readonly principals?: readonly string[];
+  readonly serials?: readonly string[];
+  readonly keyFingerprints?: readonly string[];
+  readonly validAfter?: string;
+  readonly validBefore?: string;
+}
+
+export type AuditSink = (record: AuditRecord) => void;
+
+/** Serialises a record as one line (no newlines can appear inside: JSON escapes them). */
+export const formatAuditLine = (record: AuditRecord): string => JSON.stringify({ type: 'lkp.audit', ...record });
+
+/** Writes audit lines to a stream (stdout in Lambda goes to CloudWatch Logs). */
+export const streamAuditSink =
+  (write: (line: string) => void): AuditSink =>
+  (record) =>
+    write(`${formatAuditLine(record)}\n`);

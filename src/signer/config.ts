@@ -1,0 +1,113 @@
+// The signer's configuration file: CA key locations, join-token settings, validity
+// limits and the policy rules. Parsed strictly (unknown fields are errors naming their
+// path) into a frozen, typed value; relative paths resolve against the file's folder.
+import path from 'node:path';
+import { LkpError } from '../errors.js';
+import { parseDuration } from '../duration.js';
+import { readObject, type ObjectReader } from '../schema.js';
+import type { CertType } from '../ssh/key-policy.js';
+import { parsePolicyRules, type PolicyRule } from './policy/rules.js';
+
+export type CaStoreConfig =
+  | { readonly store: 'file'; readonly paths: readonly string[] }
+  | { readonly store: 'secretsmanager'; readonly secretIds: readonly string[]; readonly region?: string }
+  | { readonly store: 'ssm'; readonly names: readonly string[]; readonly region?: string };
+
+export interface ValidityLimits {
+  /** Seconds granted when the request does not ask. */
+  readonly default: number;
+  /** Hard cap in seconds; requests asking for more are capped. */
+  readonly max: number;
+}
+
+export interface SignerConfig {
+  readonly version: 1;
+  /** This signer's audience: identity proofs must name it. */
+  readonly serverId: string;
+  readonly hostCa: CaStoreConfig;
+  readonly userCa: CaStoreConfig;
+  readonly joinTokens?: { readonly keyFile: string; readonly ledgerFile?: string; readonly maxTtl: number };
+  readonly certificates: Readonly<Record<CertType, ValidityLimits>>;
+  readonly rules: readonly PolicyRule[];
+}
+
+/** Absolute ceilings no config may exceed: a certificate is never a permanent credential. */
+export const CEILING: Record<CertType, number> = { host: 366 * 86400, user: 7 * 86400 };
+export const DEFAULT_VALIDITY: Record<CertType, ValidityLimits> = {
+  host: { default: 30 * 86400, max: 30 * 86400 },
+  user: { default: 3600, max: 12 * 3600 },
+};
+
+const parseCaStore = (r: ObjectReader, field: string, base: string): CaStoreConfig => {
+  const o = r.object(field, ['store', 'paths', 'secretIds', 'names', 'region']);
+  const store = o.oneOf('store', ['file', 'secretsmanager', 'ssm'] as const);
+  const region = o.optionalString('region', { max: 32 });
+  switch (store) {
+    case 'file':
+      return { store, paths: o.stringArray('paths', { min: 1, max: 4 }).map((p) => path.resolve(base, p)) };
+    case 'secretsmanager':
+      return { store, secretIds: o.stringArray('secretIds', { min: 1, max: 4, maxLength: 2048 }), ...(region ? { region } : {}) };
+    case 'ssm':
+      return { store, names: o.stringArray('names', { min: 1, max: 4, maxLength: 2048 }), ...(region ? { region } : {}) };
+  }
+};
+
+const parseLimits = (r: ObjectReader | undefined, type: CertType): ValidityLimits => {
+  const d = DEFAULT_VALIDITY[type];
+  if (!r) return d;
+  const max = r.has('max') ? parseDuration(r.value.max, `${r.path}.max`, 'ConfigInvalid') : d.max;
+  const def = r.has('default') ? parseDuration(r.value.default, `${r.path}.default`, 'ConfigInvalid') : Math.min(d.default, max);
+  if (max > CEILING[type]) r.fail('max', `must be at most ${CEILING[type] / 86400} days`);
+  if (def > max) r.fail('default', 'must not exceed max');
+  return { default: def, max };
+};
+
+/** Parses a signer config document; `file` is used for messages and relative paths. */
+export const parseSignerConfig = (doc: unknown, file: string): SignerConfig => {
+  const base = path.dirname(path.resolve(file));
+  const r = readObject(doc, file, ['version', 'serverId', 'hostCa', 'userCa', 'joinTokens', 'certificates', 'rules', '$comment'], 'ConfigInvalid');
+  if (r.value.version !== 1) r.fail('version', 'must be 1');
+  const serverId = r.string('serverId', { max: 128 });
+  if (!/^[A-Za-z0-9._:-]+$/.test(serverId)) r.fail('serverId', 'may contain only letters, digits and . _ : -');
+  const jt = r.optionalObject('joinTokens', ['keyFile', 'ledgerFile', 'maxTtl']);
+  const certs = r.optionalObject('certificates', ['host', 'user']);
+  const config: SignerConfig = {
+    version: 1,
+    serverId,
+    hostCa: parseCaStore(r, 'hostCa', base),
+    userCa: parseCaStore(r, 'userCa', base),
+    ...(jt
+      ? {
+          joinTokens: {
+            keyFile: path.resolve(base, jt.string('keyFile')),
+            ...(jt.has('ledgerFile') ? { ledgerFile: path.resolve(base, jt.string('ledgerFile')) } : {}),
+            maxTtl: jt.has('maxTtl') ? parseDuration(jt.value.maxTtl, `${jt.path}.maxTtl`, 'ConfigInvalid') : 3600,
+          },
+        }
+      : {}),
+    certificates: {
+      host: parseLimits(certs?.optionalObject('host', ['default', 'max']), 'host'),
+      user: parseLimits(certs?.optionalObject('user', ['default', 'max']), 'user'),
+    },
+    rules: parsePolicyRules(r.array('rules'), `${file}.rules`),
+  };
+  return Object.freeze(config);
+};
+
+/** Reads and parses a signer config file. */
+export const loadSignerConfig = async (file: string): Promise<SignerConfig> => {
+  const { readFile } = await import('node:fs/promises');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new LkpError('ConfigInvalid', `cannot read signer config ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, { cause: error });
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new LkpError('ConfigInvalid', `signer config ${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return parseSignerConfig(doc, file);
+};

@@ -1,0 +1,96 @@
+// The signer: one function handles every request, used unchanged by the Lambda handler
+// and the local server. Pipeline: parse -> verify identity -> authorise -> (authoriser
+// hook) -> issue -> audit. One exit writes one audit line per decision. Refusals are
+// ordinary answers; only a bug escapes as an exception (a Lambda function error).
+import { randomUUID } from 'node:crypto';
+import { MAX_REQUEST_BYTES, parseSignerRequest, type CertRequest, type SignerRequest } from '../api/request.js';
+import { SIGNER_ERROR_CODES, type SignerErrorCode, type SignerResponse } from '../api/response.js';
+import { LkpError } from '../errors.js';
+import type { AuditRecord, AuditSink } from './audit.js';
+import type { SignerConfig } from './config.js';
+import type { CaKeys } from './ca-store/types.js';
+import { describeCaller, type IdentityVerifier, type VerifiedIdentity } from './identity/types.js';
+import { authorize } from './policy/authorize.js';
+import type { Grant } from './policy/grant.js';
+import type { IdentityMethodName } from './policy/rules.js';
+import { issueCertificate } from './issue.js';
+
+/** A second opinion after the built-in policy allowed (the external authoriser Lambda). */
+export type Authoriser = (request: CertRequest, identity: VerifiedIdentity, grant: Grant) => Promise<Grant>;
+
+export interface SignerDeps {
+  readonly config: SignerConfig;
+  /** Loads CA keys; called per request, expected to cache (loaded once per process). */
+  readonly caKeys: () => Promise<CaKeys>;
+  readonly verifiers: Partial<Record<IdentityMethodName, IdentityVerifier>>;
+  readonly authoriser?: Authoriser;
+  readonly audit: AuditSink;
+  /** Unix seconds. */
+  readonly now: () => number;
+  readonly random?: (size: number) => Buffer;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
+
+export type SignerHandler = (event: unknown, requestId?: string) => Promise<SignerResponse>;
+
+const toSignerCode = (error: LkpError): SignerErrorCode =>
+  (SIGNER_ERROR_CODES as readonly string[]).includes(error.code) ? (error.code as SignerErrorCode) : error.code === 'CaKeyUnavailable' ? 'Internal' : 'BadRequest';
+
+/** Builds the request handler around its dependencies. */
+export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
+  const answer = async (request: SignerRequest, requestId: string, audit: Mutable<AuditRecord>): Promise<SignerResponse> => {
+    const keys = await deps.caKeys();
+    if (request.action === 'ca-keys') {
+      return { version: 1, requestId, hostCaKeys: keys.host.publicLines, userCaKeys: keys.user.publicLines };
+    }
+    const verifier = deps.verifiers[request.identity.method];
+    if (!verifier) throw new LkpError('Unauthenticated', `identity method ${request.identity.method} is not enabled on this signer`);
+    audit.method = request.identity.method;
+    const identity = await verifier.verify(request);
+    audit.caller = describeCaller(identity);
+    let grant = authorize(request, identity, deps.config);
+    if (deps.authoriser) grant = await deps.authoriser(request, identity, grant);
+    audit.rule = grant.ruleName;
+    audit.hostId = grant.hostId;
+    audit.principals = grant.principals;
+    const ctx = { requestId, caller: audit.caller, now: deps.now(), ...(deps.random ? { random: deps.random } : {}) };
+    const ca = request.action === 'host-cert' ? keys.host : keys.user;
+    const subjects = request.action === 'host-cert' ? request.publicKeys : [request.publicKey];
+    const issued = await Promise.all(subjects.map((key) => issueCertificate(grant, key, ca.signer, ctx)));
+    audit.outcome = 'issued';
+    audit.serials = issued.map((c) => c.serial);
+    audit.keyFingerprints = issued.map((c) => c.keyFingerprint);
+    audit.validAfter = issued[0]?.validAfter;
+    audit.validBefore = issued[0]?.validBefore;
+    if (request.action === 'host-cert') {
+      return { version: 1, requestId, hostId: grant.hostId, certificates: issued, userCaKeys: keys.user.publicLines, hostCaKeys: keys.host.publicLines };
+    }
+    return { version: 1, requestId, certificate: issued[0] as (typeof issued)[0], hostCaKeys: keys.host.publicLines };
+  };
+
+  return async (event, givenId) => {
+    const requestId = givenId ?? randomUUID();
+    const audit: Mutable<AuditRecord> = { requestId, action: 'unknown', outcome: 'answered' };
+    try {
+      if (JSON.stringify(event ?? null).length > MAX_REQUEST_BYTES) throw new LkpError('PayloadTooLarge', `request is larger than ${MAX_REQUEST_BYTES} bytes`);
+      const head = event as { action?: unknown } | null;
+      if (head && typeof head.action === 'string' && head.action.length <= 32) audit.action = head.action.replace(/[^a-z-]/g, '?');
+      const request = parseSignerRequest(event);
+      return await answer(request, requestId, audit);
+    } catch (error) {
+      if (!(error instanceof LkpError)) {
+        audit.outcome = 'error';
+        audit.code = 'Internal';
+        throw error; // a bug: let Lambda count it
+      }
+      const code = toSignerCode(error);
+      audit.outcome = 'denied';
+      audit.code = code;
+      audit.reason = error.message;
+      return { version: 1, requestId, error: { code, message: error.message } };
+    } finally {
+      deps.audit({ ts: new Date(deps.now() * 1000).toISOString(), ...audit } as AuditRecord);
+    }
+  };
+};

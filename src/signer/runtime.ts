@@ -1,0 +1,57 @@
+// Assembles a signer from its config: CA keys, identity verifiers, audit sink. Shared by
+// `lkp signer serve` and the Lambda handler so both run the same code.
+import { readFile } from 'node:fs/promises';
+import { LkpError } from '../errors.js';
+import { streamAuditSink, type AuditSink } from './audit.js';
+import { cachedCaKeys, type RemoteKeyFetcher } from './ca-store/load.js';
+import type { SignerConfig } from './config.js';
+import { createSignerHandler, type Authoriser, type SignerDeps, type SignerHandler } from './handle.js';
+import { joinTokenVerifier } from './identity/join-token-verifier.js';
+import { fileTokenLedger, memoryTokenLedger } from './identity/token-ledger.js';
+import type { IdentityVerifier } from './identity/types.js';
+import type { IdentityMethodName } from './policy/rules.js';
+
+export interface RuntimeOptions {
+  readonly audit?: AuditSink;
+  readonly now?: () => number;
+  readonly remoteKeys?: RemoteKeyFetcher;
+  readonly verifiers?: Partial<Record<IdentityMethodName, IdentityVerifier>>;
+  readonly authoriser?: Authoriser;
+}
+
+const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** Reads the join-token HMAC key (hex, 32+ bytes). */
+export const readJoinTokenKey = async (file: string): Promise<Buffer> => {
+  let text: string;
+  try {
+    text = (await readFile(file, 'utf8')).trim();
+  } catch (error) {
+    throw new LkpError('ConfigInvalid', `cannot read join-token key ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  if (!/^[0-9a-f]{64,}$/.test(text)) throw new LkpError('ConfigInvalid', `join-token key ${file} must be at least 32 bytes of hex`);
+  return Buffer.from(text, 'hex');
+};
+
+/** Builds the dependencies of a signer from its config. */
+export const buildSignerDeps = async (config: SignerConfig, opts: RuntimeOptions = {}): Promise<SignerDeps> => {
+  const now = opts.now ?? nowSeconds;
+  const verifiers: Partial<Record<IdentityMethodName, IdentityVerifier>> = { ...opts.verifiers };
+  if (config.joinTokens) {
+    const key = await readJoinTokenKey(config.joinTokens.keyFile);
+    const ledger = config.joinTokens.ledgerFile ? await fileTokenLedger(config.joinTokens.ledgerFile, now) : memoryTokenLedger(now);
+    verifiers['join-token'] = joinTokenVerifier({ key, serverId: config.serverId, ledger, now });
+  }
+  return {
+    config,
+    caKeys: cachedCaKeys(config.hostCa, config.userCa, opts.remoteKeys),
+    verifiers,
+    audit: opts.audit ?? streamAuditSink((line) => process.stdout.write(line)),
+    now,
+    ...(opts.authoriser ? { authoriser: opts.authoriser } : {}),
+  };
+};
+
+/** Builds a ready signer handler from its config. */
+export const buildSigner = async (config: SignerConfig, opts: RuntimeOptions = {}): Promise<SignerHandler> =>
+  createSignerHandler(await buildSignerDeps(config, opts));
