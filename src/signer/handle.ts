@@ -32,7 +32,11 @@ export interface SignerDeps {
 
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
 
-export type SignerHandler = (event: unknown, requestId?: string) => Promise<SignerResponse>;
+/**
+ * Handles one decoded request. `transportError` is set by a transport that could not
+ * decode the body (bad JSON, too large): the handler then only records and answers it.
+ */
+export type SignerHandler = (event: unknown, requestId?: string, transportError?: LkpError) => Promise<SignerResponse>;
 
 const toSignerCode = (error: LkpError): SignerErrorCode =>
   (SIGNER_ERROR_CODES as readonly string[]).includes(error.code) ? (error.code as SignerErrorCode) : error.code === 'CaKeyUnavailable' ? 'Internal' : 'BadRequest';
@@ -69,10 +73,11 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     return { version: 1, requestId, certificate: issued[0] as (typeof issued)[0], hostCaKeys: keys.host.publicLines };
   };
 
-  return async (event, givenId) => {
+  return async (event, givenId, transportError) => {
     const requestId = givenId ?? randomUUID();
     const audit: Mutable<AuditRecord> = { requestId, action: 'unknown', outcome: 'answered' };
     try {
+      if (transportError) throw transportError;
       if (JSON.stringify(event ?? null).length > MAX_REQUEST_BYTES) throw new LkpError('PayloadTooLarge', `request is larger than ${MAX_REQUEST_BYTES} bytes`);
       const head = event as { action?: unknown } | null;
       if (head && typeof head.action === 'string' && head.action.length <= 32) audit.action = head.action.replace(/[^a-z-]/g, '?');

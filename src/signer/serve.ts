@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { MAX_REQUEST_BYTES } from '../api/request.js';
+import { LkpError } from '../errors.js';
 import type { SignerHandler } from './handle.js';
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
@@ -52,18 +53,17 @@ export const serveSigner = (handler: SignerHandler, opts: ServeOptions): Promise
     });
     req.on('error', () => res.destroy());
     req.on('end', () => {
-      if (tooLarge) {
-        send(res, 200, { version: 1, requestId, error: { code: 'PayloadTooLarge', message: `request is larger than ${MAX_REQUEST_BYTES} bytes` } }, { 'x-amzn-requestid': requestId });
-        return;
+      let event: unknown = null;
+      let transportError: LkpError | undefined;
+      if (tooLarge) transportError = new LkpError('PayloadTooLarge', `request is larger than ${MAX_REQUEST_BYTES} bytes`);
+      else {
+        try {
+          event = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
+        } catch {
+          transportError = new LkpError('BadRequest', 'request is not valid JSON');
+        }
       }
-      let event: unknown;
-      try {
-        event = JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
-      } catch {
-        send(res, 200, { version: 1, requestId, error: { code: 'BadRequest', message: 'request is not valid JSON' } }, { 'x-amzn-requestid': requestId });
-        return;
-      }
-      handler(event, requestId).then(
+      handler(event, requestId, transportError).then(
         (answer) => send(res, 200, answer, { 'x-amzn-requestid': requestId, 'x-amz-executed-version': '$LATEST' }),
         (error: unknown) => {
           opts.onError?.(error, requestId);

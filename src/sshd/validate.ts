@@ -47,7 +47,7 @@ export const interpretSshdTest = (result: CommandResult, sshdPath: string = DEFA
 export interface ValidateSshdOptions {
   readonly configPath: string;
   readonly sshdPath?: string;
-  /** Extra arguments, e.g. ['-o', 'StrictModes=no'] ; passed as separate argv entries. */
+  /** Extra arguments, e.g. ['-o', 'StrictModes=no']; passed as separate argv entries. */
   readonly extraArgs?: readonly string[];
   readonly run?: CommandRunner;
 }
