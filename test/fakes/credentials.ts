@@ -2,7 +2,9 @@
 // verifies signatures against the same secrets, IMDS registers the role credentials it hands out.
 import { createHash, randomBytes } from 'node:crypto';
 
+// The account every helper defaults to (AWS's documentation account).
 export const TEST_ACCOUNT = '111122223333';
+// The instance id the IMDS fake and instanceRole default to.
 export const TEST_INSTANCE_ID = 'i-0123456789abcdef0';
 
 // One access key and the principal it stands for (what GetCallerIdentity returns).
@@ -68,6 +70,7 @@ const stableId = (prefix: string, seed: string): string => {
 const newSecret = (): string => randomBytes(30).toString('base64');
 const newSessionToken = (): string => `IQoJb3JpZ2luX2VjE${randomBytes(96).toString('base64')}`;
 
+// Account and credential lifetime for the identity helpers.
 export interface IdentityOptions {
   account?: string;
   /** Lifetime of temporary credentials; default one hour. */
@@ -104,6 +107,7 @@ export const assumedRole = (role: string, session: string, options: IdentityOpti
   };
 };
 
+// Names the IAM Identity Center role (AWSReservedSSO_SET_SUFFIX).
 export interface SsoRoleOptions extends IdentityOptions {
   permissionSet?: string;
   /** The random suffix IAM Identity Center appends to the role name. */

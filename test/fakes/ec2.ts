@@ -5,6 +5,7 @@ import { TEST_ACCOUNT, type CredentialRegistry, type TestIdentity } from './cred
 import { parseForm, startHttpServer, xmlEscape, type FakeResponse, type RecordedRequest } from './http.js';
 import { verifySigV4, type SigV4FailureCode } from './sigv4-verify.js';
 
+// EC2's instance states; each has the numeric code DescribeInstances reports.
 export type InstanceStateName = 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
 
 const STATE_CODE: Record<InstanceStateName, number> = {
@@ -50,6 +51,7 @@ export interface Ec2Call {
   errorCode?: string;
 }
 
+// Inputs of startFakeEc2: who is known, which instances exist, who may describe them.
 export interface StartFakeEc2Options {
   registry: CredentialRegistry;
   instances?: InstanceInput[];
@@ -58,6 +60,7 @@ export interface StartFakeEc2Options {
   now?: () => Date;
 }
 
+// A running EC2 fake and the levers a test pulls to change what DescribeInstances sees.
 export interface FakeEc2 {
   url: string;
   close(): Promise<void>;

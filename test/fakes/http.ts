@@ -31,6 +31,7 @@ export interface HandlerContext {
   signal: AbortSignal;
 }
 
+// A fake's request handler: answer, or drop the connection.
 export type FakeHandler = (
   req: RecordedRequest,
   ctx: HandlerContext,
@@ -44,9 +45,12 @@ export interface FakeHttpServer {
   close(): Promise<void>;
 }
 
+// Limits and switches of startHttpServer.
 export interface StartHttpServerOptions {
   /** Largest accepted body in bytes; larger bodies get 413 and the connection is closed. */
   bodyLimit?: number;
+  /** Add a fresh x-amzn-requestid to every answer (AWS services do, IMDS does not). Default true. */
+  requestIdHeader?: boolean;
 }
 
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -115,7 +119,7 @@ export const startHttpServer = async (
             }
             const body = answer.body ?? '';
             res.writeHead(answer.status, {
-              'x-amzn-requestid': randomUUID(),
+              ...(options.requestIdHeader === false ? {} : { 'x-amzn-requestid': randomUUID() }),
               ...answer.headers,
               'content-length': String(Buffer.byteLength(body)),
             });
@@ -184,6 +188,7 @@ export const parseForm = (text: string): Map<string, string> => {
   return out;
 };
 
+// A request for sendRaw, sent byte-for-byte as given.
 export interface RawRequest {
   method: string;
   /** Path plus optional query, sent verbatim. */
@@ -193,6 +198,7 @@ export interface RawRequest {
   body?: string | Buffer;
 }
 
+// What sendRaw got back (headers lower-cased).
 export interface RawResponse {
   status: number;
   headers: Record<string, string>;

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { TEST_ACCOUNT, TEST_INSTANCE_ID, instanceRole, type CredentialRegistry, type TestIdentity } from './credentials.js';
 import { sleep, startHttpServer, type FakeResponse, type RecordedRequest } from './http.js';
 
+// The instance the IMDS fake describes; defaults match TEST_INSTANCE_ID / TEST_ACCOUNT.
 export interface StartFakeImdsOptions {
   registry: CredentialRegistry;
   instanceId?: string;
@@ -27,6 +28,7 @@ export interface ImdsFailure {
   path?: string | RegExp;
 }
 
+// A running IMDS fake with switches for outages, latency, failures, tokens and rotation.
 export interface FakeImds {
   url: string;
   close(): Promise<void>;
@@ -181,7 +183,7 @@ export const startFakeImds = async (options: StartFakeImdsOptions): Promise<Fake
       return text(f?.status ?? 500, 'Internal Server Error');
     }
     return answer(req);
-  });
+  }, { requestIdHeader: false });
 
   return {
     url: server.url,

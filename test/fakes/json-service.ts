@@ -21,6 +21,7 @@ export interface JsonCallContext {
   region: string;
 }
 
+// One operation: input JSON in, output JSON out, JsonServiceError for modelled failures.
 export type JsonOperation = (input: Record<string, unknown>, ctx: JsonCallContext) => unknown;
 
 // One call as judged, for assertions (operation, caller, input, error code).
@@ -33,6 +34,7 @@ export interface JsonCall {
   errorCode?: string;
 }
 
+// How one JSON 1.1 service is named, signed and dispatched.
 export interface JsonServiceOptions {
   registry: CredentialRegistry;
   /** SigV4 signing name: 'secretsmanager', 'ssm'. */
@@ -45,6 +47,7 @@ export interface JsonServiceOptions {
   now?: () => Date;
 }
 
+// A running JSON 1.1 fake.
 export interface JsonService {
   url: string;
   close(): Promise<void>;

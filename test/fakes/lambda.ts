@@ -15,6 +15,7 @@ export interface LambdaContext {
   signal: AbortSignal;
 }
 
+// A test's stand-in for a function: its return value is the payload, a throw is a function error.
 export type LambdaHandler = (payload: unknown, functionName: string, context: LambdaContext) => unknown;
 
 // One Invoke as the fake judged it.
@@ -30,6 +31,7 @@ export interface LambdaInvocation {
   error?: string;
 }
 
+// Functions, placement and IAM decision of the Lambda fake.
 export interface StartFakeLambdaOptions {
   registry: CredentialRegistry;
   functions?: Record<string, LambdaHandler>;
@@ -43,6 +45,7 @@ export interface StartFakeLambdaOptions {
   now?: () => Date;
 }
 
+// A running Lambda fake and its levers.
 export interface FakeLambda {
   url: string;
   close(): Promise<void>;

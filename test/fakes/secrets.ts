@@ -14,6 +14,7 @@ export interface SecretVersion {
   createdDate: Date;
 }
 
+// A secret with its version history; `deleted` means scheduled for deletion.
 export interface FakeSecret {
   name: string;
   arn: string;
@@ -21,6 +22,7 @@ export interface FakeSecret {
   deleted: boolean;
 }
 
+// Initial secrets, placement and IAM decision of the Secrets Manager fake.
 export interface StartFakeSecretsOptions {
   registry: CredentialRegistry;
   /** name -> initial value (string = SecretString, Buffer = SecretBinary). */
@@ -32,6 +34,7 @@ export interface StartFakeSecretsOptions {
   now?: () => Date;
 }
 
+// A running Secrets Manager fake and its levers.
 export interface FakeSecrets {
   url: string;
   close(): Promise<void>;

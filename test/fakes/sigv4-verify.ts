@@ -48,6 +48,7 @@ export interface SigV4Request {
   body?: Uint8Array | string;
 }
 
+// What the verifying service is and what it tolerates.
 export interface VerifySigV4Options {
   /** Signing name the fake answers for (sts, ec2, lambda, ssm, secretsmanager). */
   service: string;
@@ -68,6 +69,7 @@ export type SigV4FailureCode =
   | 'SignatureDoesNotMatch'
   | 'RequestExpired';
 
+// A verified request: who signed it, for which region/service, over which headers.
 export interface SigV4Success {
   ok: true;
   identity: TestIdentity;
@@ -78,12 +80,14 @@ export interface SigV4Success {
   signingDate: Date;
 }
 
+// A refused request, with the code AWS's query protocol would answer.
 export interface SigV4Failure {
   ok: false;
   code: SigV4FailureCode;
   message: string;
 }
 
+// Outcome of verifySigV4.
 export type SigV4Result = SigV4Success | SigV4Failure;
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -303,6 +307,7 @@ export const verifySigV4 = async (
   return { ok: true, identity, region: auth.region, service: auth.service, signedHeaders: auth.signedHeaders, signingDate };
 };
 
+// Scope and time of a signForTest signature.
 export interface SignForTestOptions {
   service: string;
   region: string;

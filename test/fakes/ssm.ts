@@ -5,6 +5,7 @@ import { TEST_ACCOUNT, type CredentialRegistry, type TestIdentity } from './cred
 import type { RecordedRequest } from './http.js';
 import { JsonServiceError, requireString, startJsonService, type JsonCall } from './json-service.js';
 
+// SSM's parameter types; SecureString is the one that needs WithDecryption.
 export type ParameterType = 'String' | 'StringList' | 'SecureString';
 
 // One stored version of a parameter.
@@ -15,6 +16,7 @@ export interface ParameterVersion {
   lastModifiedDate: Date;
 }
 
+// Initial parameters, placement and IAM decision of the SSM fake.
 export interface StartFakeSsmOptions {
   registry: CredentialRegistry;
   /** name -> initial value; a bare string is a SecureString. */
@@ -26,6 +28,7 @@ export interface StartFakeSsmOptions {
   now?: () => Date;
 }
 
+// A running SSM fake and its levers.
 export interface FakeSsm {
   url: string;
   close(): Promise<void>;

@@ -7,6 +7,7 @@ import { verifySigV4, type SigV4FailureCode } from './sigv4-verify.js';
 
 const XMLNS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
+// Who is known to the STS fake, and its clock.
 export interface StartFakeStsOptions {
   registry: CredentialRegistry;
   /** Server clock for the skew check; default the real clock. */
@@ -24,6 +25,7 @@ export interface StsCall {
   errorCode?: string;
 }
 
+// A running STS fake, its call log and its levers.
 export interface FakeSts {
   url: string;
   close(): Promise<void>;
