@@ -29,6 +29,21 @@ export interface SignerConfig {
   readonly joinTokens?: { readonly keyFile: string; readonly ledgerFile?: string; readonly maxTtl: number };
   readonly certificates: Readonly<Record<CertType, ValidityLimits>>;
   readonly rules: readonly PolicyRule[];
+  readonly aws: AwsSettings;
+  readonly authoriser?: AuthoriserSettings;
+}
+
+export interface AwsSettings {
+  /** Account id -> role the signer assumes to describe instances in that account. */
+  readonly crossAccountRoles: Readonly<Record<string, string>>;
+}
+
+export interface AuthoriserSettings {
+  /** Lambda function name or ARN, called after the built-in policy allowed. */
+  readonly functionName: string;
+  readonly region?: string;
+  /** Milliseconds; a slower answer denies. */
+  readonly timeoutMs: number;
 }
 
 /** Absolute ceilings no config may exceed: a certificate is never a permanent credential. */
@@ -62,10 +77,32 @@ const parseLimits = (r: ObjectReader | undefined, type: CertType): ValidityLimit
   return { default: def, max };
 };
 
+const parseAwsSettings = (r: ObjectReader | undefined): AwsSettings => {
+  const roles: Record<string, string> = {};
+  const raw = r?.value.crossAccountRoles;
+  if (raw !== undefined) {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return r!.fail('crossAccountRoles', 'must map account ids to role ARNs');
+    for (const [account, arn] of Object.entries(raw as Record<string, unknown>)) {
+      if (!/^\d{12}$/.test(account) || typeof arn !== 'string' || !/^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(arn)) {
+        r!.fail(`crossAccountRoles.${account.slice(0, 20)}`, 'must map a 12-digit account id to an IAM role ARN');
+      }
+      roles[account] = arn as string;
+    }
+  }
+  return { crossAccountRoles: roles };
+};
+
+const parseAuthoriser = (r: ObjectReader): AuthoriserSettings => {
+  const region = r.optionalString('region', { max: 32 });
+  const timeout = r.has('timeout') ? parseDuration(r.value.timeout, `${r.path}.timeout`, 'ConfigInvalid') : 3;
+  if (timeout > 30) r.fail('timeout', 'must be at most 30s');
+  return { functionName: r.string('functionName', { max: 256 }), ...(region ? { region } : {}), timeoutMs: timeout * 1000 };
+};
+
 /** Parses a signer config document; `file` is used for messages and relative paths. */
 export const parseSignerConfig = (doc: unknown, file: string): SignerConfig => {
   const base = path.dirname(path.resolve(file));
-  const r = readObject(doc, file, ['version', 'serverId', 'hostCa', 'userCa', 'joinTokens', 'certificates', 'rules', '$comment'], 'ConfigInvalid');
+  const r = readObject(doc, file, ['version', 'serverId', 'hostCa', 'userCa', 'joinTokens', 'certificates', 'rules', 'aws', 'authoriser', '$comment'], 'ConfigInvalid');
   if (r.value.version !== 1) r.fail('version', 'must be 1');
   const serverId = r.string('serverId', { max: 128 });
   if (!/^[A-Za-z0-9._:-]+$/.test(serverId)) r.fail('serverId', 'may contain only letters, digits and . _ : -');
@@ -90,6 +127,8 @@ export const parseSignerConfig = (doc: unknown, file: string): SignerConfig => {
       user: parseLimits(certs?.optionalObject('user', ['default', 'max']), 'user'),
     },
     rules: parsePolicyRules(r.array('rules'), `${file}.rules`),
+    aws: parseAwsSettings(r.optionalObject('aws', ['crossAccountRoles'])),
+    ...(r.has('authoriser') ? { authoriser: parseAuthoriser(r.object('authoriser', ['functionName', 'region', 'timeout'])) } : {}),
   };
   return Object.freeze(config);
 };

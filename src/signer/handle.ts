@@ -39,7 +39,11 @@ type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
 export type SignerHandler = (event: unknown, requestId?: string, transportError?: LkpError) => Promise<SignerResponse>;
 
 const toSignerCode = (error: LkpError): SignerErrorCode =>
-  (SIGNER_ERROR_CODES as readonly string[]).includes(error.code) ? (error.code as SignerErrorCode) : error.code === 'CaKeyUnavailable' ? 'Internal' : 'BadRequest';
+  (SIGNER_ERROR_CODES as readonly string[]).includes(error.code)
+    ? (error.code as SignerErrorCode)
+    : ['CaKeyUnavailable', 'AwsError', 'ConfigInvalid', 'AwsCredentialsMissing'].includes(error.code)
+      ? 'Internal'
+      : 'BadRequest';
 
 /** Builds the request handler around its dependencies. */
 export const createSignerHandler = (deps: SignerDeps): SignerHandler => {

@@ -5,7 +5,7 @@
 // not mean to change survives, whatever the file's encoding.
 import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { lstat, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LkpError } from '../errors.js';
 import { diffSshdChanges } from './diff.js';
@@ -129,6 +129,22 @@ const writeDurable = async (path: string, content: string, owner: Owner | { mode
   } finally {
     await handle.close();
   }
+};
+
+/** Create a missing directory for a new file (e.g. an absent sshd_config.d); true when this call created it. */
+const ensureDir = async (dir: string): Promise<boolean> => {
+  try {
+    await mkdir(dir, { mode: 0o755 });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw fsError(`cannot create ${dir}`, error);
+  }
+};
+
+/** Remove directories this run created, if they are empty again (best effort). */
+const removeDirs = async (dirs: readonly string[]): Promise<void> => {
+  for (const dir of [...dirs].reverse()) await rmdir(dir).catch(() => undefined);
 };
 
 const unlinkQuiet = async (path: string): Promise<void> => {
@@ -281,6 +297,7 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
   if (items.length === 0) return { changed: false, written: [], removed: [], backups: [], warnings: [] };
 
   const temps: string[] = [];
+  const createdDirs: string[] = [];
   const staged = new Map<string, string | null>();
   let checkPath: string | undefined;
   let warnings: readonly string[] = [];
@@ -291,6 +308,7 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
         staged.set(item.path, null);
         continue;
       }
+      if (item.current === null && (await ensureDir(dirname(item.path)))) createdDirs.push(dirname(item.path));
       const temp = tempPath(item.path, 'tmp');
       temps.push(temp);
       await writeDurable(temp, item.content, item.owner ?? { mode: item.mode });
@@ -314,6 +332,7 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
     await step('validated');
   } catch (error) {
     await Promise.all(temps.map(unlinkQuiet));
+    await removeDirs(createdDirs);
     throw fsError('cannot stage the sshd configuration', error);
   }
 
@@ -341,6 +360,7 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
   } catch (error) {
     const failures = await rollback(swapped);
     await Promise.all(temps.map(unlinkQuiet));
+    await removeDirs(createdDirs);
     const rolled = failures.length === 0 ? 'rolled back' : `ROLLBACK INCOMPLETE (${failures.join(', ')})`;
     throw new LkpError('FileSystem', `cannot swap in the sshd configuration (${rolled}): ${fsError('', error).message}`, {
       cause: error,
@@ -353,6 +373,7 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
     await step('reloaded');
   } catch (error) {
     const failures = await rollback(swapped);
+    await removeDirs(createdDirs);
     const again =
       failures.length > 0
         ? `ROLLBACK INCOMPLETE (${failures.join(', ')})`

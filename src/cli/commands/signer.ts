@@ -22,10 +22,10 @@ const serve: CommandModule = {
     runCommand(async () => {
       const listen = parseListen(argv.listen as string);
       const { loadSignerConfig } = await import('../../signer/config.js');
-      const { buildSigner } = await import('../../signer/runtime.js');
+      const { assembleSigner } = await import('../../signer/assemble.js');
       const { serveSigner } = await import('../../signer/serve.js');
       const config = await loadSignerConfig(argv.config as string);
-      const handler = await buildSigner(config, { audit: (r) => process.stdout.write(`${JSON.stringify({ type: 'lkp.audit', ...r })}\n`) });
+      const handler = await assembleSigner(config, { audit: (r) => process.stdout.write(`${JSON.stringify({ type: 'lkp.audit', ...r })}\n`) });
       const server = await serveSigner(handler, {
         ...listen,
         functionNames: (argv['function-name'] as string[] | undefined) ?? [],

@@ -3,6 +3,7 @@ import type { CertRequest } from '../../api/request.js';
 import { LkpError } from '../../errors.js';
 import type { SignerConfig } from '../config.js';
 import type { VerifiedIdentity } from '../identity/types.js';
+import { authorizeAwsHost, authorizeAwsUser } from './authorize-aws.js';
 import { authorizeJoinToken } from './authorize-join-token.js';
 import type { Grant } from './grant.js';
 
@@ -11,7 +12,11 @@ export const authorize = (request: CertRequest, identity: VerifiedIdentity, conf
   switch (identity.method) {
     case 'join-token':
       return authorizeJoinToken(request, identity, config);
-    default:
-      throw new LkpError('Forbidden', `no policy rules for the ${identity.method} identity method`);
+    case 'aws':
+      if (identity.kind === 'host') {
+        if (request.action !== 'host-cert') throw new LkpError('Forbidden', 'an instance role session can only get host certificates');
+        return authorizeAwsHost(request, identity, config);
+      }
+      return authorizeAwsUser(request, identity, config);
   }
 };

@@ -1,0 +1,40 @@
+// A small HTTP(S) client over node:http/https for the lean AWS calls: lighter to load
+// than the SDK clients (their import alone costs hundreds of ms of cold start).
+import { LkpError } from '../errors.js';
+
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: string;
+}
+
+const MAX_ANSWER = 1024 * 1024;
+
+/** Sends one request and reads the whole answer (bounded in size and time). */
+export const httpRequest = async (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; timeoutMs?: number },
+): Promise<HttpAnswer> => {
+  const target = new URL(url);
+  const mod = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = mod.request(
+      target,
+      { method: init.method, headers: init.headers, timeout: init.timeoutMs ?? 10_000 },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_ANSWER) req.destroy(new Error('answer too large'));
+          else chunks.push(c);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', (error) => reject(new LkpError('AwsError', `request to ${target.host} failed: ${error.message}`, { cause: error })));
+    req.end(init.body ?? '');
+  });
+};

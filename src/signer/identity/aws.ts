@@ -1,0 +1,57 @@
+// The `aws` IdentityVerifier, for hosts and people alike. The proof is checked offline
+// first (aws-proof-check), then STS says who signed it, then EC2 says what the instance
+// is. Every fact a certificate is built from comes from STS or EC2, never the request.
+import type { CertRequest } from '../../api/request.js';
+import { requestDigest } from '../../api/digest.js';
+import { formatTarget } from '../../api/target.js';
+import type { StsCaller } from '../../aws/sts-forward.js';
+import { LkpError } from '../../errors.js';
+import { checkAwsProof, type CheckedProof } from './aws-proof-check.js';
+import { isInstanceSession, parseCallerArn } from './caller-arn.js';
+import type { AwsHostIdentity, AwsPersonIdentity, IdentityVerifier, InstanceFacts } from './types.js';
+
+export interface AwsVerifierDeps {
+  readonly serverId: string;
+  /** Unix seconds. */
+  readonly now: () => number;
+  readonly forwardToSts: (proof: CheckedProof) => Promise<StsCaller>;
+  readonly describeInstance: (q: { instanceId: string; region: string; account: string }) => Promise<InstanceFacts | undefined>;
+}
+
+const LIVE_STATES = new Set(['pending', 'running']);
+
+/** Builds the verifier around its I/O (STS and EC2 calls are passed in). */
+export const awsVerifier = (deps: AwsVerifierDeps): IdentityVerifier => ({
+  verify: async (request: CertRequest): Promise<AwsHostIdentity | AwsPersonIdentity> => {
+    if (request.identity.method !== 'aws') throw new LkpError('Internal', 'wrong verifier');
+    const digest = requestDigest(
+      request.action === 'host-cert'
+        ? { action: request.action, publicKeys: request.publicKeys }
+        : { action: request.action, publicKeys: [request.publicKey], login: request.login, target: formatTarget(request.target) },
+    );
+    const checked = checkAwsProof(request.identity.proof, { audience: deps.serverId, digest, now: deps.now() });
+    const sts = await deps.forwardToSts(checked);
+    const arn = parseCallerArn(sts.arn);
+    if (arn.account !== sts.account) throw new LkpError('Unauthenticated', 'STS answer is inconsistent (account)');
+    const caller = { arn: sts.arn, account: sts.account, userId: sts.userId, partition: arn.partition };
+
+    if (request.action === 'host-cert') {
+      if (!isInstanceSession(arn)) throw new LkpError('Forbidden', 'only an EC2 instance role session (assumed-role/ROLE/i-…) can request a host certificate');
+      const instance = await deps.describeInstance({ instanceId: arn.session, region: checked.region, account: arn.account });
+      if (!instance) throw new LkpError('Forbidden', `instance ${arn.session} does not exist in ${arn.account}/${checked.region}`);
+      if (instance.account && instance.account !== arn.account) throw new LkpError('Forbidden', `instance ${arn.session} belongs to another account`);
+      if (!LIVE_STATES.has(instance.state)) throw new LkpError('Forbidden', `instance ${arn.session} is ${instance.state}, not running`);
+      if (!instance.instanceProfileArn) throw new LkpError('Forbidden', `instance ${arn.session} has no instance profile, so this session cannot be its role`);
+      return { method: 'aws', kind: 'host', caller, role: arn.role, instance };
+    }
+
+    if (request.target.kind !== 'instance') throw new LkpError('BadRequest', 'aws identities get user certificates for EC2 instances (instance id or ARN) only');
+    if (request.target.partition && request.target.partition !== arn.partition) throw new LkpError('Forbidden', 'target instance is in another AWS partition');
+    const region = request.target.region ?? checked.region;
+    const account = request.target.account ?? arn.account;
+    const instance = await deps.describeInstance({ instanceId: request.target.instanceId, region, account });
+    if (!instance) throw new LkpError('NotFound', `instance ${request.target.instanceId} does not exist in ${account}/${region}`);
+    if (!LIVE_STATES.has(instance.state)) throw new LkpError('Forbidden', `instance ${request.target.instanceId} is ${instance.state}; start it first`);
+    return { method: 'aws', kind: 'person', caller, instance };
+  },
+});

@@ -1,0 +1,114 @@
+// Policy for `aws` identities. Hosts: account, region, role, instance profile and tags
+// must match a host rule; principals are the instance's verified facts (plus names from
+// one tag, only where the rule allows it). People: a rule must match the caller ARN and
+// the instance, and allow the login; the principal is LOGIN@INSTANCE-ID. Default deny.
+import type { CertRequest } from '../../api/request.js';
+import { userPrincipal } from '../../api/principal-scheme.js';
+import { LkpError } from '../../errors.js';
+import { DEFAULT_USER_EXTENSIONS } from '../../ssh/certificate.js';
+import { parsePrincipal, type Principal } from '../../ssh/names.js';
+import type { SignerConfig } from '../config.js';
+import type { AwsHostIdentity, AwsPersonIdentity, InstanceFacts } from '../identity/types.js';
+import { matchesAny } from './glob.js';
+import type { Grant } from './grant.js';
+import type { AwsHostRule, AwsUserRule, InstanceSelector } from './rules.js';
+import { grantedValidity } from './validity.js';
+
+const accountMatches = (accounts: readonly string[] | undefined, account: string): boolean => !accounts || accounts.includes('*') || accounts.includes(account);
+const regionMatches = (regions: readonly string[] | undefined, region: string): boolean => !regions || regions.includes(region);
+const tagsMatch = (tags: InstanceSelector['tags'], instance: InstanceFacts): boolean =>
+  !tags || Object.entries(tags).every(([key, patterns]) => instance.tags[key] !== undefined && matchesAny(patterns, instance.tags[key] as string));
+
+/** The instance's own names, from DescribeInstances only. */
+export const instancePrincipals = (instance: InstanceFacts): Principal[] => {
+  const names = [instance.instanceId, instance.privateDnsName, instance.privateIp, instance.publicDnsName, instance.publicIp].filter((n): n is string => Boolean(n));
+  return [...new Set(names)].map(parsePrincipal);
+};
+
+/** Extra names from the rule's tag: each must be a valid principal and match the rule's patterns. */
+const tagPrincipals = (rule: AwsHostRule, instance: InstanceFacts): Principal[] => {
+  if (!rule.extraPrincipalsTag || !rule.extraPrincipals) return [];
+  const raw = instance.tags[rule.extraPrincipalsTag];
+  if (!raw) return [];
+  const out: Principal[] = [];
+  for (const name of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let p: Principal;
+    try {
+      p = parsePrincipal(name);
+    } catch {
+      throw new LkpError('Forbidden', `tag ${rule.extraPrincipalsTag} names ${JSON.stringify(name.slice(0, 64))}, which is not a valid principal`);
+    }
+    if (!matchesAny(rule.extraPrincipals, p)) throw new LkpError('Forbidden', `tag ${rule.extraPrincipalsTag} names ${p}, which rule "${rule.name}" does not allow`);
+    out.push(p);
+  }
+  return out;
+};
+
+const profileMatches = (rule: AwsHostRule, arn: string | undefined): boolean => {
+  if (!rule.instanceProfiles) return true;
+  if (!arn) return false;
+  const name = arn.slice(arn.lastIndexOf('/') + 1);
+  return matchesAny(rule.instanceProfiles, arn) || matchesAny(rule.instanceProfiles, name);
+};
+
+/** Decides a host certificate for an instance. */
+export const authorizeAwsHost = (request: CertRequest, id: AwsHostIdentity, config: SignerConfig): Grant => {
+  const { instance } = id;
+  const rule = config.rules.find(
+    (r): r is AwsHostRule =>
+      r.method === 'aws' &&
+      r.for === 'host' &&
+      accountMatches(r.accounts, id.caller.account) &&
+      regionMatches(r.regions, instance.region) &&
+      matchesAny(r.roles, id.role) &&
+      profileMatches(r, instance.instanceProfileArn) &&
+      tagsMatch(r.tags, instance),
+  );
+  if (!rule) {
+    throw new LkpError('Forbidden', `no host rule allows ${instance.instanceId} (account ${id.caller.account}, region ${instance.region}, role ${id.role}, profile ${instance.instanceProfileArn ?? 'none'})`);
+  }
+  const principals = [...new Set([...instancePrincipals(instance), ...tagPrincipals(rule, instance)])] as Principal[];
+  return {
+    ruleName: rule.name,
+    certType: 'host',
+    principals,
+    hostId: instance.instanceId,
+    validitySeconds: grantedValidity(request.validitySeconds, config.certificates.host, rule.maxValidity),
+    criticalOptions: {},
+    extensions: [],
+  };
+};
+
+/** Decides a user certificate for (person, instance, login). */
+export const authorizeAwsUser = (request: CertRequest, id: AwsPersonIdentity, config: SignerConfig): Grant => {
+  if (request.action !== 'user-cert' || !id.instance) throw new LkpError('Forbidden', 'a person can only get user certificates');
+  const instance = id.instance;
+  const candidates = config.rules.filter(
+    (r): r is AwsUserRule =>
+      r.method === 'aws' &&
+      r.for === 'user' &&
+      matchesAny(r.callers, id.caller.arn) &&
+      accountMatches(r.instances.accounts, instance.account || id.caller.account) &&
+      regionMatches(r.instances.regions, instance.region) &&
+      tagsMatch(r.instances.tags, instance),
+  );
+  if (candidates.length === 0) throw new LkpError('Forbidden', `no policy rule lets ${id.caller.arn} log in to ${instance.instanceId}`);
+  const rule = candidates.find((r) => r.logins === '*' || r.logins.includes(request.login));
+  if (!rule) {
+    const first = candidates[0] as AwsUserRule;
+    const allowed = [...new Set(candidates.flatMap((r) => (r.logins === '*' ? [] : r.logins)))];
+    throw new LkpError('Forbidden', first.message ?? `login ${request.login} is not allowed on ${instance.instanceId}; allowed: ${allowed.join(', ')}`);
+  }
+  return {
+    ruleName: rule.name,
+    certType: 'user',
+    principals: [userPrincipal(request.login, instance.instanceId)],
+    hostId: instance.instanceId,
+    validitySeconds: grantedValidity(request.validitySeconds, config.certificates.user, rule.maxValidity),
+    criticalOptions: {
+      ...(rule.forceCommand !== undefined ? { forceCommand: rule.forceCommand } : {}),
+      ...(rule.sourceAddress !== undefined ? { sourceAddress: rule.sourceAddress } : {}),
+    },
+    extensions: [...DEFAULT_USER_EXTENSIONS],
+  };
+};
