@@ -23,6 +23,8 @@ export interface IssuedCertificate {
 export interface CaKeysResponse {
   readonly version: 1;
   readonly requestId: string;
+  /** The audience `aws` identity proofs must name. */
+  readonly serverId: string;
   readonly hostCaKeys: readonly string[];
   readonly userCaKeys: readonly string[];
 }

@@ -50,7 +50,7 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
   const answer = async (request: SignerRequest, requestId: string, audit: Mutable<AuditRecord>): Promise<SignerResponse> => {
     const keys = await deps.caKeys();
     if (request.action === 'ca-keys') {
-      return { version: 1, requestId, hostCaKeys: keys.host.publicLines, userCaKeys: keys.user.publicLines };
+      return { version: 1, requestId, serverId: deps.config.serverId, hostCaKeys: keys.host.publicLines, userCaKeys: keys.user.publicLines };
     }
     const verifier = deps.verifiers[request.identity.method];
     if (!verifier) throw new LkpError('Unauthenticated', `identity method ${request.identity.method} is not enabled on this signer`);

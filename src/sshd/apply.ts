@@ -101,6 +101,14 @@ const cleanStaleTemps = async (dirs: ReadonlySet<string>): Promise<void> => {
   }
 };
 
+/** Directories the main file's Include lines read from: where an earlier killed run may have left temp files. */
+const includeDirs = (mainText: string | null, sshDir: string): string[] =>
+  parseSshdLines(mainText ?? '').flatMap((line) =>
+    line.kind === 'directive' && line.key === 'include'
+      ? line.args.map((arg) => dirname(resolveIncludeArg(arg, sshDir))).filter((dir) => !hasGlobMagic(dir))
+      : [],
+  );
+
 const fsyncDir = async (dir: string): Promise<void> => {
   const handle = await open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
   try {
@@ -292,7 +300,9 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
   const step = options.onStep ?? (() => undefined);
   const sshDir = options.sshDir ?? DEFAULT_SSH_DIR;
   const dirs = new Set([dirname(options.mainConfigPath), ...options.files.map((file) => dirname(file.path))]);
+  for (const dir of includeDirs(await readOptional(options.mainConfigPath), sshDir)) dirs.add(dir);
   await cleanStaleTemps(dirs);
+  await step('cleaned');
   const items = await plan(options.files);
   if (items.length === 0) return { changed: false, written: [], removed: [], backups: [], warnings: [] };
 
@@ -323,6 +333,7 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
     checkPath = tempPath(options.mainConfigPath, 'check');
     temps.push(checkPath);
     await writeDurable(checkPath, await candidateMain(mainText, staged, sshDir), { mode: 0o600 });
+    await step('candidate-written');
     const verdict = await options.validate(checkPath);
     await unlinkQuiet(checkPath);
     if (!verdict.ok) {

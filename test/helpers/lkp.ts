@@ -38,8 +38,8 @@ export interface LocalSigner {
 }
 
 /** Starts `lkp signer serve --config FILE --listen 127.0.0.1:0` and waits for its address. */
-export const startLocalSigner = async (config: string, extra: string[] = []): Promise<LocalSigner> => {
-  const child = spawn(process.execPath, [LKP_BIN, 'signer', 'serve', '--config', config, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+export const startLocalSigner = async (config: string, extra: string[] = [], env: Record<string, string> = {}): Promise<LocalSigner> => {
+  const child = spawn(process.execPath, [LKP_BIN, 'signer', 'serve', '--config', config, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));

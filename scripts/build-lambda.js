@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// `npm run build:lambda`: bundle the signer's Lambda handler into build/lambda/ (ESM,
+// entry index.mjs exporting `handler`, so the Lambda handler setting is `index.handler`)
+// and zip it into build/lkp-signer-lambda.zip, ready to upload. No network needed.
+import { build } from 'esbuild';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { crc32, deflateRawSync } from 'node:zlib';
+
+const out = path.resolve('build/lambda');
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+await build({
+  entryPoints: { index: 'src/signer/lambda.ts' },
+  outdir: out,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true, // AWS-only code paths load as separate chunks, only when a config uses them
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  legalComments: 'none',
+  // The Lambda Node.js runtime ships the AWS SDK v3; the full credential chain is only a
+  // fallback there (Lambda puts credentials in the environment), so it is not bundled.
+  external: ['@aws-sdk/credential-providers'],
+  banner: { js: "import { createRequire as __lkpCreateRequire } from 'node:module'; const require = __lkpCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+
+// A minimal zip writer (deflate, no external tool needed on a fresh machine).
+const files = readdirSync(out).filter((f) => statSync(path.join(out, f)).isFile()).sort();
+const local = [];
+const central = [];
+let offset = 0;
+for (const name of files) {
+  const data = readFileSync(path.join(out, name));
+  const packed = deflateRawSync(data, { level: 9 });
+  const nameBuf = Buffer.from(name);
+  const crc = crc32(data);
+  const header = Buffer.alloc(30);
+  header.writeUInt32LE(0x04034b50, 0);
+  header.writeUInt16LE(20, 4);
+  header.writeUInt16LE(0, 6);
+  header.writeUInt16LE(8, 8);
+  header.writeUInt32LE(0x00210000, 10); // 1980-01-01: reproducible
+  header.writeUInt32LE(crc >>> 0, 14);
+  header.writeUInt32LE(packed.length, 18);
+  header.writeUInt32LE(data.length, 22);
+  header.writeUInt16LE(nameBuf.length, 26);
+  local.push(header, nameBuf, packed);
+  const c = Buffer.alloc(46);
+  c.writeUInt32LE(0x02014b50, 0);
+  c.writeUInt16LE(0x031e, 4); // made by unix
+  c.writeUInt16LE(20, 6);
+  c.writeUInt16LE(8, 10);
+  c.writeUInt32LE(0x00210000, 12);
+  c.writeUInt32LE(crc >>> 0, 16);
+  c.writeUInt32LE(packed.length, 20);
+  c.writeUInt32LE(data.length, 24);
+  c.writeUInt16LE(nameBuf.length, 28);
+  c.writeUInt32LE((0o100644 << 16) >>> 0, 38);
+  c.writeUInt32LE(offset, 42);
+  central.push(c, nameBuf);
+  offset += header.length + nameBuf.length + packed.length;
+}
+const centralBuf = Buffer.concat(central);
+const end = Buffer.alloc(22);
+end.writeUInt32LE(0x06054b50, 0);
+end.writeUInt16LE(files.length, 8);
+end.writeUInt16LE(files.length, 10);
+end.writeUInt32LE(centralBuf.length, 12);
+end.writeUInt32LE(offset, 16);
+const zip = path.resolve('build/lkp-signer-lambda.zip');
+writeFileSync(zip, Buffer.concat([...local, centralBuf, end]));
+const total = files.reduce((n, f) => n + statSync(path.join(out, f)).size, 0);
+console.log(`lambda bundle: ${out} (${files.length} files, ${(total / 1024).toFixed(0)} KiB); zip: ${zip} (${(statSync(zip).size / 1024).toFixed(0)} KiB)`);
+console.log('upload the zip with handler "index.handler" on a nodejs20.x runtime; ship signer.json inside or set LKP_CONFIG_SSM_PARAMETER');

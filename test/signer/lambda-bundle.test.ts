@@ -1,0 +1,83 @@
+// The Lambda artifact: `npm run build:lambda` output, imported by a plain node process as
+// the Lambda runtime would. Config from an SSM parameter, CA keys from Secrets Manager and
+// SSM SecureString, identity through STS and EC2 fakes. Denials are normal answers; a
+// misconfiguration is a thrown (function) error.
+import { execFileSync, spawn } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestDigest } from '../../src/api/digest.js';
+import { createAwsProof } from '../../src/aws/identity-proof.js';
+import { parsePublicKey } from '../../src/ssh/public-key.js';
+import { instanceRole, sdkCredentials, TEST_ACCOUNT } from '../fakes/credentials.js';
+import { startFakeSecrets, type FakeSecrets } from '../fakes/secrets.js';
+import { startFakeSsm, type FakeSsm } from '../fakes/ssm.js';
+import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
+import { makeCa } from '../helpers/ca.js';
+import { genKey, readPub, tempDir } from '../helpers/openssh.js';
+
+const runBundle = (events: unknown[], env: Record<string, string>): Promise<string[]> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.resolve('test/helpers/lambda-runner.mjs'), path.resolve('build/lambda/index.mjs')], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('close', (code) => (code === 0 ? resolve(out.split('\n').filter((l) => /^(RESULT|THROWN) /.test(l))) : reject(new Error(`runner exited ${code}: ${err}`))));
+    child.stdin.end(events.map((e) => JSON.stringify(e)).join('\n'));
+  });
+
+describe('Lambda bundle', () => {
+  let world: AwsWorld;
+  let secrets: FakeSecrets;
+  let ssm: FakeSsm;
+  const hostCa = makeCa('ed25519');
+  const userCa = makeCa('ecdsa-p384');
+  const instanceId = 'i-0abcdefabcdefabcd';
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, ['scripts/build-lambda.js'], { stdio: 'ignore' });
+    world = await startAwsWorld({ instances: [{ instanceId, iamInstanceProfile: { arn: `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA1' }, privateIpAddress: '10.1.2.3' }] });
+    secrets = await startFakeSecrets({ registry: world.registry, secrets: { 'lkp/host-ca': hostCa.privateText } });
+    const config = {
+      version: 1,
+      serverId: 'lkp-prod-signer',
+      hostCa: { store: 'secretsmanager', secretIds: ['lkp/host-ca'] },
+      userCa: { store: 'ssm', names: ['/lkp/user-ca'] },
+      rules: [{ name: 'fleet', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], roles: ['lkp-host'] }],
+    };
+    ssm = await startFakeSsm({ registry: world.registry, parameters: { '/lkp/config': JSON.stringify(config), '/lkp/user-ca': { type: 'SecureString', value: userCa.privateText }, '/lkp/broken': '{"version":1' } });
+  });
+  afterAll(async () => {
+    await Promise.all([world?.close(), secrets?.close(), ssm?.close()]);
+  });
+
+  const env = (parameter = '/lkp/config') => world.env({ AWS_ENDPOINT_URL_SSM: ssm.url, AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url, LKP_CONFIG_SSM_PARAMETER: parameter });
+
+  it('ok/answers ca-keys and a verified host-certificate request; denials are answers, not errors', async () => {
+    const hostKey = readPub(await genKey(tempDir(), 'h'));
+    const who = world.registry.add(instanceRole(instanceId, 'lkp-host'));
+    const proof = await createAwsProof({ credentials: sdkCredentials(who), region: 'us-east-1', audience: 'lkp-prod-signer', digest: requestDigest({ action: 'host-cert', publicKeys: [parsePublicKey(hostKey)] }) });
+    const lines = await runBundle(
+      [
+        { version: 1, action: 'ca-keys' },
+        { version: 1, action: 'host-cert', identity: { method: 'aws', proof }, publicKeys: [hostKey] },
+        { version: 1, action: 'host-cert', identity: { method: 'aws', proof }, publicKeys: [hostKey] /* replay: digest still fine, so STS+policy decide */ },
+        { version: 1, action: 'nope' },
+        { version: 1, action: 'host-cert', identity: { method: 'join-token', token: 'x' }, publicKeys: [hostKey] },
+      ],
+      env(),
+    );
+    const results = lines.map((l) => JSON.parse(l.slice(7)) as Record<string, unknown>);
+    expect(lines.every((l) => l.startsWith('RESULT'))).toBe(true);
+    expect(results[0]).toMatchObject({ serverId: 'lkp-prod-signer', hostCaKeys: [hostCa.publicLine.split(' ').slice(0, 2).join(' ')], userCaKeys: [userCa.publicLine.split(' ').slice(0, 2).join(' ')] });
+    expect((results[1]!.certificates as Array<{ principals: string[] }>)[0]!.principals).toContain(instanceId);
+    expect(results[3]).toMatchObject({ error: { code: 'BadRequest' } });
+    expect(results[4]).toMatchObject({ error: { code: 'Unauthenticated' } });
+    expect(secrets.calls.length).toBe(1); // loaded once per container
+  });
+
+  it('fail/a broken config is a function error (someone must look), not a denial', async () => {
+    const lines = await runBundle([{ version: 1, action: 'ca-keys' }], env('/lkp/broken'));
+    expect(lines[0]).toMatch(/^THROWN .*not valid JSON/);
+  });
+});
