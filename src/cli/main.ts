@@ -2,6 +2,7 @@
 // so `lkp --help` and the hot paths start fast.
 import yargs from 'yargs';
 import { caCommand } from './commands/ca.js';
+import { hostCommand } from './commands/host.js';
 import { signerCommand } from './commands/signer.js';
 
 /** Parses argv and runs the chosen command. */
@@ -11,6 +12,7 @@ export const main = async (argv: string[]): Promise<void> => {
     .usage('$0 <command> [options]\n\nSSH certificates for EC2 fleets.')
     .command(caCommand)
     .command(signerCommand)
+    .command(hostCommand)
     .demandCommand(1, 'name a command; see lkp --help')
     .strict()
     .recommendCommands()

@@ -250,6 +250,11 @@ const checkInputs = (options: ApplySshdChangeOptions): void => {
 const plan = async (files: readonly SshdFileWrite[]): Promise<Planned[]> => {
   const out: Planned[] = [];
   for (const file of files) {
+    const link = await lstat(file.path).catch(() => null);
+    if (link?.isSymbolicLink()) {
+      // Replacing a link by rename would silently detach it from whatever manages its target.
+      throw new LkpError('SshdConflict', `${file.path} is a symbolic link; lkp will not replace it`);
+    }
     const current = await readOptional(file.path);
     if (file.before !== undefined && file.before !== current) {
       throw new LkpError('SshdConflict', `${file.path} changed since the plan was made; plan again`);
@@ -334,7 +339,11 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
     temps.push(checkPath);
     await writeDurable(checkPath, await candidateMain(mainText, staged, sshDir), { mode: 0o600 });
     await step('candidate-written');
-    const verdict = await options.validate(checkPath);
+    const verdict = await options.validate(checkPath).catch((error: unknown) => {
+      throw new LkpError('SshdConfigInvalid', `cannot run sshd -t: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+      });
+    });
     await unlinkQuiet(checkPath);
     if (!verdict.ok) {
       throw new LkpError('SshdConfigInvalid', `sshd -t rejected the new configuration: ${verdict.problems.join('; ')}`);
@@ -408,8 +417,10 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
 
 /** --dry-run: the diff apply would make, read from the live files, with nothing written. */
 export const previewSshdChange = async (files: readonly SshdFileWrite[]): Promise<string> => {
+  // Shown as UTF-8 (what a person's terminal expects); the files themselves are handled as bytes.
+  const show = (text: string | null): string | null => (text === null ? null : Buffer.from(text, ENCODING).toString('utf8'));
   const changes = await Promise.all(
-    files.map(async (file) => ({ path: file.path, before: await readOptional(file.path), content: file.content })),
+    files.map(async (file) => ({ path: file.path, before: show(await readOptional(file.path)), content: show(file.content) })),
   );
   return diffSshdChanges(changes);
 };

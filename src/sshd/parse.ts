@@ -13,14 +13,17 @@ interface SshdLineBase {
   readonly lineNo: number;
 }
 
+/** An empty or whitespace-only line. */
 export interface SshdBlankLine extends SshdLineBase {
   readonly kind: 'blank';
 }
 
+/** A line whose first token starts with '#'. */
 export interface SshdCommentLine extends SshdLineBase {
   readonly kind: 'comment';
 }
 
+/** `Keyword value...`, `Keyword=value` or `Keyword = value`. */
 export interface SshdDirectiveLine extends SshdLineBase {
   readonly kind: 'directive';
   /** The keyword as written (`hostcertificate`, `HostCertificate`). */
@@ -38,6 +41,7 @@ export interface SshdOtherLine extends SshdLineBase {
   readonly kind: 'other';
 }
 
+/** Any line; each kind keeps its exact text and line ending. */
 export type SshdLine = SshdBlankLine | SshdCommentLine | SshdDirectiveLine | SshdOtherLine;
 
 /** A `Match` line and every line after it up to the next `Match` (sshd has no block end). */
@@ -46,6 +50,7 @@ export interface SshdMatchBlock {
   readonly body: readonly SshdLine[];
 }
 
+/** A parsed file: the global part, then the Match blocks, in file order. */
 export interface SshdConfigDoc {
   /** Lines before the first `Match`: the only place global directives take effect. */
   readonly global: readonly SshdLine[];

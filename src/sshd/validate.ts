@@ -33,14 +33,14 @@ export type SshdValidator = (configPath: string) => Promise<SshdValidation>;
 export const interpretSshdTest = (result: CommandResult, sshdPath: string = DEFAULT_SSHD_PATH): SshdValidation => {
   const output = [result.stderr, result.stdout].filter((text) => text !== '').join('\n');
   const lines = output.split('\n').map((line) => line.trim()).filter((line) => line !== '');
-  const failing = lines.filter((line) => SSHD_FAILURE_PATTERNS.some((pattern) => pattern.test(line)));
-  const warnings = lines.filter((line) => !failing.includes(line));
-  const problems = [...failing];
+  const problems = lines.filter((line) => SSHD_FAILURE_PATTERNS.some((pattern) => pattern.test(line)));
   if (result.notFound) problems.push(`${sshdPath} not found: cannot validate the sshd configuration`);
   else if (result.exitCode !== 0 && problems.length === 0) {
-    problems.push(...(warnings.length > 0 ? warnings : [`sshd -t exited with ${result.exitCode ?? 'a signal'}`]));
+    // A failing exit without a known line: everything sshd said is the reason.
+    problems.push(...(lines.length > 0 ? lines : [`sshd -t exited with ${result.exitCode ?? 'a signal'}`]));
   }
-  return { ok: problems.length === 0, exitCode: result.exitCode, output, problems, warnings: problems.length === 0 ? warnings : [] };
+  const warnings = lines.filter((line) => !problems.includes(line));
+  return { ok: problems.length === 0, exitCode: result.exitCode, output, problems, warnings };
 };
 
 /** Options for one `sshd -t -f CONFIG` run. */

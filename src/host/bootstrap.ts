@@ -1,0 +1,147 @@
+// `lkp host`: turn this machine into one that presents CA-signed host certificates,
+// trusts the user CA and admits only certificates issued for this very host. Order is
+// what keeps people from being locked out: ask the signer first (nothing changes if it
+// refuses), write lkp's own files, then change sshd's configuration only through
+// validate -> rename -> reload, and undo everything if any of that fails.
+import path from 'node:path';
+import type { Login } from '../ssh/names.js';
+import { applySshdChange, loadSshdConfigInput } from '../sshd/apply.js';
+import { diffSshdChanges } from '../sshd/diff.js';
+import { planSshdEdit } from '../sshd/edit.js';
+import { reloadSshd, sshdReloader } from '../sshd/reload.js';
+import { validateLkpSshdSettings } from '../sshd/settings.js';
+import { assertSshdValid, sshdValidator } from '../sshd/validate.js';
+import { readHostKeys } from './host-keys.js';
+import type { ImdsClient } from './imds.js';
+import { hostLayout } from './layout.js';
+import { resolveLogins, type UserExists } from './logins.js';
+import { obtainHostCertificates } from './obtain-certificates.js';
+import { planHostFiles } from './plan-host-files.js';
+import { hostCertificateStatus } from './read-host-state.js';
+import { renewalDue } from './renewal.js';
+import type { HostIdentitySource } from './signer-identity.js';
+import { listFiles, writeHostFiles } from './write-host-files.js';
+
+export interface HostRunOptions {
+  readonly functionName: string;
+  readonly region?: string;
+  readonly joinToken?: string;
+  readonly sshDir: string;
+  readonly sshdConfig: string;
+  readonly sshdPath: string;
+  readonly users?: readonly Login[];
+  readonly dryRun: boolean;
+  readonly reload: boolean;
+  readonly renewIfNeeded: boolean;
+  /** Reload by SIGHUP to the pid in this file instead of detecting the service. */
+  readonly sshdPidFile?: string;
+}
+
+export interface HostDeps {
+  readonly imds: () => ImdsClient;
+  readonly userExists: UserExists;
+  readonly now: () => Date;
+  readonly out: (line: string) => void;
+}
+
+export interface HostRunResult {
+  readonly changed: boolean;
+  readonly hostId?: string;
+  readonly skipped?: 'renewal-not-due';
+}
+
+/** How to reload sshd: not at all, by SIGHUP to a given pid file, or the detected service. */
+export const hostReloader = (opts: Pick<HostRunOptions, 'reload' | 'sshdPidFile'>): (() => Promise<void>) => {
+  if (!opts.reload) return async () => undefined;
+  const pidFile = opts.sshdPidFile;
+  if (pidFile) return async () => void (await reloadSshd({ kind: 'pid', pidFile }));
+  return sshdReloader();
+};
+
+/** Runs the whole host bootstrap (or renewal). */
+export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<HostRunResult> => {
+  const layout = hostLayout(opts.sshDir);
+  const hostKeys = await readHostKeys(opts.sshDir);
+  const nowSeconds = Math.floor(deps.now().getTime() / 1000);
+
+  if (opts.renewIfNeeded) {
+    const statuses = await hostCertificateStatus(layout, hostKeys, nowSeconds);
+    if (!renewalDue(statuses)) {
+      deps.out('lkp host: certificates are valid and not due for renewal; nothing to do');
+      return { changed: false, skipped: 'renewal-not-due' };
+    }
+    for (const s of statuses.filter((x) => x.state !== 'ok')) deps.out(`lkp host: ${path.basename(s.certPath)}: ${s.reason}; renewing`);
+  }
+
+  const logins = await resolveLogins(opts.users, deps.userExists);
+  // Every path lkp will write into sshd's configuration must pass sshd's rules now, before
+  // the signer is asked (a join token is single-use).
+  validateLkpSshdSettings({
+    hostCertificates: hostKeys.map((k) => layout.certFor(k.privatePath)),
+    trustedUserCaKeys: layout.trustedUserCaKeys,
+    authorizedPrincipalsFile: path.join(layout.principalsDir, '%u'),
+  });
+  // Read the sshd configuration before asking the signer: a broken config fails fast.
+  const sshdInput = await loadSshdConfigInput({ mainPath: opts.sshdConfig, sshDir: opts.sshDir });
+
+  let identity: HostIdentitySource;
+  let region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (opts.joinToken) identity = { kind: 'join-token', token: opts.joinToken };
+  else {
+    const imds = deps.imds();
+    const doc = await imds.identity();
+    region = opts.region ?? doc.region;
+    identity = { kind: 'imds', imds, region };
+  }
+  const signer = { functionName: opts.functionName, ...(region ? { region } : {}) };
+  const obtained = await obtainHostCertificates({ hostKeys, identity, signer, nowSeconds });
+
+  const plan = planHostFiles({
+    layout,
+    obtained,
+    logins,
+    existingPrincipalFiles: await listFiles(layout.principalsDir),
+    identity: opts.joinToken ? 'join-token' : 'aws',
+    functionName: opts.functionName,
+    now: deps.now(),
+  });
+  const edit = planSshdEdit(sshdInput, plan.settings);
+  for (const c of edit.conflicts) deps.out(`lkp host: warning: ${c.message}`);
+
+  if (opts.dryRun) {
+    deps.out(`lkp host --dry-run: would write ${plan.files.length} files under ${layout.dir}:`);
+    for (const f of plan.files) deps.out(`  ${f.path}`);
+    for (const f of plan.stale) deps.out(`  remove ${f}`);
+    const diff = diffSshdChanges(edit.changes);
+    deps.out(diff ? `sshd configuration (${edit.placement} in ${edit.target}):\n${diff}` : 'sshd configuration: no change');
+    return { changed: false, hostId: plan.state.hostId };
+  }
+
+  const written = await writeHostFiles(plan.files, plan.stale);
+  const reload = hostReloader(opts);
+  try {
+    if (edit.changes.length > 0) {
+      const result = await applySshdChange({
+        mainConfigPath: opts.sshdConfig,
+        sshDir: opts.sshDir,
+        files: edit.changes.map((c) => ({ path: c.path, content: c.content, before: c.before })),
+        validate: sshdValidator({ sshdPath: opts.sshdPath }),
+        reload,
+      });
+      for (const w of result.warnings) deps.out(`lkp host: sshd -t: ${w}`);
+    } else if (written.changed) {
+      // Same configuration, new certificates: check what sshd will load, then reload.
+      assertSshdValid(await sshdValidator({ sshdPath: opts.sshdPath })(opts.sshdConfig), 'the configuration with the new certificates');
+      await reload();
+    }
+  } catch (error) {
+    await written.restore();
+    throw error;
+  }
+  deps.out(`lkp host: ${plan.state.hostId}: ${obtained.certificates.length} host certificate(s) valid until ${plan.state.certificates[0]?.validBefore ?? '?'}`);
+  deps.out(`lkp host: principals ${obtained.certificates[0]?.parsed.principals.join(', ')}`);
+  deps.out(`lkp host: logins ${logins.map((l) => `${l} (principal ${l}@${plan.state.hostId})`).join(', ')}`);
+  deps.out(`lkp host: sshd configured through ${edit.placement === 'drop-in' ? 'drop-in' : 'managed block in'} ${edit.target}${opts.reload ? '' : ' (not reloaded: --no-reload)'}`);
+  return { changed: written.changed || edit.changes.length > 0, hostId: plan.state.hostId };
+};
+

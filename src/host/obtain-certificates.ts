@@ -1,0 +1,63 @@
+// Asks the signer for host certificates for every host key in one request, and checks
+// what comes back before anything is written: a real CA signature from a listed host CA
+// key, a host certificate, for exactly the key we sent, valid now.
+import type { HostCertResponse, CaKeysResponse } from '../api/response.js';
+import { callSigner, type InvokeOptions } from '../aws/invoke-signer.js';
+import { LkpError } from '../errors.js';
+import { parseCertificate, verifyCertificate, type ParsedCertificate } from '../ssh/parse-certificate.js';
+import { parsePublicKey, type PublicKey } from '../ssh/public-key.js';
+import type { HostKey } from './host-keys.js';
+import { hostIdentity, type HostIdentitySource } from './signer-identity.js';
+
+export interface ObtainedCertificates {
+  readonly response: HostCertResponse;
+  /** Same order as the host keys. */
+  readonly certificates: ReadonlyArray<{ readonly hostKey: HostKey; readonly line: string; readonly parsed: ParsedCertificate }>;
+  readonly userCaKeys: readonly PublicKey[];
+  readonly hostCaKeys: readonly PublicKey[];
+}
+
+const parseKeyList = (lines: unknown, what: string): PublicKey[] => {
+  if (!Array.isArray(lines) || lines.length === 0) throw new LkpError('SignerError', `signer answered no ${what}`);
+  return lines.map((l) => {
+    try {
+      return parsePublicKey(String(l));
+    } catch {
+      throw new LkpError('SignerError', `signer answered an invalid ${what} entry`);
+    }
+  });
+};
+
+/** Requests and verifies host certificates. */
+export const obtainHostCertificates = async (opts: {
+  hostKeys: readonly HostKey[];
+  identity: HostIdentitySource;
+  signer: InvokeOptions;
+  validitySeconds?: number;
+  nowSeconds: number;
+}): Promise<ObtainedCertificates> => {
+  const keys = opts.hostKeys.map((k) => k.key);
+  const audience = async (): Promise<string> => (await callSigner<CaKeysResponse>({ version: 1, action: 'ca-keys' }, opts.signer)).serverId;
+  const identity = await hostIdentity(opts.identity, keys, audience);
+  const response = await callSigner<HostCertResponse>(
+    { version: 1, action: 'host-cert', identity, publicKeys: opts.hostKeys.map((k) => k.line), ...(opts.validitySeconds ? { validitySeconds: opts.validitySeconds } : {}) },
+    opts.signer,
+  );
+  const hostCaKeys = parseKeyList(response.hostCaKeys, 'host CA keys');
+  const userCaKeys = parseKeyList(response.userCaKeys, 'user CA keys');
+  if (!Array.isArray(response.certificates) || response.certificates.length !== opts.hostKeys.length) {
+    throw new LkpError('SignerError', `signer answered ${Array.isArray(response.certificates) ? response.certificates.length : 'no'} certificates for ${opts.hostKeys.length} host keys`);
+  }
+  const certificates = opts.hostKeys.map((hostKey, i) => {
+    const line = String(response.certificates[i]?.certificate ?? '');
+    try {
+      const parsed = verifyCertificate(parseCertificate(line), { trustedCaKeys: hostCaKeys, certType: 'host', subjectKey: hostKey.key, now: BigInt(opts.nowSeconds) });
+      if (parsed.principals.length === 0) throw new LkpError('KeyInvalid', 'certificate has no principals');
+      return { hostKey, line: line.split(/\s+/).slice(0, 2).join(' '), parsed };
+    } catch (error) {
+      throw new LkpError('SignerError', `signer returned an unusable certificate for ${hostKey.privatePath}.pub: ${(error as Error).message}`);
+    }
+  });
+  if (typeof response.hostId !== 'string' || !response.hostId) throw new LkpError('SignerError', 'signer answered no hostId');
+  return { response, certificates, userCaKeys, hostCaKeys };
+};

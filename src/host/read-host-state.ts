@@ -1,0 +1,31 @@
+// Reads what a previous `lkp host` left: its certificates and the host CA keys.
+import { readFile } from 'node:fs/promises';
+import { parsePublicKey, type PublicKey } from '../ssh/public-key.js';
+import type { HostKey } from './host-keys.js';
+import type { HostLayout } from './layout.js';
+import { assessHostCertificates, type CertStatus } from './renewal.js';
+
+const readOptional = async (file: string): Promise<string | null> => readFile(file, 'utf8').catch(() => null);
+
+/** Host CA keys lkp wrote last time (empty when none). */
+export const readHostCaKeys = async (layout: HostLayout): Promise<PublicKey[]> => {
+  const text = await readOptional(layout.hostCaKeys);
+  if (!text) return [];
+  const keys: PublicKey[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim() || line.startsWith('#')) continue;
+    try {
+      keys.push(parsePublicKey(line));
+    } catch {
+      // a damaged line only means those certificates will not verify: renewal is due
+    }
+  }
+  return keys;
+};
+
+/** The status of every host key's certificate now. */
+export const hostCertificateStatus = async (layout: HostLayout, hostKeys: readonly HostKey[], now: number): Promise<CertStatus[]> => {
+  const certTexts = new Map<string, string | null>();
+  for (const hk of hostKeys) certTexts.set(layout.certFor(hk.privatePath), await readOptional(layout.certFor(hk.privatePath)));
+  return assessHostCertificates({ hostKeys, certFor: layout.certFor, certTexts, hostCaKeys: await readHostCaKeys(layout), now });
+};

@@ -1,0 +1,97 @@
+// Writes lkp's own host files atomically (temp file next to the target, fsync, rename)
+// and remembers what was there, so a later failure (sshd -t, reload) can put every file
+// back exactly as it was and remove the ones this run created.
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import path from 'node:path';
+import { LkpError } from '../errors.js';
+import type { HostFile } from './plan-host-files.js';
+
+export interface WrittenHostFiles {
+  /** True when any file's content changed. */
+  readonly changed: boolean;
+  /** Puts back the previous contents and removes files and folders this run created. */
+  restore(): Promise<void>;
+}
+
+const readOptional = async (file: string): Promise<Buffer | null> => {
+  try {
+    return await readFile(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new LkpError('FileSystem', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+};
+
+/** Writes one file atomically with `mode`. */
+export const writeAtomic = async (file: string, content: string | Buffer, mode: number): Promise<void> => {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.lkp-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    const handle = await open(temp, 'wx', mode);
+    try {
+      await handle.writeFile(content);
+      await handle.chmod(mode);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new LkpError('FileSystem', `cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, { cause: error });
+  }
+};
+
+/** Lists the principals files that exist now. */
+export const listFiles = async (dir: string): Promise<string[]> => {
+  try {
+    return (await readdir(dir)).filter((n) => !n.startsWith('.')).map((n) => path.join(dir, n));
+  } catch {
+    return [];
+  }
+};
+
+/** Writes `files` and removes `remove`; returns a handle to undo it all. */
+export const writeHostFiles = async (files: readonly HostFile[], remove: readonly string[]): Promise<WrittenHostFiles> => {
+  const previous = new Map<string, Buffer | null>();
+  const createdDirs: string[] = [];
+  let changed = false;
+  const restore = async (): Promise<void> => {
+    for (const [file, content] of [...previous].reverse()) {
+      if (content === null) await rm(file, { force: true });
+      else await writeAtomic(file, content, 0o644);
+    }
+    for (const dir of createdDirs.reverse()) await rmdir(dir).catch(() => undefined);
+  };
+  try {
+    for (const file of files) {
+      const dir = path.dirname(file.path);
+      const made = await mkdir(dir, { recursive: true, mode: 0o755 });
+      if (made) {
+        // mkdir reports the top-most folder it created; record every level down to `dir`.
+        const chain: string[] = [];
+        for (let d = dir; ; d = path.dirname(d)) {
+          chain.unshift(d);
+          if (d === made || d === path.dirname(d)) break;
+        }
+        createdDirs.push(...chain);
+      }
+      const before = await readOptional(file.path);
+      if (before !== null && before.equals(Buffer.from(file.content))) continue;
+      previous.set(file.path, before);
+      await writeAtomic(file.path, file.content, file.mode);
+      changed = true;
+    }
+    for (const file of remove) {
+      const before = await readOptional(file);
+      if (before === null) continue;
+      previous.set(file, before);
+      await rm(file, { force: true });
+      changed = true;
+    }
+  } catch (error) {
+    await restore();
+    throw error;
+  }
+  return { changed, restore };
+};
