@@ -1,28 +1,13 @@
 #!/usr/bin/env node
 // `npm test`: make sure OpenSSH is here (install it through apt when we may), build, run
 // the whole vitest suite, and end with the plain line `N passed, N failed` that CI reads.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { ensureOpenSsh } from './ensure-openssh.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-const have = (bin) => ['/usr/sbin', '/usr/bin', '/sbin', '/bin'].some((d) => existsSync(path.join(d, bin)));
-
-if (!have('sshd') || !have('ssh') || !have('ssh-keygen')) {
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  if (!isRoot) {
-    console.error('lkp tests need OpenSSH (sshd, ssh, ssh-keygen). Install it with:\n  sudo apt-get install -y openssh-server openssh-client');
-    process.exit(1);
-  }
-  console.log('installing openssh-server through apt (sshd is absent)...');
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-  execFileSync('apt-get', ['install', '-y', '-qq', 'openssh-server', 'openssh-client'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-}
-try {
-  mkdirSync('/run/sshd', { recursive: true, mode: 0o755 }); // sshd's privilege-separation dir
-} catch {
-  // not root: tests run sshd in ways that do not need it, or skip with a reason
-}
+ensureOpenSsh();
 
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
 if (build.status !== 0) {

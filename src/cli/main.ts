@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { caCommand } from './commands/ca.js';
 import { hostCommand } from './commands/host.js';
+import { sshCommand } from './commands/ssh.js';
 import { signerCommand } from './commands/signer.js';
 
 /** Parses argv and runs the chosen command. */
@@ -13,6 +14,7 @@ export const main = async (argv: string[]): Promise<void> => {
     .command(caCommand)
     .command(signerCommand)
     .command(hostCommand)
+    .command(sshCommand)
     .demandCommand(1, 'name a command; see lkp --help')
     .strict()
     .recommendCommands()

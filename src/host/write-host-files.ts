@@ -1,8 +1,8 @@
 // Writes lkp's own host files atomically (temp file next to the target, fsync, rename)
 // and remembers what was there, so a later failure (sshd -t, reload) can put every file
 // back exactly as it was and remove the ones this run created.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, rmdir } from 'node:fs/promises';
+import { writeAtomic } from '../fs/write-atomic.js';
 import path from 'node:path';
 import { LkpError } from '../errors.js';
 import type { HostFile } from './plan-host-files.js';
@@ -20,25 +20,6 @@ const readOptional = async (file: string): Promise<Buffer | null> => {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw new LkpError('FileSystem', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-};
-
-/** Writes one file atomically with `mode`. */
-export const writeAtomic = async (file: string, content: string | Buffer, mode: number): Promise<void> => {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.lkp-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  try {
-    const handle = await open(temp, 'wx', mode);
-    try {
-      await handle.writeFile(content);
-      await handle.chmod(mode);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new LkpError('FileSystem', `cannot write ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, { cause: error });
   }
 };
 

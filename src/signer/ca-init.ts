@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LkpError } from '../errors.js';
-import { generateCaKey, type CaKeyAlgorithm } from '../ssh/private-key.js';
+import { generateOpenSshKey, type CaKeyAlgorithm } from '../ssh/private-key.js';
 
 export const CONFIG_FILE = 'signer.json';
 
@@ -33,8 +33,8 @@ export const initCa = async (dir: string, algorithm: CaKeyAlgorithm = 'ed25519')
   const abs = path.resolve(dir);
   await mkdir(abs, { recursive: true, mode: 0o700 });
   const serverId = `lkp-local-${randomBytes(6).toString('hex')}`;
-  const host = generateCaKey(algorithm, 'lkp host CA');
-  const user = generateCaKey(algorithm, 'lkp user CA');
+  const host = generateOpenSshKey(algorithm, 'lkp host CA');
+  const user = generateOpenSshKey(algorithm, 'lkp user CA');
   const files: Array<[string, string, number]> = [
     ['host_ca', host.privateText, 0o600],
     ['host_ca.pub', `${host.publicLine}\n`, 0o644],

@@ -43,8 +43,8 @@ export const parsePrivateKey = (text: string, what = 'private key'): LoadedPriva
   return { privateKey, publicKey };
 };
 
-/** Generates a CA key pair; returns the OpenSSH private key text and public line. */
-export const generateCaKey = (algorithm: CaKeyAlgorithm, comment: string): { privateText: string; publicLine: string } => {
+/** Generates a key pair (a CA key, or a user identity); returns the OpenSSH private key text and public line. */
+export const generateOpenSshKey = (algorithm: CaKeyAlgorithm, comment: string): { privateText: string; publicLine: string } => {
   const pair =
     algorithm === 'ed25519'
       ? generateKeyPairSync('ed25519')

@@ -43,12 +43,12 @@ const editScript = (a: readonly string[], b: readonly string[]): Op[] => {
       ops.push({ op: ' ', text: a[i] as string, a: i, b: j });
       i += 1;
       j += 1;
-    } else if (j < m && (i >= n || ((lcs[i] as Uint32Array)[j + 1] as number) >= ((lcs[i + 1] as Uint32Array)[j] as number))) {
+    } else if (i < n && (j >= m || ((lcs[i + 1] as Uint32Array)[j] as number) >= ((lcs[i] as Uint32Array)[j + 1] as number))) {
+      ops.push({ op: '-', text: a[i] as string, a: i, b: j }); // removals first, as diff -u prints them
+      i += 1;
+    } else {
       ops.push({ op: '+', text: b[j] as string, a: i, b: j });
       j += 1;
-    } else {
-      ops.push({ op: '-', text: a[i] as string, a: i, b: j });
-      i += 1;
     }
   }
   return ops;

@@ -1,0 +1,50 @@
+// The laptop's key pair: ~/.lkp/id_ed25519 made on first use (0600), or one the user
+// names with --identity. The private key never leaves this machine.
+import { access, mkdir, open, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LkpError } from '../errors.js';
+import { parsePublicKey, type PublicKey } from '../ssh/public-key.js';
+import { checkSubjectKey } from '../ssh/key-policy.js';
+
+export interface KeyPair {
+  readonly privatePath: string;
+  readonly publicLine: string;
+  readonly key: PublicKey;
+}
+
+/** Reads FILE.pub next to a private key. */
+export const readKeyPair = async (privatePath: string): Promise<KeyPair> => {
+  let line: string;
+  try {
+    line = (await readFile(`${privatePath}.pub`, 'utf8')).trim();
+  } catch (error) {
+    throw new LkpError('KeyInvalid', `cannot read ${privatePath}.pub: ${(error as NodeJS.ErrnoException).code ?? 'error'} (lkp needs the public key next to the private one)`);
+  }
+  const key = checkSubjectKey(parsePublicKey(line), 'user');
+  return { privatePath, publicLine: line.split(/\s+/).slice(0, 2).join(' '), key };
+};
+
+/** Returns the key pair at `privatePath`, creating an ed25519 pair there when absent. */
+export const ensureKeyPair = async (privatePath: string, comment: string): Promise<KeyPair> => {
+  const present = async (f: string): Promise<boolean> => access(f).then(() => true, () => false);
+  if (await present(`${privatePath}.pub`)) return readKeyPair(privatePath);
+  if (await present(privatePath)) throw new LkpError('KeyInvalid', `${privatePath} exists but ${privatePath}.pub does not; recreate it with ssh-keygen -y -f ${privatePath} > ${privatePath}.pub`);
+  const { generateOpenSshKey } = await import('../ssh/private-key.js');
+  const { privateText, publicLine } = generateOpenSshKey('ed25519', comment);
+  await mkdir(path.dirname(privatePath), { recursive: true, mode: 0o700 });
+  for (const [file, content, mode] of [
+    [privatePath, privateText, 0o600],
+    [`${privatePath}.pub`, `${publicLine}\n`, 0o644],
+  ] as const) {
+    const handle = await open(file, 'wx', mode).catch((e: NodeJS.ErrnoException) => {
+      throw new LkpError('FileSystem', `cannot create ${file}: ${e.code ?? 'error'}`);
+    });
+    try {
+      await handle.writeFile(content);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+  return readKeyPair(privatePath);
+};
