@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { buildCertificate, DEFAULT_USER_EXTENSIONS, formatCertificate, type CertificateTemplate } from '../../src/ssh/certificate.js';
 import { parseKeyId, parsePrincipals } from '../../src/ssh/names.js';
-import { generateCaKey, parsePrivateKey, type CaKeyAlgorithm } from '../../src/ssh/private-key.js';
+import { generateOpenSshKey, parsePrivateKey, type CaKeyAlgorithm } from '../../src/ssh/private-key.js';
 import { parsePublicKey, type PublicKey } from '../../src/ssh/public-key.js';
 import { keyObjectSigner, type CaSigner } from '../../src/ssh/signature.js';
 
@@ -13,7 +13,7 @@ export interface TestCa {
 }
 
 export const makeCa = (alg: CaKeyAlgorithm = 'ed25519'): TestCa => {
-  const { privateText, publicLine } = generateCaKey(alg, `test ${alg} CA`);
+  const { privateText, publicLine } = generateOpenSshKey(alg, `test ${alg} CA`);
   const { privateKey, publicKey } = parsePrivateKey(privateText);
   return { signer: keyObjectSigner(privateKey, publicKey), publicLine, privateText };
 };

@@ -1,0 +1,182 @@
+// `lkp host` end to end: the EC2 path (IMDSv2, STS and EC2 fakes, `lkp signer serve`)
+// and the join-token path, each followed by a real sshd started from the configuration lkp
+// wrote and real ssh logins, host verified by certificate with StrictHostKeyChecking=yes.
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestDigest } from '../../src/api/digest.js';
+import { createAwsProof } from '../../src/aws/identity-proof.js';
+import { parsePublicKey } from '../../src/ssh/public-key.js';
+import { ssoRole, sdkCredentials, TEST_ACCOUNT, TEST_INSTANCE_ID } from '../fakes/credentials.js';
+import { startFakeImds, type FakeImds } from '../fakes/imds.js';
+import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
+import { invokeJson, lambdaClient } from '../helpers/lambda-client.js';
+import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
+import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
+import { currentUser, genKey, readPub, runSsh, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
+import { makeSandboxHost, type SandboxHost } from '../helpers/sandbox-host.js';
+
+const OTHER_INSTANCE = 'i-0fedcba9876543210';
+const PROFILE = `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`;
+
+describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => {
+  let world: AwsWorld;
+  let imds: FakeImds;
+  let ca: LocalCa;
+  let signer: LocalSigner;
+  let client: LambdaClient;
+  const login = currentUser();
+  const laptop = tempDir('lkp-laptop-');
+  const running: RunningSshd[] = [];
+
+  beforeAll(async () => {
+    world = await startAwsWorld({
+      instances: [
+        { instanceId: TEST_INSTANCE_ID, privateIpAddress: '10.0.0.12', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'payments' } },
+        { instanceId: OTHER_INSTANCE, privateIpAddress: '10.0.0.13', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'payments' } },
+      ],
+    });
+    imds = await startFakeImds({ registry: world.registry, instanceId: TEST_INSTANCE_ID, privateIp: '10.0.0.12' });
+    ca = await makeLocalCa();
+    const config = JSON.parse(readFileSync(ca.config, 'utf8')) as { rules: unknown[] };
+    config.rules.push(
+      { name: 'fleet hosts', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], roles: ['lkp-host'], instanceProfiles: ['lkp-host'] },
+      { name: 'admins', for: 'user', method: 'aws', callers: ['arn:aws:sts::*:assumed-role/AWSReservedSSO_Admin_*/*'], instances: { tags: { Team: 'payments' } }, logins: ['*'] },
+    );
+    writeFileSync(ca.config, JSON.stringify(config));
+    signer = await startLocalSigner(ca.config, [], world.env());
+    client = lambdaClient(signer.url);
+  });
+  afterAll(async () => {
+    await Promise.all(running.map((s) => s.stop()));
+    await signer?.stop();
+    await imds?.close();
+    await world?.close();
+  });
+
+  const hostEnv = () => ({ AWS_ENDPOINT_URL_LAMBDA: signer.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' });
+
+  const userCert = async (target: string, user: string, keyName: string): Promise<string> => {
+    const key = await genKey(laptop, keyName);
+    const who = world.registry.add(ssoRole('alice@example.com'));
+    const proof = await createAwsProof({ credentials: sdkCredentials(who), region: 'us-east-1', audience: ca.serverId, digest: requestDigest({ action: 'user-cert', publicKeys: [parsePublicKey(readPub(key))], login: user, target }) });
+    const { body } = await invokeJson(client, { version: 1, action: 'user-cert', identity: { method: 'aws', proof }, publicKey: readPub(key), login: user, target });
+    expect(body.error, JSON.stringify(body.error)).toBeUndefined();
+    writeFileSync(`${key}-cert.pub`, `${(body.certificate as { certificate: string }).certificate}\n`);
+    return key;
+  };
+
+  const sshAs = (sshd: RunningSshd, key: string, user: string, alias: string, knownHosts: string) =>
+    runSsh(['-i', key, '-o', 'IdentitiesOnly=yes', '-o', `CertificateFile=${key}-cert.pub`, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', `HostKeyAlias=${alias}`, '-p', String(sshd.port), `${user}@127.0.0.1`, 'echo', 'in:$(whoami)']);
+
+  it('ok/EC2 path: lkp host configures sshd; only a certificate for this instance and login opens it', async () => {
+    const host: SandboxHost = await makeSandboxHost();
+    const r = await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env: hostEnv() });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${login}@${TEST_INSTANCE_ID}`);
+    expect(readFileSync(path.join(host.sshDir, 'lkp/principals', login), 'utf8')).toBe(`${login}@${TEST_INSTANCE_ID}\n`);
+    expect(imds.tokensIssued()).toBeGreaterThan(0);
+    expect(world.sts.calls.at(-1)?.arn).toBe(`arn:aws:sts::${TEST_ACCOUNT}:assumed-role/lkp-host/${TEST_INSTANCE_ID}`);
+
+    const sshd = await startSshd(host.sshdConfig);
+    running.push(sshd);
+    const knownHosts = path.join(laptop, 'known_hosts');
+    writeFileSync(knownHosts, `@cert-authority ${TEST_INSTANCE_ID} ${readFileSync(path.join(ca.dir, 'host_ca.pub'), 'utf8')}`);
+
+    const good = await userCert(TEST_INSTANCE_ID, login, 'id_good');
+    const ok = await sshAs(sshd, good, login, TEST_INSTANCE_ID, knownHosts);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout.trim()).toBe(`in:${login}`);
+
+    const otherInstance = await userCert(OTHER_INSTANCE, login, 'id_other_instance');
+    expect((await sshAs(sshd, otherInstance, login, TEST_INSTANCE_ID, knownHosts)).code).toBe(255);
+
+    const otherLogin = await userCert(TEST_INSTANCE_ID, 'daemon', 'id_other_login');
+    expect((await sshAs(sshd, otherLogin, 'daemon', TEST_INSTANCE_ID, knownHosts)).code).toBe(255);
+    expect((await sshAs(sshd, otherLogin, login, TEST_INSTANCE_ID, knownHosts)).code).toBe(255);
+
+    // The host certificate names this instance only: under another instance's name, ssh refuses it.
+    const asOther = await sshAs(sshd, good, login, OTHER_INSTANCE, path.join(laptop, 'kh-other'));
+    expect(asOther.code).toBe(255);
+  });
+
+  it('ok/join-token path: the same, for a host outside AWS', async () => {
+    const host = await makeSandboxHost({ keyTypes: ['ed25519', 'rsa-3072'] });
+    const token = (await lkp(['signer', 'token', 'create', '--config', ca.config, '--principal', 'build-box'])).stdout.trim();
+    const r = await lkp(['host', '--join-token', token, '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env: { AWS_ENDPOINT_URL_LAMBDA: signer.url } });
+    expect(r.code, r.stderr).toBe(0);
+    const sshd = await startSshd(host.sshdConfig);
+    running.push(sshd);
+    const knownHosts = path.join(laptop, 'known_hosts_jt');
+    writeFileSync(knownHosts, `@cert-authority build-box ${readFileSync(path.join(ca.dir, 'host_ca.pub'), 'utf8')}`);
+    const key = await genKey(laptop, 'id_jt');
+    const userToken = (await lkp(['signer', 'token', 'create', '--config', ca.config, '--for', 'user', '--principal', `${login}@build-box`])).stdout.trim();
+    const c = await lkp(['ssh', 'cert', '--join-token', userToken, '--target', 'build-box', '--user', login, '--identity', key], { env: { AWS_ENDPOINT_URL_LAMBDA: signer.url } });
+    expect(c.code, c.stderr).toBe(0);
+    const ok = await sshAs(sshd, key, login, 'build-box', knownHosts);
+    expect(ok.stdout.trim()).toBe(`in:${login}`);
+    const wrongLogin = await sshAs(sshd, key, 'daemon', 'build-box', knownHosts);
+    expect(wrongLogin.code).toBe(255);
+  });
+
+  it('fail/not on EC2 and no token: a clear error, nothing written', async () => {
+    const host = await makeSandboxHost();
+    const before = readFileSync(host.sshdConfig);
+    const r = await lkp(['host', '--ssh-dir', host.sshDir, '--users', login], { env: { AWS_ENDPOINT_URL_LAMBDA: signer.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: 'http://127.0.0.1:9' } });
+    expect(r.code).toBe(32);
+    expect(r.stderr).toMatch(/not on EC2\? use --join-token/);
+    expect(readFileSync(host.sshdConfig).equals(before)).toBe(true);
+    expect(existsSync(path.join(host.sshDir, 'lkp'))).toBe(false);
+  });
+
+  it('fail/a denied host or an unknown login changes nothing and says why', async () => {
+    const host = await makeSandboxHost();
+    const before = readFileSync(host.sshdConfig);
+    const denied = await lkp(['host', '--join-token', 'lkpjt1.bogus.token', '--ssh-dir', host.sshDir, '--users', login], { env: { AWS_ENDPOINT_URL_LAMBDA: signer.url } });
+    expect(denied.code).toBe(3);
+    expect(denied.stderr).toMatch(/signer refused: join token rejected/);
+    const noUser = await lkp(['host', '--join-token', 'x', '--ssh-dir', host.sshDir, '--users', 'no-such-user-lkp'], { env: { AWS_ENDPOINT_URL_LAMBDA: signer.url } });
+    expect(noUser.code).toBe(43);
+    expect(noUser.stderr).toMatch(/no such user on this machine: no-such-user-lkp/);
+    const unreachable = await lkp(['host', '--join-token', 'x', '--ssh-dir', host.sshDir, '--users', login], { env: { AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:9' } });
+    expect(unreachable.code).toBe(30);
+    expect(readFileSync(host.sshdConfig).equals(before)).toBe(true);
+    expect(existsSync(path.join(host.sshDir, 'lkp'))).toBe(false);
+  });
+
+  it('ok/dry-run prints files and the diff and changes nothing; status, renew-if-needed and uninstall', async () => {
+    const host = await makeSandboxHost();
+    const original = readFileSync(host.sshdConfig);
+    const env = hostEnv();
+    const dry = await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--dry-run'], { env });
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/\+TrustedUserCAKeys /);
+    expect(readFileSync(host.sshdConfig).equals(original)).toBe(true);
+    expect(existsSync(path.join(host.sshDir, 'lkp'))).toBe(false);
+
+    expect((await lkp(['host', 'status', '--ssh-dir', host.sshDir])).code).toBe(11);
+    expect((await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env })).code).toBe(0);
+    const status = await lkp(['host', 'status', '--ssh-dir', host.sshDir]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`principals: ${TEST_INSTANCE_ID}`);
+    const stsCalls = world.sts.calls.length;
+    const renew = await lkp(['host', '--renew-if-needed', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
+    expect(renew.stdout).toMatch(/not due for renewal/);
+    expect(world.sts.calls.length).toBe(stsCalls);
+    // A host key changed: renewal is due, and --renew-if-needed renews.
+    await genKey(host.root, 'newkey');
+    writeFileSync(path.join(host.sshDir, 'ssh_host_ecdsa_key.pub'), readFileSync(path.join(host.root, 'newkey.pub')));
+    writeFileSync(path.join(host.sshDir, 'ssh_host_ecdsa_key'), readFileSync(path.join(host.root, 'newkey')));
+    expect((await lkp(['host', 'status', '--ssh-dir', host.sshDir])).code).toBe(11);
+    const renewed = await lkp(['host', '--renew-if-needed', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
+    expect(renewed.stdout).toMatch(/host key changed.*renewing/);
+    expect((await lkp(['host', 'status', '--ssh-dir', host.sshDir])).code).toBe(0);
+
+    const un = await lkp(['host', '--uninstall', '--ssh-dir', host.sshDir, '--no-reload']);
+    expect(un.code, un.stderr).toBe(0);
+    expect(readFileSync(host.sshdConfig).equals(original)).toBe(true);
+    expect(existsSync(path.join(host.sshDir, 'lkp'))).toBe(false);
+  });
+});
