@@ -4,11 +4,12 @@
 // refuses), write lkp's own files, then change sshd's configuration only through
 // validate -> rename -> reload, and undo everything if any of that fails.
 import path from 'node:path';
+import { LkpError } from '../errors.js';
 import type { Login } from '../ssh/names.js';
-import { applySshdChange, loadSshdConfigInput } from '../sshd/apply.js';
-import { diffSshdChanges } from '../sshd/diff.js';
+import { applySshdChange, loadSshdConfigInput, previewSshdChange } from '../sshd/apply.js';
 import { planSshdEdit } from '../sshd/edit.js';
 import { reloadSshd, sshdReloader } from '../sshd/reload.js';
+import { effectiveHostKeys } from '../sshd/effective.js';
 import { validateLkpSshdSettings } from '../sshd/settings.js';
 import { assertSshdValid, sshdValidator } from '../sshd/validate.js';
 import { readHostKeys } from './host-keys.js';
@@ -61,7 +62,13 @@ export const hostReloader = (opts: Pick<HostRunOptions, 'reload' | 'sshdPidFile'
 /** Runs the whole host bootstrap (or renewal). */
 export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<HostRunResult> => {
   const layout = hostLayout(opts.sshDir);
-  const hostKeys = await readHostKeys(opts.sshDir);
+  // Certify only the host keys sshd loads: a HostCertificate without its HostKey is an error.
+  const loaded = new Set(await effectiveHostKeys({ sshdPath: opts.sshdPath, configPath: opts.sshdConfig }));
+  const present = await readHostKeys(opts.sshDir);
+  const hostKeys = present.filter((k) => loaded.has(k.privatePath));
+  if (hostKeys.length === 0) {
+    throw new LkpError('SshdConfigInvalid', `sshd loads none of the host keys in ${opts.sshDir} (it loads ${[...loaded].join(', ') || 'none'}); point --ssh-dir at its host keys`);
+  }
   const nowSeconds = Math.floor(deps.now().getTime() / 1000);
 
   if (opts.renewIfNeeded) {
@@ -112,7 +119,7 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
     deps.out(`lkp host --dry-run: would write ${plan.files.length} files under ${layout.dir}:`);
     for (const f of plan.files) deps.out(`  ${f.path}`);
     for (const f of plan.stale) deps.out(`  remove ${f}`);
-    const diff = diffSshdChanges(edit.changes);
+    const diff = await previewSshdChange(edit.changes.map((c) => ({ path: c.path, content: c.content, before: c.before })));
     deps.out(diff ? `sshd configuration (${edit.placement} in ${edit.target}):\n${diff}` : 'sshd configuration: no change');
     return { changed: false, hostId: plan.state.hostId };
   }
