@@ -10,6 +10,7 @@ import { signerCommand } from './commands/signer.js';
 export const main = async (argv: string[]): Promise<void> => {
   await yargs(argv)
     .scriptName('lkp')
+    .parserConfiguration({ 'populate--': true })
     .usage('$0 <command> [options]\n\nSSH certificates for EC2 fleets.')
     .command(caCommand)
     .command(signerCommand)

@@ -1,0 +1,106 @@
+// The laptop's client config, ~/.lkp/config.json (or LKP_CONFIG): named signers, each a
+// function name or ARN with its region, AWS profile and default login, and an ordered
+// list of fallback signers tried when one does not answer (Certonid's failover).
+// Strictly parsed: an error names the file and the field.
+import { readFile } from 'node:fs/promises';
+import { LkpError } from '../errors.js';
+import { readObject } from '../schema.js';
+import { parseLogin, type Login } from '../ssh/names.js';
+
+export interface SignerProfile {
+  readonly name: string;
+  readonly functionName: string;
+  readonly region?: string;
+  readonly profile?: string;
+  readonly defaultLogin?: Login;
+  /** Names of other signers to try, in order, when this one is unreachable. */
+  readonly fallbacks: readonly string[];
+}
+
+export interface ClientConfig {
+  readonly file: string;
+  readonly defaultSigner?: string;
+  readonly signers: ReadonlyMap<string, SignerProfile>;
+}
+
+const NAME = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Parses a client config document. */
+export const parseClientConfig = (doc: unknown, file: string): ClientConfig => {
+  const r = readObject(doc, file, ['version', 'defaultSigner', 'signers', '$comment'], 'ConfigInvalid');
+  if (r.has('version') && r.value.version !== 1) r.fail('version', 'must be 1');
+  const raw = r.value.signers ?? {};
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) r.fail('signers', 'must be an object of name -> signer');
+  const signers = new Map<string, SignerProfile>();
+  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+    if (!NAME.test(name)) r.fail(`signers.${name.slice(0, 64)}`, 'signer names use letters, digits and . _ -');
+    const s = readObject(value, `${file}: signers.${name}`, ['functionName', 'region', 'profile', 'defaultLogin', 'fallbacks'], 'ConfigInvalid');
+    const region = s.optionalString('region', { max: 32 });
+    if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) s.fail('region', 'is not an AWS region name');
+    const profile = s.optionalString('profile', { max: 128 });
+    let defaultLogin: Login | undefined;
+    if (s.has('defaultLogin')) {
+      try {
+        defaultLogin = parseLogin(s.value.defaultLogin);
+      } catch (error) {
+        s.fail('defaultLogin', (error as Error).message);
+      }
+    }
+    signers.set(name, {
+      name,
+      functionName: s.string('functionName', { max: 256 }),
+      ...(region ? { region } : {}),
+      ...(profile ? { profile } : {}),
+      ...(defaultLogin ? { defaultLogin } : {}),
+      fallbacks: s.optionalStringArray('fallbacks', { max: 8 }) ?? [],
+    });
+  }
+  for (const s of signers.values()) {
+    for (const f of s.fallbacks) if (!signers.has(f)) throw new LkpError('ConfigInvalid', `${file}: signers.${s.name}.fallbacks: no signer named ${JSON.stringify(f)}`);
+  }
+  const defaultSigner = r.optionalString('defaultSigner', { max: 64 });
+  if (defaultSigner !== undefined && !signers.has(defaultSigner)) r.fail('defaultSigner', `no signer named ${JSON.stringify(defaultSigner)}`);
+  return { file, ...(defaultSigner ? { defaultSigner } : {}), signers };
+};
+
+/** Reads the config; a missing file is an empty config, a broken one an error. */
+export const loadClientConfig = async (file: string): Promise<ClientConfig> => {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { file, signers: new Map() };
+    throw new LkpError('ConfigInvalid', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new LkpError('ConfigInvalid', `${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseClientConfig(doc, file);
+};
+
+/** The signer to use: --signer NAME, else the config's default; flags override its fields. */
+export const chooseSigners = (config: ClientConfig, opts: { signer?: string; functionName?: string; region?: string; profile?: string }): SignerProfile[] => {
+  const name = opts.signer ?? config.defaultSigner;
+  let chain: SignerProfile[] = [];
+  if (name !== undefined) {
+    const first = config.signers.get(name);
+    if (!first) throw new LkpError('ConfigInvalid', `${config.file}: no signer named ${JSON.stringify(name)} (known: ${[...config.signers.keys()].join(', ') || 'none'})`);
+    chain = [first, ...first.fallbacks.map((f) => config.signers.get(f) as SignerProfile)];
+  } else {
+    chain = [{ name: 'default', functionName: process.env.LKP_FUNCTION_NAME ?? 'lkp-signer', fallbacks: [] }];
+  }
+  // Flags override the chosen signer (and only it: fallbacks keep their own settings).
+  const [head, ...rest] = chain as [SignerProfile, ...SignerProfile[]];
+  return [
+    {
+      ...head,
+      ...(opts.functionName ? { functionName: opts.functionName } : {}),
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.profile ? { profile: opts.profile } : {}),
+    },
+    ...rest,
+  ];
+};

@@ -1,0 +1,38 @@
+// The ssh command line lkp runs (pure): our key and certificate only, host verified by
+// certificate under the instance id, then the user's arguments exactly as given.
+
+export interface SshCommandInput {
+  readonly sshPath: string;
+  readonly identity: string;
+  readonly certificate: string;
+  readonly knownHosts: string;
+  readonly hostKeyAlias: string;
+  readonly login: string;
+  readonly address: string;
+  readonly port?: number;
+  /** Everything after `--`: reaches ssh untouched. */
+  readonly args: readonly string[];
+  /** ProxyJump spec (an ssh config written for jump hosts). */
+  readonly configFile?: string;
+}
+
+/** argv for ssh (no shell involved anywhere). */
+export const buildSshArgs = (i: SshCommandInput): string[] => [
+  ...(i.configFile ? ['-F', i.configFile] : []),
+  '-i', i.identity,
+  '-o', `CertificateFile=${i.certificate}`,
+  '-o', 'IdentitiesOnly=yes',
+  '-o', `UserKnownHostsFile=${i.knownHosts}`,
+  '-o', 'GlobalKnownHostsFile=/dev/null',
+  '-o', 'StrictHostKeyChecking=yes',
+  '-o', 'UpdateHostKeys=no',
+  '-o', `HostKeyAlias=${i.hostKeyAlias}`,
+  ...(i.port ? ['-p', String(i.port)] : []),
+  '-l', i.login,
+  i.address,
+  ...i.args,
+];
+
+/** A shell-quoted rendering, for --dry-run (never executed through a shell). */
+export const formatCommandLine = (argv: readonly string[]): string =>
+  argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');

@@ -1,0 +1,139 @@
+// `lkp ssh exec` end to end against a real sshd configured by `lkp host` (EC2 path), with
+// STS, EC2 and IMDS fakes and `lkp signer serve` as the signer.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ssoRole, TEST_ACCOUNT } from '../fakes/credentials.js';
+import { startFakeImds, type FakeImds } from '../fakes/imds.js';
+import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
+import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
+import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
+import { currentUser, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
+import { makeSandboxHost } from '../helpers/sandbox-host.js';
+
+const X = 'i-0aaaaaaaaaaaaaaa1';
+const Y = 'i-0bbbbbbbbbbbbbbb2';
+const STOPPED = 'i-0ccccccccccccccc3';
+const arn = (id: string) => `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/${id}`;
+const PROFILE = { arn: `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA1' };
+
+describe('lkp ssh exec', () => {
+  let world: AwsWorld;
+  let ca: LocalCa;
+  let signer: LocalSigner;
+  let sshdX: RunningSshd;
+  let sshdY: RunningSshd;
+  const login = currentUser();
+  const home = tempDir('lkp-home-');
+  let env: Record<string, string>;
+
+  const bootstrap = async (instanceId: string): Promise<RunningSshd> => {
+    const imds: FakeImds = await startFakeImds({ registry: world.registry, instanceId });
+    const host = await makeSandboxHost();
+    const r = await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], {
+      env: { AWS_ENDPOINT_URL_LAMBDA: signer.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+    });
+    await imds.close();
+    if (r.code !== 0) throw new Error(`lkp host failed: ${r.stderr}`);
+    return startSshd(host.sshdConfig);
+  };
+
+  beforeAll(async () => {
+    world = await startAwsWorld({
+      instances: [
+        { instanceId: X, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' } },
+        { instanceId: Y, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' } },
+        { instanceId: STOPPED, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' }, state: 'stopped' },
+      ],
+    });
+    ca = await makeLocalCa();
+    const config = JSON.parse(readFileSync(ca.config, 'utf8')) as { rules: unknown[] };
+    config.rules.push(
+      { name: 'fleet', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], roles: ['lkp-host'] },
+      { name: 'payments', for: 'user', method: 'aws', callers: ['arn:aws:sts::*:assumed-role/AWSReservedSSO_Admin_*/*'], instances: { tags: { Team: 'payments' } }, logins: [login], message: `payments admins log in as ${login} only` },
+    );
+    writeFileSync(ca.config, JSON.stringify(config));
+    signer = await startLocalSigner(ca.config, [], world.env());
+    sshdX = await bootstrap(X);
+    sshdY = await bootstrap(Y);
+    const alice = world.registry.add(ssoRole('alice@example.com'));
+    env = {
+      AWS_ENDPOINT_URL_LAMBDA: signer.url,
+      AWS_ENDPOINT_URL_EC2: world.ec2.url,
+      AWS_ACCESS_KEY_ID: alice.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: alice.secretAccessKey,
+      AWS_SESSION_TOKEN: alice.sessionToken ?? '',
+      LKP_HOME: home,
+    };
+  });
+  afterAll(async () => {
+    await Promise.all([sshdX?.stop(), sshdY?.stop()]);
+    await signer?.stop();
+    await world?.close();
+  });
+
+  const exec = (id: string, port: number, args: string[], extra: string[] = []) => lkp(['ssh', 'exec', '--instance-arn', arn(id), '--user', login, '--port', String(port), ...extra, '--', ...args], { env });
+  const issued = () => signer.audit().filter((a) => a.outcome === 'issued' && a.action === 'user-cert').length;
+
+  it('ok/logs in and passes the exit code through; a second run uses the cached certificate', async () => {
+    const first = await exec(X, sshdX.port, ['true']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    await signer.waitForAudit(1);
+    const before = issued();
+    const three = await exec(X, sshdX.port, ['exit 3']);
+    expect(three.code).toBe(3);
+    expect(issued()).toBe(before); // no signer call on a cache hit
+    const files = readFileSync(path.join(home, 'id_ed25519'), 'utf8');
+    expect(files).toMatch(/OPENSSH PRIVATE KEY/);
+    expect(statSync(path.join(home, 'id_ed25519')).mode & 0o777).toBe(0o600);
+  });
+
+  it('ok/arguments with spaces and quotes reach ssh intact', async () => {
+    const r = await exec(X, sshdX.port, [`printf '%s|' "a b" 'c  d' "it's"`]);
+    expect(r.stdout).toBe("a b|c  d|it's|");
+    const dry = await exec(X, sshdX.port, ['echo', 'two  spaces', `q"uote`], ['--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`-o StrictHostKeyChecking=yes -o UpdateHostKeys=no -o HostKeyAlias=${X}`);
+    expect(dry.stdout.trim().endsWith(`127.0.0.1 echo 'two  spaces' 'q"uote'`)).toBe(true);
+  });
+
+  it('fail/a denied login shows the policy message', async () => {
+    const r = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', 'daemon', '--port', String(sshdX.port), '--', 'true'], { env });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(`payments admins log in as ${login} only`);
+  });
+
+  it('fail/a stopped or unknown instance is a clear error', async () => {
+    const stopped = await exec(STOPPED, sshdX.port, ['true']);
+    expect(stopped.code).toBe(35);
+    expect(stopped.stderr).toMatch(/is stopped; start it first/);
+    const unknown = await exec('i-0ddddddddddddddd4', sshdX.port, ['true']);
+    expect(unknown.code).toBe(35);
+    expect(unknown.stderr).toMatch(/does not exist/);
+  });
+
+  it("fail/a host presenting another instance's certificate is refused without any prompt", async () => {
+    // Instance X's certificate, but the sshd that answers is Y's (same address, Y's port).
+    const r = await exec(X, sshdY.port, ['true']);
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/Host key verification failed|No .* host key is known/);
+    expect(r.stderr).not.toMatch(/Are you sure you want to continue connecting/);
+  });
+
+  it('fail/no credentials: says how to log in', async () => {
+    const r = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--refresh', '--profile', 'nope', '--', 'true'], {
+      env: { ...env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
+    });
+    expect(r.code).toBe(33);
+    expect(r.stderr).toMatch(/aws sso login --profile nope/);
+  });
+
+  it('fail/a broken client config names the file and the field', async () => {
+    const file = path.join(home, 'bad-config.json');
+    writeFileSync(file, JSON.stringify({ signers: { prod: { functionName: 'lkp', region: 'mars-1' } } }));
+    const r = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--signer', 'prod', '--', 'true'], { env: { ...env, LKP_CONFIG: file } });
+    expect(r.code).toBe(20);
+    expect(r.stderr).toContain(`${file}: signers.prod.region: is not an AWS region name`);
+  });
+});
