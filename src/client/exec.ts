@@ -21,7 +21,9 @@ import { withSignerFallbacks } from './signer-chain.js';
 import { buildSshArgs } from './ssh-command.js';
 
 export interface ExecOptions {
+  /** An instance ARN, or a bare instance id with `region`. */
   readonly instanceArn: string;
+  readonly region?: string;
   readonly login: Login;
   readonly signers: readonly SignerProfile[];
   readonly identity?: string;
@@ -41,6 +43,8 @@ export interface PreparedSsh {
   readonly certificatePath: string;
   readonly identityPath: string;
   readonly validBefore: number;
+  readonly address: string;
+  readonly knownHosts: string;
 }
 
 const describeAddress = async (instanceId: string, region: string, credentials: AwsCredentialIdentity, wantPublic: boolean): Promise<string> => {
@@ -56,8 +60,9 @@ const describeAddress = async (instanceId: string, region: string, credentials: 
 /** Everything up to starting ssh: returns the ssh argv. */
 export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Math.floor(Date.now() / 1000)): Promise<PreparedSsh> => {
   const target = parseTarget(opts.instanceArn);
-  if (target.kind !== 'instance' || !target.region) throw new LkpError('UsageError', '--instance-arn must be an instance ARN: arn:aws:ec2:REGION:ACCOUNT:instance/i-…');
-  const region = target.region;
+  if (target.kind !== 'instance') throw new LkpError('UsageError', '--instance-arn must be an instance ARN: arn:aws:ec2:REGION:ACCOUNT:instance/i-…');
+  const region = target.region ?? opts.region ?? opts.signers[0]?.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new LkpError('UsageError', `which region is ${target.instanceId} in? use its ARN, or set a region (signer profile, AWS_REGION)`);
   const home = opts.home ?? path.join(os.homedir(), '.lkp');
   const identityPath = path.resolve(opts.identity ?? path.join(home, 'id_ed25519'));
   const keyPair = opts.identity ? await readKeyPair(identityPath) : await ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`);
@@ -104,5 +109,7 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
     certificatePath: paths.cert,
     identityPath,
     validBefore: entry.validBefore,
+    address: entry.address,
+    knownHosts,
   };
 };

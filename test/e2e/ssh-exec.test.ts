@@ -1,6 +1,7 @@
 // `lkp ssh exec` end to end against a real sshd configured by `lkp host` (EC2 path), with
 // STS, EC2 and IMDS fakes and `lkp signer serve` as the signer.
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ssoRole, TEST_ACCOUNT } from '../fakes/credentials.js';
@@ -16,6 +17,21 @@ const Y = 'i-0bbbbbbbbbbbbbbb2';
 const STOPPED = 'i-0ccccccccccccccc3';
 const arn = (id: string) => `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/${id}`;
 const PROFILE = { arn: `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA1' };
+
+/** Plain ssh with an environment (the transparent mode's Match exec runs lkp with it). */
+const runSshWithEnv = (args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    const child = spawn('ssh', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
 
 describe('lkp ssh exec', () => {
   let world: AwsWorld;
@@ -119,6 +135,27 @@ describe('lkp ssh exec', () => {
     expect(r.code).toBe(255);
     expect(r.stderr).toMatch(/Host key verification failed|No .* host key is known/);
     expect(r.stderr).not.toMatch(/Are you sure you want to continue connecting/);
+  });
+
+  it('ok/transparent mode: after `lkp ssh config --install`, plain ssh logs in by instance id; a second install changes nothing', async () => {
+    const fakeHome = tempDir('lkp-userhome-');
+    const tHome = path.join(fakeHome, '.lkp');
+    const tEnv = { ...env, HOME: fakeHome, LKP_HOME: tHome, AWS_REGION: 'us-east-1' };
+    const sshConfig = path.join(fakeHome, '.ssh', 'config');
+    mkdirSync(path.dirname(sshConfig), { recursive: true });
+    writeFileSync(sshConfig, 'Host *\n    ServerAliveInterval 30\n');
+    const install = await lkp(['ssh', 'config', '--install'], { env: tEnv });
+    expect(install.code, install.stderr).toBe(0);
+    const once = readFileSync(sshConfig, 'utf8');
+    expect(once.startsWith('# BEGIN lkp ssh config')).toBe(true);
+    expect(once).toContain('ServerAliveInterval 30');
+    const again = await lkp(['ssh', 'config', '--install'], { env: tEnv });
+    expect(again.stdout).toMatch(/already up to date/);
+    expect(readFileSync(sshConfig, 'utf8')).toBe(once);
+    const r = await runSshWithEnv(['-F', sshConfig, '-o', 'BatchMode=yes', '-p', String(sshdX.port), `${login}@${X}`, 'echo transparent-$(whoami)'], tEnv);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(`transparent-${login}`);
+    expect(r.code).toBe(0);
   });
 
   it('fail/no credentials: says how to log in', async () => {

@@ -42,6 +42,95 @@ const cert: CommandModule = {
     }),
 };
 
+/** Client config and signer choice shared by exec, prepare and config. */
+const clientContext = async (argv: Record<string, unknown>) => {
+  const path = await import('node:path');
+  const os = await import('node:os');
+  const { loadClientConfig, chooseSigners } = await import('../../client/config.js');
+  const home = process.env.LKP_HOME ?? path.join(os.homedir(), '.lkp');
+  const config = await loadClientConfig(process.env.LKP_CONFIG ?? path.join(home, 'config.json'));
+  const signers = chooseSigners(config, {
+    ...(argv.signer ? { signer: argv.signer as string } : {}),
+    ...(argv['function-name'] ? { functionName: argv['function-name'] as string } : {}),
+    ...(argv.region ? { region: argv.region as string } : {}),
+    ...(argv.profile ? { profile: argv.profile as string } : {}),
+  });
+  return { home, signers };
+};
+
+const prepare: CommandModule = {
+  command: 'prepare',
+  describe: false, // called by the ssh config's Match exec
+  builder: (y: Argv) => y.option('host', { type: 'string', demandOption: true }).option('user', { type: 'string', demandOption: true }).option('signer', { type: 'string' }),
+  handler: (argv) =>
+    runCommand(async () => {
+      const { home, signers } = await clientContext(argv);
+      const { parseLogin } = await import('../../ssh/names.js');
+      const { prepareHost } = await import('../../client/transparent.js');
+      await prepareHost({ instanceArn: argv.host as string, login: parseLogin(argv.user), signers, home });
+      return 0;
+    }),
+};
+
+const proxy: CommandModule = {
+  command: 'proxy',
+  describe: false, // the ssh config's ProxyCommand
+  builder: (y: Argv) => y.option('host', { type: 'string', demandOption: true }).option('port', { type: 'number', default: 22 }),
+  handler: (argv) =>
+    runCommand(async () => {
+      const path = await import('node:path');
+      const os = await import('node:os');
+      const { proxyToHost } = await import('../../client/transparent.js');
+      await proxyToHost(process.env.LKP_HOME ?? path.join(os.homedir(), '.lkp'), argv.host as string, argv.port as number);
+      return 0;
+    }),
+};
+
+const config: CommandModule = {
+  command: 'config',
+  describe: 'Print (or --install into ~/.ssh/config) the block that makes plain `ssh LOGIN@i-…` use lkp',
+  builder: (y: Argv) =>
+    y
+      .option('install', { type: 'boolean', default: false, describe: 'Write the block into ~/.ssh/config (idempotent: replaced in place)' })
+      .option('signer', { type: 'string', describe: 'Named signer from ~/.lkp/config.json' })
+      .option('ssh-config', { type: 'string', describe: 'File to install into (default ~/.ssh/config)' })
+      .example('$0 ssh config --install', 'then: ssh ec2-user@i-0123456789abcdef0'),
+  handler: (argv) =>
+    runCommand(async () => {
+      const path = await import('node:path');
+      const os = await import('node:os');
+      const { readFile, mkdir } = await import('node:fs/promises');
+      const { fileURLToPath } = await import('node:url');
+      const { home, signers } = await clientContext(argv);
+      const { renderSshConfig, installSshConfig } = await import('../../client/ssh-config.js');
+      const { writeAtomic } = await import('../../fs/write-atomic.js');
+      const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/lkp.js');
+      const primary = signers[0];
+      const signerName = primary && primary.name !== 'default' ? primary.name : primary?.functionName ?? 'lkp-signer';
+      const block = renderSshConfig({
+        lkp: [process.execPath, bin],
+        home,
+        ...(argv.signer ? { signer: argv.signer as string } : {}),
+        knownHosts: path.join(home, `known_hosts.${signerName.replace(/[^A-Za-z0-9._-]/g, '_')}`),
+      });
+      if (!argv.install) {
+        process.stdout.write(block);
+        return 0;
+      }
+      const file = path.resolve((argv['ssh-config'] as string | undefined) ?? path.join(os.homedir(), '.ssh', 'config'));
+      const current = await readFile(file, 'utf8').catch(() => '');
+      const next = installSshConfig(current, block);
+      if (next === current) {
+        process.stdout.write(`${file}: already up to date\n`);
+        return 0;
+      }
+      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      await writeAtomic(file, next, 0o600);
+      process.stdout.write(`${file}: lkp block installed; try: ssh ec2-user@i-0123456789abcdef0\n`);
+      return 0;
+    }),
+};
+
 const exec: CommandModule = {
   command: 'exec',
   describe: 'ssh to one instance with a certificate valid for that instance and login only',
@@ -65,19 +154,9 @@ const exec: CommandModule = {
       .example('$0 ssh exec --instance-arn ARN --user ubuntu -- uptime', 'run one command; its exit code is lkp\'s'),
   handler: (argv) =>
     runCommand(async () => {
-      const path = await import('node:path');
-      const os = await import('node:os');
-      const { loadClientConfig, chooseSigners } = await import('../../client/config.js');
+      const { home, signers } = await clientContext(argv);
       const { parseLogin } = await import('../../ssh/names.js');
       const { prepareSsh } = await import('../../client/exec.js');
-      const home = process.env.LKP_HOME ?? path.join(os.homedir(), '.lkp');
-      const config = await loadClientConfig(process.env.LKP_CONFIG ?? path.join(home, 'config.json'));
-      const signers = chooseSigners(config, {
-        ...(argv.signer ? { signer: argv.signer as string } : {}),
-        ...(argv['function-name'] ? { functionName: argv['function-name'] as string } : {}),
-        ...(argv.region ? { region: argv.region as string } : {}),
-        ...(argv.profile ? { profile: argv.profile as string } : {}),
-      });
       const login = parseLogin((argv.user as string | undefined) ?? signers[0]?.defaultLogin ?? 'ec2-user');
       const prepared = await prepareSsh({
         instanceArn: argv['instance-arn'] as string,
@@ -108,6 +187,6 @@ const exec: CommandModule = {
 export const sshCommand: CommandModule = {
   command: 'ssh <command>',
   describe: 'Log in to instances with short-lived user certificates',
-  builder: (y: Argv) => y.command(exec).command(cert).demandCommand(1),
+  builder: (y: Argv) => y.command(exec).command(config).command(cert).command(prepare).command(proxy).demandCommand(1),
   handler: () => undefined,
 };

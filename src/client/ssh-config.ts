@@ -1,0 +1,56 @@
+// Transparent ssh: an ssh_config block so that plain `ssh LOGIN@i-…` (and scp, rsync, git)
+// gets or reuses the certificate and the address through lkp. `Match exec` runs
+// `lkp ssh prepare` before ssh connects; a ProxyCommand then dials the address EC2 gave.
+// Installing it is idempotent: one marked block at the top of ~/.ssh/config, replaced in
+// place on the next run, never duplicated.
+import path from 'node:path';
+
+export const BEGIN = '# BEGIN lkp ssh config -- managed by `lkp ssh config --install`; do not edit';
+export const END = '# END lkp ssh config';
+
+const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export interface SshConfigInput {
+  /** The command that runs lkp: e.g. [process.execPath, '/path/to/bin/lkp.js']. */
+  readonly lkp: readonly string[];
+  readonly home: string;
+  readonly signer?: string;
+  readonly knownHosts: string;
+}
+
+/** The block text (lines joined with \n, ending with a newline). */
+export const renderSshConfig = (i: SshConfigInput): string => {
+  const cmd = i.lkp.map(q).join(' ');
+  const signer = i.signer ? ` --signer ${q(i.signer)}` : '';
+  return [
+    BEGIN,
+    `Match host i-*,mi-* exec "${cmd} ssh prepare --host %h --user %r${signer}"`,
+    `    IdentityFile ${path.join(i.home, 'id_ed25519')}`,
+    '    IdentitiesOnly yes',
+    `    CertificateFile ${path.join(i.home, 'hosts', '%h', '%r-cert.pub')}`,
+    `    UserKnownHostsFile ${i.knownHosts}`,
+    '    GlobalKnownHostsFile /dev/null',
+    '    StrictHostKeyChecking yes',
+    '    UpdateHostKeys no',
+    // No HostKeyAlias (it takes no %h): behind a ProxyCommand ssh checks the host key
+    // under the name typed, the instance id, which the host certificate must list.
+    `    ProxyCommand ${cmd} ssh proxy --host %h --port %p`,
+    END,
+    '',
+  ].join('\n');
+};
+
+/** Puts the block at the top of an ssh config (replacing an earlier one in place). */
+export const installSshConfig = (current: string, block: string): string => {
+  const start = current.indexOf(BEGIN);
+  if (start >= 0) {
+    const endAt = current.indexOf(END, start);
+    if (endAt >= 0) {
+      let after = endAt + END.length;
+      if (current[after] === '\n') after += 1;
+      return `${current.slice(0, start)}${block}${current.slice(after)}`;
+    }
+  }
+  // At the top: ssh uses the first value it finds, and a Match block there only applies to i-* hosts.
+  return current.length === 0 ? block : `${block}\n${current}`;
+};
