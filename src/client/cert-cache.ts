@@ -13,6 +13,8 @@ export interface CacheKey {
   readonly instanceId: string;
   readonly login: string;
   readonly keyFingerprint: string;
+  /** Which address was resolved: a --public entry must not serve a private one. */
+  readonly addressMode: 'private' | 'public' | 'prefer-public';
 }
 
 export interface CacheEntry {
@@ -31,7 +33,7 @@ export interface CachePaths {
 
 /** Where an entry lives: a hash of the key, so any names stay out of file names. */
 export const cachePaths = (dir: string, key: CacheKey): CachePaths => {
-  const id = createHash('sha256').update(JSON.stringify([key.signer, key.instanceId, key.login, key.keyFingerprint])).digest('hex').slice(0, 32);
+  const id = createHash('sha256').update(JSON.stringify([key.signer, key.instanceId, key.login, key.keyFingerprint, key.addressMode])).digest('hex').slice(0, 32);
   return { json: path.join(dir, `${id}.json`), cert: path.join(dir, `${id}-cert.pub`) };
 };
 

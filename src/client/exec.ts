@@ -1,6 +1,8 @@
 // `lkp ssh exec`: a certificate for exactly (instance, login) — from the cache when it
 // still has a safety margin, else from the signer with an `aws` identity proof — the
 // address from EC2, host verification by certificate, then ssh with the user's arguments.
+import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AwsCredentialIdentity } from '@smithy/types';
@@ -10,11 +12,12 @@ import type { CaKeysResponse } from '../api/response.js';
 import { parseTarget } from '../api/target.js';
 import { callSigner } from '../aws/invoke-signer.js';
 import { LkpError } from '../errors.js';
+import { writeAtomic } from '../fs/write-atomic.js';
 import { fingerprint, formatPublicKey } from '../ssh/public-key.js';
-import type { Login } from '../ssh/names.js';
+import { parseLogin, type Login } from '../ssh/names.js';
 import { cachePaths, readCacheEntry, writeCacheEntry, type CacheEntry } from './cert-cache.js';
 import type { SignerProfile } from './config.js';
-import { ensureKeyPair, readKeyPair } from './keypair.js';
+import { ensureKeyPair, readKeyPair, type KeyPair } from './keypair.js';
 import { ensureKnownHosts } from './known-hosts.js';
 import { requestUserCertificate } from './request-user-cert.js';
 import { withSignerFallbacks } from './signer-chain.js';
@@ -32,6 +35,8 @@ export interface ExecOptions {
   readonly port?: number;
   readonly refresh: boolean;
   readonly args: readonly string[];
+  /** Bastions, outermost first. */
+  readonly jumps?: readonly HopSpec[];
   readonly home?: string;
   readonly sshPath?: string;
 }
@@ -47,69 +52,175 @@ export interface PreparedSsh {
   readonly knownHosts: string;
 }
 
-const describeAddress = async (instanceId: string, region: string, credentials: AwsCredentialIdentity, wantPublic: boolean): Promise<string> => {
+export type AddressMode = 'private' | 'public' | 'prefer-public';
+
+const describeAddress = async (instanceId: string, region: string, credentials: AwsCredentialIdentity, mode: AddressMode): Promise<string> => {
   const { describeInstance } = await import('../aws/ec2-describe-instance.js');
   const facts = await describeInstance({ instanceId, region, credentials });
   if (!facts) throw new LkpError('InstanceNotUsable', `instance ${instanceId} does not exist in ${region} (or these credentials cannot see it)`);
   if (facts.state !== 'running') throw new LkpError('InstanceNotUsable', `instance ${instanceId} is ${facts.state}; start it first (aws ec2 start-instances --instance-ids ${instanceId})`);
-  const address = wantPublic ? facts.publicIp : facts.privateIp;
-  if (!address) throw new LkpError('InstanceNotUsable', `instance ${instanceId} has no ${wantPublic ? 'public' : 'private'} IPv4 address${wantPublic ? '' : '; try --public'}`);
+  const address = mode === 'private' ? facts.privateIp : mode === 'public' ? facts.publicIp : (facts.publicIp ?? facts.privateIp);
+  if (!address) throw new LkpError('InstanceNotUsable', `instance ${instanceId} has no ${mode === 'private' ? 'private' : 'public'} IPv4 address${mode === 'private' ? '; try --public' : ''}`);
   return address;
 };
 
-/** Everything up to starting ssh: returns the ssh argv. */
-export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Math.floor(Date.now() / 1000)): Promise<PreparedSsh> => {
-  const target = parseTarget(opts.instanceArn);
-  if (target.kind !== 'instance') throw new LkpError('UsageError', '--instance-arn must be an instance ARN: arn:aws:ec2:REGION:ACCOUNT:instance/i-…');
-  const region = target.region ?? opts.region ?? opts.signers[0]?.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw new LkpError('UsageError', `which region is ${target.instanceId} in? use its ARN, or set a region (signer profile, AWS_REGION)`);
-  const home = opts.home ?? path.join(os.homedir(), '.lkp');
-  const identityPath = path.resolve(opts.identity ?? path.join(home, 'id_ed25519'));
-  const keyPair = opts.identity ? await readKeyPair(identityPath) : await ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`);
-  const principal = userPrincipal(opts.login, target.instanceId);
-  const primary = opts.signers[0] as SignerProfile;
-  const paths = cachePaths(path.join(home, 'cache'), { signer: primary.functionName, instanceId: target.instanceId, login: opts.login, keyFingerprint: fingerprint(keyPair.key) });
+/** One hop (a bastion or the target) to certify: the target string goes to the signer verbatim. */
+export interface HopSpec {
+  readonly target: string;
+  readonly login: Login;
+  readonly port?: number;
+  readonly address?: string;
+  readonly addressMode: AddressMode;
+}
 
-  let entry: CacheEntry | undefined = opts.refresh ? undefined : await readCacheEntry(paths, { key: keyPair.key, principal, now: now() });
-  const fromCache = entry !== undefined;
-  if (entry && opts.address) entry = { ...entry, address: opts.address };
-  if (!entry) {
-    const { personCredentials } = await import('./credentials.js');
+interface CertifiedHop {
+  readonly instanceId: string;
+  readonly login: Login;
+  readonly port?: number;
+  readonly certPath: string;
+  readonly address: string;
+  readonly hostCaKeys: readonly string[];
+  readonly validBefore: number;
+  readonly fromCache: boolean;
+}
+
+interface HopContext {
+  readonly home: string;
+  readonly keyPair: KeyPair;
+  readonly signers: readonly SignerProfile[];
+  readonly region?: string;
+  readonly refresh: boolean;
+  readonly now: () => number;
+  readonly credentials: () => Promise<AwsCredentialIdentity>;
+}
+
+/** Parses a --jump value: `[LOGIN@]ARN-or-instance-id[#PORT]`. */
+export const parseJump = (value: string, defaultLogin: Login): HopSpec => {
+  const m = /^(?:([^@#]+)@)?([^@#]+)(?:#(\d{1,5}))?$/.exec(value);
+  if (!m) throw new LkpError('UsageError', `--jump ${JSON.stringify(value)} must be [LOGIN@]INSTANCE-ARN[#PORT]`);
+  const target = parseTarget(m[2]);
+  if (target.kind !== 'instance') throw new LkpError('UsageError', `--jump ${JSON.stringify(value)}: jump hosts are EC2 instances (ARN or instance id)`);
+  return { target: m[2] as string, login: m[1] ? parseLogin(m[1]) : defaultLogin, ...(m[3] ? { port: Number(m[3]) } : {}), addressMode: 'private' };
+};
+
+/** Gets (or reuses) the certificate for one hop and its address. */
+const certifyHop = async (hop: HopSpec, ctx: HopContext): Promise<CertifiedHop> => {
+  const target = parseTarget(hop.target);
+  if (target.kind !== 'instance') throw new LkpError('UsageError', `${hop.target} is not an instance ARN: arn:aws:ec2:REGION:ACCOUNT:instance/i-…`);
+  const region = target.region ?? ctx.region ?? ctx.signers[0]?.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new LkpError('UsageError', `which region is ${target.instanceId} in? use its ARN, or set a region (signer profile, AWS_REGION)`);
+  const principal = userPrincipal(hop.login, target.instanceId);
+  const primary = ctx.signers[0] as SignerProfile;
+  const paths = cachePaths(path.join(ctx.home, 'cache'), {
+    signer: primary.functionName,
+    instanceId: target.instanceId,
+    login: hop.login,
+    keyFingerprint: fingerprint(ctx.keyPair.key),
+    addressMode: hop.addressMode,
+  });
+  const cached = ctx.refresh ? undefined : await readCacheEntry(paths, { key: ctx.keyPair.key, principal, now: ctx.now() });
+  let entry: CacheEntry;
+  if (cached) entry = cached;
+  else {
     const { createAwsProof } = await import('../aws/identity-proof.js');
-    const credentials = await personCredentials(primary.profile);
-    const address = opts.address ?? (await describeAddress(target.instanceId, region, credentials, opts.public));
-    const { value: cert } = await withSignerFallbacks(opts.signers, async (s) => {
+    const credentials = await ctx.credentials();
+    const address = hop.address ?? (await describeAddress(target.instanceId, region, credentials, hop.addressMode));
+    const { value: cert } = await withSignerFallbacks(ctx.signers, async (s) => {
       const signer = { functionName: s.functionName, region: s.region ?? region, credentials };
       const keys = await callSigner<CaKeysResponse>({ version: 1, action: 'ca-keys' }, signer);
       const proof = await createAwsProof({
         credentials,
         region: s.region ?? region,
         audience: keys.serverId,
-        digest: requestDigest({ action: 'user-cert', publicKeys: [keyPair.key], login: opts.login, target: opts.instanceArn }),
+        digest: requestDigest({ action: 'user-cert', publicKeys: [ctx.keyPair.key], login: hop.login, target: hop.target }),
       });
-      return requestUserCertificate({ identity: { method: 'aws', proof }, keyPair, login: opts.login, target: opts.instanceArn, expectedPrincipal: principal, signer, nowSeconds: now() });
+      return requestUserCertificate({ identity: { method: 'aws', proof }, keyPair: ctx.keyPair, login: hop.login, target: hop.target, expectedPrincipal: principal, signer, nowSeconds: ctx.now() });
     });
-    entry = {
-      version: 1,
-      certificate: cert.line,
-      principal,
-      address,
-      hostCaKeys: cert.hostCaKeys.map((k) => formatPublicKey(k)),
-      validBefore: Number(cert.parsed.validBefore),
-    };
+    entry = { version: 1, certificate: cert.line, principal, address, hostCaKeys: cert.hostCaKeys.map((k) => formatPublicKey(k)), validBefore: Number(cert.parsed.validBefore) };
     await writeCacheEntry(paths, entry);
   }
   if (entry.hostCaKeys.length === 0) throw new LkpError('SignerError', 'the signer listed no host CA keys, so hosts cannot be verified');
-  const knownHosts = await ensureKnownHosts(home, primary.name === 'default' ? primary.functionName : primary.name, entry.hostCaKeys);
+  return {
+    instanceId: target.instanceId,
+    login: hop.login,
+    ...(hop.port ? { port: hop.port } : {}),
+    certPath: paths.cert,
+    address: hop.address ?? entry.address,
+    hostCaKeys: entry.hostCaKeys,
+    validBefore: entry.validBefore,
+    fromCache: cached !== undefined,
+  };
+};
+
+/** An ssh config with one Host block per hop, each with its own certificate and alias. */
+export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string, knownHosts: string): string =>
+  hops
+    .map((h, i) =>
+      [
+        `Host lkp-hop-${i}`,
+        `    HostName ${h.address}`,
+        ...(h.port ? [`    Port ${h.port}`] : []),
+        `    User ${h.login}`,
+        `    IdentityFile ${identity}`,
+        '    IdentitiesOnly yes',
+        `    CertificateFile ${h.certPath}`,
+        `    UserKnownHostsFile ${knownHosts}`,
+        '    GlobalKnownHostsFile /dev/null',
+        '    StrictHostKeyChecking yes',
+        '    UpdateHostKeys no',
+        `    HostKeyAlias ${h.instanceId}`,
+        ...(i > 0 ? [`    ProxyJump lkp-hop-${i - 1}`] : []),
+        '',
+      ].join('\n'),
+    )
+    .join('\n');
+
+/** Everything up to starting ssh: returns the ssh argv. */
+export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Math.floor(Date.now() / 1000)): Promise<PreparedSsh> => {
+  const home = opts.home ?? path.join(os.homedir(), '.lkp');
+  const identityPath = path.resolve(opts.identity ?? path.join(home, 'id_ed25519'));
+  const keyPair = opts.identity ? await readKeyPair(identityPath) : await ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`);
+  const primary = opts.signers[0] as SignerProfile;
+  let credentials: Promise<AwsCredentialIdentity> | undefined;
+  const ctx: HopContext = {
+    home,
+    keyPair,
+    signers: opts.signers,
+    ...(opts.region ? { region: opts.region } : {}),
+    refresh: opts.refresh,
+    now,
+    credentials: () => (credentials ??= import('./credentials.js').then((m) => m.personCredentials(primary.profile))),
+  };
+  const jumps = opts.jumps ?? [];
+  // A bastion is reached from outside: the first hop prefers its public address.
+  const hops: CertifiedHop[] = [];
+  for (const [i, j] of jumps.entries()) hops.push(await certifyHop({ ...j, addressMode: i === 0 ? 'prefer-public' : 'private' }, ctx));
+  const target = await certifyHop(
+    { target: opts.instanceArn, login: opts.login, ...(opts.port ? { port: opts.port } : {}), ...(opts.address ? { address: opts.address } : {}), addressMode: opts.public ? 'public' : 'private' },
+    ctx,
+  );
+  const allKeys = [...new Set([...hops, target].flatMap((h) => h.hostCaKeys))];
+  const knownHosts = await ensureKnownHosts(home, primary.name === 'default' ? primary.functionName : primary.name, allKeys);
   const sshPath = opts.sshPath ?? 'ssh';
+  let argv: string[];
+  if (hops.length === 0) {
+    argv = buildSshArgs({ sshPath, identity: identityPath, certificate: target.certPath, knownHosts, hostKeyAlias: target.instanceId, login: opts.login, address: target.address, ...(opts.port ? { port: opts.port } : {}), args: opts.args });
+  } else {
+    const all = [...hops, target];
+    const configText = renderJumpConfig(all, identityPath, knownHosts);
+    const configFile = path.join(home, 'jump', `${createHash('sha256').update(configText).digest('hex').slice(0, 24)}.conf`);
+    await mkdir(path.dirname(configFile), { recursive: true, mode: 0o700 });
+    await writeAtomic(configFile, configText, 0o600);
+    argv = ['-F', configFile, `lkp-hop-${all.length - 1}`, ...opts.args];
+  }
   return {
     sshPath,
-    argv: buildSshArgs({ sshPath, identity: identityPath, certificate: paths.cert, knownHosts, hostKeyAlias: target.instanceId, login: opts.login, address: entry.address, ...(opts.port ? { port: opts.port } : {}), args: opts.args }),
-    fromCache,
-    certificatePath: paths.cert,
+    argv,
+    fromCache: [...hops, target].every((h) => h.fromCache),
+    certificatePath: target.certPath,
     identityPath,
-    validBefore: entry.validBefore,
-    address: entry.address,
+    validBefore: target.validBefore,
+    address: target.address,
     knownHosts,
   };
 };

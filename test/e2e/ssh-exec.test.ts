@@ -1,14 +1,15 @@
 // `lkp ssh exec` end to end against a real sshd configured by `lkp host` (EC2 path), with
 // STS, EC2 and IMDS fakes and `lkp signer serve` as the signer.
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ssoRole, TEST_ACCOUNT } from '../fakes/credentials.js';
 import { startFakeImds, type FakeImds } from '../fakes/imds.js';
 import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
 import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
-import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
+import { LKP_BIN, lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { currentUser, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
 import { makeSandboxHost } from '../helpers/sandbox-host.js';
 
@@ -32,6 +33,9 @@ const runSshWithEnv = (args: string[], env: Record<string, string>): Promise<{ c
       resolve({ code: code ?? -1, stdout, stderr });
     });
   });
+
+const runSshAdd = (args: string[], sock: string): Promise<string> =>
+  new Promise((resolve) => execFile('ssh-add', args, { env: { ...process.env, SSH_AUTH_SOCK: sock } }, (_e, out) => resolve(out)));
 
 describe('lkp ssh exec', () => {
   let world: AwsWorld;
@@ -156,6 +160,66 @@ describe('lkp ssh exec', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(`transparent-${login}`);
     expect(r.code).toBe(0);
+  });
+
+  it('ok/jump host: each hop gets its own certificate and is verified by its own host certificate', async () => {
+    const before = issued();
+    const r = await exec(X, sshdX.port, ['echo via-jump'], ['--refresh', '--jump', `${login}@${arn(Y)}#${sshdY.port}`]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('via-jump');
+    await signer.waitForAudit(1);
+    const certs = signer.audit().filter((a) => a.outcome === 'issued' && a.action === 'user-cert').slice(before);
+    expect(certs.map((a) => a.principals)).toEqual([[`${login}@${Y}`], [`${login}@${X}`]]);
+    // A "bastion X" that is really Y is refused: its certificate names Y.
+    const wrong = await exec(X, sshdX.port, ['true'], ['--jump', `${login}@${arn(X)}#${sshdY.port}`]);
+    expect(wrong.code).toBe(255);
+    expect(wrong.stderr).toMatch(/Host key verification failed|No .* host key is known/);
+  });
+
+  it('ok/a signer that does not answer fails over to the next one in the client config', async () => {
+    const picky = await startLocalSigner(ca.config, ['--function-name', 'lkp-signer'], world.env());
+    try {
+      const file = path.join(home, 'failover.json');
+      writeFileSync(file, JSON.stringify({ version: 1, defaultSigner: 'primary', signers: { primary: { functionName: 'lkp-gone', region: 'us-east-1', fallbacks: ['secondary'] }, secondary: { functionName: 'lkp-signer', region: 'us-east-1' } } }));
+      const r = await lkp(['ssh', 'exec', '--instance-arn', arn(Y), '--user', login, '--port', String(sshdY.port), '--refresh', '--', 'echo failed-over'], { env: { ...env, AWS_ENDPOINT_URL_LAMBDA: picky.url, LKP_CONFIG: file } });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('failed-over');
+    } finally {
+      await picky.stop();
+    }
+  });
+
+  it('ok/concurrent runs for different instances do not clobber each other', async () => {
+    const [a, b] = await Promise.all([exec(X, sshdX.port, ['echo x'], ['--refresh']), exec(Y, sshdY.port, ['echo y'], ['--refresh'])]);
+    expect([a.stdout.trim(), b.stdout.trim()]).toEqual(['x', 'y']);
+    const cache = readdirSync(path.join(home, 'cache'));
+    expect(cache.filter((f) => f.endsWith('-cert.pub')).length).toBeGreaterThanOrEqual(2);
+    for (const f of cache) expect(statSync(path.join(home, 'cache', f)).mode & 0o777).toBe(0o600);
+    expect(cache.some((f) => f.includes('.lkp-tmp-'))).toBe(false);
+  });
+
+  it('ok/--agent adds the key and its certificate to ssh-agent', async () => {
+    const sock = path.join(tempDir('lkp-agent-'), 'agent.sock');
+    const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !existsSync(sock); i += 1) await new Promise((r) => setTimeout(r, 20));
+      const r = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--agent', '--dry-run', '--', 'true'], { env: { ...env, SSH_AUTH_SOCK: sock } });
+      expect(r.code, r.stderr).toBe(0);
+      const listed = await runSshAdd(['-L'], sock);
+      expect(listed).toMatch(/ssh-ed25519-cert-v01@openssh.com /);
+    } finally {
+      agent.kill();
+    }
+  });
+
+  it('ok/a signal to lkp reaches ssh, and lkp ends with it', async () => {
+    const child = spawn(process.execPath, [LKP_BIN, 'ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--', 'sleep 30'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const started = Date.now();
+    child.kill('SIGTERM');
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(signal === 'SIGTERM' || code === 255 || code === 143).toBe(true);
   });
 
   it('fail/no credentials: says how to log in', async () => {

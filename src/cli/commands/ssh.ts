@@ -148,6 +148,7 @@ const exec: CommandModule = {
       .option('identity', { type: 'string', describe: 'Private key to use (default ~/.lkp/id_ed25519, created if absent)' })
       .option('agent', { type: 'boolean', default: false, describe: 'Also add the key and certificate to ssh-agent for the certificate\'s remaining life' })
       .option('refresh', { type: 'boolean', default: false, describe: 'Ignore the certificate cache' })
+      .option('jump', { type: 'array', string: true, describe: 'Bastion [LOGIN@]INSTANCE-ARN[#PORT], repeatable, outermost first; each hop gets its own certificate and is verified by its host certificate' })
       .option('dry-run', { type: 'boolean', default: false, describe: 'Print the ssh command line instead of running it' })
       .conflicts('public', 'address')
       .example('$0 ssh exec --instance-arn arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0', 'a shell as ec2-user')
@@ -156,7 +157,7 @@ const exec: CommandModule = {
     runCommand(async () => {
       const { home, signers } = await clientContext(argv);
       const { parseLogin } = await import('../../ssh/names.js');
-      const { prepareSsh } = await import('../../client/exec.js');
+      const { prepareSsh, parseJump } = await import('../../client/exec.js');
       const login = parseLogin((argv.user as string | undefined) ?? signers[0]?.defaultLogin ?? 'ec2-user');
       const prepared = await prepareSsh({
         instanceArn: argv['instance-arn'] as string,
@@ -169,6 +170,7 @@ const exec: CommandModule = {
         ...(argv.identity ? { identity: argv.identity as string } : {}),
         ...(argv.address ? { address: argv.address as string } : {}),
         ...(argv.port ? { port: argv.port as number } : {}),
+        jumps: ((argv.jump as string[] | undefined) ?? []).map((j) => parseJump(j, login)),
       });
       if (argv.agent) {
         const { addToAgent } = await import('../../client/agent.js');
