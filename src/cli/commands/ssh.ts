@@ -104,11 +104,12 @@ const config: CommandModule = {
       const { home, signers } = await clientContext(argv);
       const { renderSshConfig, installSshConfig } = await import('../../client/ssh-config.js');
       const { writeAtomic } = await import('../../fs/write-atomic.js');
+      const { selfCommand } = await import('../self.js');
       const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/lkp.js');
       const primary = signers[0];
       const signerName = primary && primary.name !== 'default' ? primary.name : primary?.functionName ?? 'lkp-signer';
       const block = renderSshConfig({
-        lkp: [process.execPath, bin],
+        lkp: selfCommand(bin),
         home,
         ...(argv.signer ? { signer: argv.signer as string } : {}),
         knownHosts: path.join(home, `known_hosts.${signerName.replace(/[^A-Za-z0-9._-]/g, '_')}`),

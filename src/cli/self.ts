@@ -1,0 +1,16 @@
+// How to run this very lkp again from another program (ssh's Match exec, ProxyCommand):
+// the binary itself when lkp is a single executable, else node with bin/lkp.js.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const isSea = (): boolean => {
+  try {
+    const require = createRequire(path.join(process.cwd(), 'x.js'));
+    return (require('node:sea') as { isSea(): boolean }).isSea();
+  } catch {
+    return false;
+  }
+};
+
+/** argv prefix that starts lkp; `binJs` is the path of bin/lkp.js in a checkout. */
+export const selfCommand = (binJs: string): string[] => (isSea() ? [process.execPath] : [process.execPath, binJs]);
