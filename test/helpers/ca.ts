@@ -21,7 +21,7 @@ export const makeCa = (alg: CaKeyAlgorithm = 'ed25519'): TestCa => {
 export const nowSec = (): bigint => BigInt(Math.floor(Date.now() / 1000));
 
 /** Signs a certificate with sensible defaults; override any field. */
-export const signCert = async (ca: TestCa, subject: string | PublicKey, over: Partial<CertificateTemplate> & { principals?: string[] } = {}): Promise<string> => {
+export const signCert = async (ca: TestCa, subject: string | PublicKey, over: Partial<Omit<CertificateTemplate, 'principals'>> & { principals?: string[] } = {}): Promise<string> => {
   const key = typeof subject === 'string' ? parsePublicKey(subject) : subject;
   const certType = over.certType ?? 'user';
   const template: CertificateTemplate = {

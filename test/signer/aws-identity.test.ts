@@ -68,12 +68,11 @@ describe('aws identity method', () => {
   const proofFor = async (who: TestIdentity, digestInput: Parameters<typeof requestDigest>[0], over: { audience?: string; signingDate?: Date } = {}) =>
     createAwsProof({ credentials: sdkCredentials(who), region: 'us-east-1', audience: over.audience ?? ca.serverId, digest: requestDigest(digestInput), ...(over.signingDate ? { signingDate: over.signingDate } : {}) });
 
-  const hostRequest = async (who: TestIdentity, keys = [hostKey], over: Parameters<typeof proofFor>[2] = {}) => ({
-    version: 1,
-    action: 'host-cert',
-    identity: { method: 'aws', proof: await proofFor(who, { action: 'host-cert', publicKeys: keys.map(parsePublicKey) }, over) },
-    publicKeys: keys,
-  });
+  type MutableProof = { url: string; method: string; headers: Record<string, string>; body: string };
+  const hostRequest = async (who: TestIdentity, keys = [hostKey], over: Parameters<typeof proofFor>[2] = {}) => {
+    const proof = await proofFor(who, { action: 'host-cert', publicKeys: keys.map(parsePublicKey) }, over);
+    return { version: 1, action: 'host-cert', identity: { method: 'aws', proof: { ...proof, headers: { ...proof.headers } } as MutableProof }, publicKeys: keys };
+  };
   const userRequest = async (who: TestIdentity, target: string, login = 'ec2-user', over: Parameters<typeof proofFor>[2] = {}) => ({
     version: 1,
     action: 'user-cert',
