@@ -36,6 +36,8 @@ export interface SignerConfig {
 export interface AwsSettings {
   /** Account id -> role the signer assumes to describe instances in that account. */
   readonly crossAccountRoles: Readonly<Record<string, string>>;
+  /** Refuse host roles whose trust policy admits anything but ec2.amazonaws.com (default true). */
+  readonly requireEc2OnlyHostRoles: boolean;
 }
 
 export interface AuthoriserSettings {
@@ -89,7 +91,7 @@ const parseAwsSettings = (r: ObjectReader | undefined): AwsSettings => {
       roles[account] = arn as string;
     }
   }
-  return { crossAccountRoles: roles };
+  return { crossAccountRoles: roles, requireEc2OnlyHostRoles: r?.boolean('requireEc2OnlyHostRoles', true) ?? true };
 };
 
 const parseAuthoriser = (r: ObjectReader): AuthoriserSettings => {
@@ -127,7 +129,7 @@ export const parseSignerConfig = (doc: unknown, file: string): SignerConfig => {
       user: parseLimits(certs?.optionalObject('user', ['default', 'max']), 'user'),
     },
     rules: parsePolicyRules(r.array('rules'), `${file}.rules`),
-    aws: parseAwsSettings(r.optionalObject('aws', ['crossAccountRoles'])),
+    aws: parseAwsSettings(r.optionalObject('aws', ['crossAccountRoles', 'requireEc2OnlyHostRoles'])),
     ...(r.has('authoriser') ? { authoriser: parseAuthoriser(r.object('authoriser', ['functionName', 'region', 'timeout'])) } : {}),
   };
   return Object.freeze(config);

@@ -9,6 +9,7 @@ import { createAwsProof } from '../../src/aws/identity-proof.js';
 import { parsePublicKey } from '../../src/ssh/public-key.js';
 import { instanceRole, ssoRole, iamUser, sdkCredentials, TEST_ACCOUNT, type TestIdentity } from '../fakes/credentials.js';
 import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
+import { EC2_ONLY_TRUST } from '../fakes/iam.js';
 import { invokeJson, lambdaClient } from '../helpers/lambda-client.js';
 import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
 import { startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
@@ -29,6 +30,10 @@ describe('aws identity method', () => {
 
   beforeAll(async () => {
     world = await startAwsWorld({
+      roles: {
+        'lkp-host': EC2_ONLY_TRUST,
+        'lkp-host-loose': { Version: '2012-10-17', Statement: [EC2_ONLY_TRUST.Statement[0], { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TEST_ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] },
+      },
       instances: [
         { instanceId: HOST_ID, availabilityZone: 'us-east-1a', privateIpAddress: '10.0.1.5', publicIpAddress: '203.0.113.7', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'payments', 'lkp:principals': 'web.example.com,api.example.com' } },
         { instanceId: 'i-0000000000000000a', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'payments' }, state: 'stopped' },
@@ -50,7 +55,7 @@ describe('aws identity method', () => {
     ca = await makeLocalCa();
     const config = JSON.parse(readFileSync(ca.config, 'utf8')) as Record<string, unknown>;
     config.rules = [
-      { name: 'fleet hosts', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], regions: ['us-east-1'], roles: ['lkp-host'], instanceProfiles: ['lkp-host'], extraPrincipalsTag: 'lkp:principals', extraPrincipals: ['*.example.com'] },
+      { name: 'fleet hosts', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], regions: ['us-east-1'], roles: ['lkp-host', 'lkp-host-loose'], instanceProfiles: ['lkp-host'], extraPrincipalsTag: 'lkp:principals', extraPrincipals: ['*.example.com'] },
       { name: 'payments admins', for: 'user', method: 'aws', callers: [`arn:aws:sts::${TEST_ACCOUNT}:assumed-role/AWSReservedSSO_Admin_*/*`], instances: { accounts: [TEST_ACCOUNT], tags: { Team: 'payments' } }, logins: ['ec2-user'], maxValidity: '8h', sourceAddress: '127.0.0.0/8', message: 'payments admins log in as ec2-user only' },
     ];
     config.authoriser = { functionName: 'lkp-authoriser', timeout: '1s' };
@@ -173,7 +178,12 @@ describe('aws identity method', () => {
 
   it('fail/a person cannot get a host certificate, and a host role from another role name is refused', async () => {
     await expectDenied(await hostRequest(alice()), 'Forbidden', /instance role session/);
-    await expectDenied(await hostRequest(world.registry.add(instanceRole(HOST_ID, 'some-other-role'))), 'Forbidden', /no host rule/);
+    await expectDenied(await hostRequest(world.registry.add(instanceRole(HOST_ID, 'some-other-role'))), 'Forbidden', /no host rule|not EC2-only/);
+  });
+
+  it('fail/a host role that more than EC2 can assume is refused (session names could be spoofed)', async () => {
+    await expectDenied(await hostRequest(world.registry.add(instanceRole(HOST_ID, 'lkp-host-loose'))), 'Forbidden', /not EC2-only \(AWS principals may assume the role\)/);
+    expect(world.iam.calls.at(-1)).toMatchObject({ action: 'GetRole', roleName: 'lkp-host-loose', arn: world.signerIdentity.arn });
   });
 
   it('fail/a caller no rule matches, a login or a tag the rule does not allow', async () => {

@@ -4,7 +4,9 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import { defaultCredentials } from '../../aws/credentials.js';
 import { describeInstance } from '../../aws/ec2-describe-instance.js';
 import { assumeRoleProvider } from '../../aws/assume-role.js';
+import { fetchRoleTrustPolicy } from '../../aws/iam-role-trust.js';
 import { forwardProofToSts } from '../../aws/sts-forward.js';
+import { ec2OnlyTrustProblem } from '../policy/trust-policy.js';
 import type { SignerConfig } from '../config.js';
 import type { Authoriser } from '../handle.js';
 import { awsVerifier } from './aws.js';
@@ -25,12 +27,24 @@ export const awsVerifiers = async (config: SignerConfig, now: () => number = () 
     if (!roles.has(key)) roles.set(key, assumeRoleProvider(roleArn, region, own));
     return (roles.get(key) as () => Promise<AwsCredentialIdentity>)();
   };
+  // Trust policies change rarely: cache each role's verdict for five minutes.
+  const trustCache = new Map<string, { until: number; problem: string | undefined }>();
+  const hostRoleTrustProblem = async ({ account, role, partition }: { account: string; role: string; partition: string }): Promise<string | undefined> => {
+    const key = `${account}/${role}`;
+    const hit = trustCache.get(key);
+    if (hit && hit.until > Date.now()) return hit.problem;
+    const doc = await fetchRoleTrustPolicy(role, await credentialsFor(account, 'us-east-1'), partition);
+    const problem = doc === undefined ? 'the role does not exist' : ec2OnlyTrustProblem(doc);
+    trustCache.set(key, { until: Date.now() + 300_000, problem });
+    return problem;
+  };
   return {
     aws: awsVerifier({
       serverId: config.serverId,
       now,
       forwardToSts: (proof) => forwardProofToSts(proof),
       describeInstance: async ({ instanceId, region, account }) => describeInstance({ instanceId, region, credentials: await credentialsFor(account, region) }),
+      ...(config.aws.requireEc2OnlyHostRoles ? { hostRoleTrustProblem } : {}),
     }),
   };
 };

@@ -16,6 +16,11 @@ export interface AwsVerifierDeps {
   readonly now: () => number;
   readonly forwardToSts: (proof: CheckedProof) => Promise<StsCaller>;
   readonly describeInstance: (q: { instanceId: string; region: string; account: string }) => Promise<InstanceFacts | undefined>;
+  /**
+   * Why a host role is not EC2-only (its session name, the instance id, could be chosen by
+   * anyone else allowed to assume it), or undefined when it is. Absent: not checked.
+   */
+  readonly hostRoleTrustProblem?: (q: { account: string; role: string; partition: string }) => Promise<string | undefined>;
 }
 
 const LIVE_STATES = new Set(['pending', 'running']);
@@ -42,6 +47,8 @@ export const awsVerifier = (deps: AwsVerifierDeps): IdentityVerifier => ({
       if (instance.account && instance.account !== arn.account) throw new LkpError('Forbidden', `instance ${arn.session} belongs to another account`);
       if (!LIVE_STATES.has(instance.state)) throw new LkpError('Forbidden', `instance ${arn.session} is ${instance.state}, not running`);
       if (!instance.instanceProfileArn) throw new LkpError('Forbidden', `instance ${arn.session} has no instance profile, so this session cannot be its role`);
+      const trust = await deps.hostRoleTrustProblem?.({ account: arn.account, role: arn.role, partition: arn.partition });
+      if (trust) throw new LkpError('Forbidden', `host role ${arn.role} is not EC2-only (${trust}): anyone who can assume it can pick an instance id as session name; restrict its trust policy to ec2.amazonaws.com`);
       return { method: 'aws', kind: 'host', caller, role: arn.role, instance };
     }
 
