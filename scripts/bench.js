@@ -64,6 +64,18 @@ const N = {
   exec: 5,
 };
 
+// `npm run bench -- --profile DIR`: after the timed runs, one extra run of each cold-start
+// measurement under `node --cpu-prof` writes DIR/<name>.cpuprofile (the figures are not
+// taken from those runs). Summarise with `node scripts/bench/profile-top.js FILE [N] [REGEX]`.
+const profIndex = process.argv.indexOf('--profile');
+const PROFILE_DIR = profIndex > 0 ? path.resolve(process.argv[profIndex + 1] ?? 'bench-profiles') : undefined;
+if (PROFILE_DIR) mkdirSync(PROFILE_DIR, { recursive: true });
+const profiled = async (name, args, opts) => {
+  if (!PROFILE_DIR) return;
+  const run = await timedSpawn(NODE, ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${name}.cpuprofile`, '--cpu-prof-interval', '250', ...args], opts);
+  console.log(`  profile: ${path.join(PROFILE_DIR, `${name}.cpuprofile`)} (${fmtMs(run.ms)} under the profiler, exit ${run.code})`);
+};
+
 pinOwnEnv();
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'lkp-bench-'));
 const cleanups = [];
@@ -74,6 +86,11 @@ const watchdog = setTimeout(() => {
   void cleanup().finally(() => process.exit(2));
 }, HARD_LIMIT_MS);
 watchdog.unref();
+
+process.on('uncaughtException', (error) => {
+  console.error(`\nbench: broke outside any section: ${error?.stack ?? error}`);
+  void cleanup().finally(() => process.exit(1));
+});
 
 async function cleanup() {
   for (const fn of cleanups.reverse()) {
@@ -289,7 +306,7 @@ try {
 }
 
 /** Paired cold starts: baseline `node -e 0`, then the probe; medians of each. */
-const pairedColdStarts = async (what, n, makeEvent, env, check) => {
+const pairedColdStarts = async (what, n, makeEvent, env, check, profileName) => {
   const base = [];
   const cold = [];
   const inside = [];
@@ -305,7 +322,8 @@ const pairedColdStarts = async (what, n, makeEvent, env, check) => {
     cold.push(run.ms);
     inside.push(parsed);
   }
-  return { base, cold, inside };
+  const profile = async () => profiled(profileName, [probe, bundle], { env: { ...env, LKP_BENCH_EVENT: JSON.stringify(await makeEvent(n + 1)) }, marker: 'RESULT ' });
+  return { base, cold, inside, profile };
 };
 
 if (bundleOk) {
@@ -316,7 +334,7 @@ if (bundleOk) {
       const now = Math.floor(Date.now() / 1000);
       return createJoinToken(joinKey, { v: 1, jti: randomUUID(), aud: serverId, for: 'host', principals: parsePrincipals(['bench-host.example']), iat: now, exp: now + 600 });
     };
-    const { base, cold, inside } = await pairedColdStarts(
+    const { base, cold, inside, profile } = await pairedColdStarts(
       'Lambda cold start (join-token)',
       N.lambdaCold,
       () => ({ version: 1, action: 'host-cert', identity: { method: 'join-token', token: mint() }, publicKeys: [hostKeyEd.publicLine, hostKeyEc.publicLine] }),
@@ -324,6 +342,7 @@ if (bundleOk) {
       (result) => {
         if (!result?.certificates || result.certificates.length !== 2) throw new BenchError(`cold-start answer is not two certificates: ${JSON.stringify(result).slice(0, 300)}`);
       },
+      'lambda-cold-join-token',
     );
     console.log(`  config: LKP_CONFIG_FILE=<ca>/signer.json (lkp ca init starter: file CA keys, join tokens, file ledger); event: host-cert for 2 host keys (ed25519, ecdsa)`);
     console.log(`  node -e 0 (ms):                     ${list(base, (x) => x.toFixed(1))}`);
@@ -331,6 +350,7 @@ if (bundleOk) {
     console.log(`  inside the probe (median): import ${fmtMs(median(inside.map((x) => x.importMs)))}, first handler call ${fmtMs(median(inside.map((x) => x.handlerMs)))}, answer at ${fmtMs(median(inside.map((x) => x.sinceProcessStartMs)))} after process start`);
     const ratio = median(cold) / median(base);
     record({ measurement: '2b Lambda cold start, join-token host-cert', value: fmtMs(median(cold)), baseline: `node -e 0 ${fmtMs(median(base))}`, ratio: fmtX(ratio), target: '<= 1.5x', pass: ratio <= 1.5 });
+    await profile();
   } catch (error) {
     broke = true;
     recordBroken('2b Lambda cold start (join-token)', error);
@@ -340,23 +360,50 @@ if (bundleOk) {
 // =======================================================================================
 // 3. Verified `aws` requests
 // =======================================================================================
-section('3. verified requests (issue 3): `aws` host-cert with STS + EC2 fakes on loopback');
-const registry = new fakes.CredentialRegistry();
-const signerIdentity = registry.add(fakes.iamUser('lkp-signer'));
-const sts = await fakes.startFakeSts({ registry });
-cleanups.push(() => sts.close());
-const ec2 = await fakes.startFakeEc2({
-  registry,
-  instances: [
-    { instanceId: HOST_ID, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' } },
-    { instanceId: EXEC_ID, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' } },
-  ],
+section('3. verified requests (issue 3): `aws` host-cert, STS + EC2 fakes on loopback');
+// The fakes run in their own process (scripts/bench/world.mjs): their work and garbage
+// stay out of this process's timed windows.
+const world = await new Promise((resolve, reject) => {
+  const child = spawn(NODE, [path.join(ROOT, 'scripts/bench/world.mjs'), fakesFile], {
+    env: childEnv({
+      LKP_BENCH_WORLD: JSON.stringify({
+        hostId: HOST_ID,
+        instances: [
+          { instanceId: HOST_ID, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' } },
+          { instanceId: EXEC_ID, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' } },
+        ],
+      }),
+    }),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  cleanups.push(
+    () =>
+      new Promise((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', () => done());
+        child.stdin.end();
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  );
+  let out = '';
+  let err = '';
+  const timer = setTimeout(() => reject(new BenchError(`the fakes did not start: ${err}`)), 15_000);
+  child.stderr.on('data', (d) => (err += d.toString()));
+  child.stdout.on('data', (d) => {
+    out += d.toString();
+    const line = out.split('\n').find((l) => l.startsWith('WORLD '));
+    if (line) {
+      clearTimeout(timer);
+      resolve(JSON.parse(line.slice(6)));
+    }
+  });
+  child.once('exit', (code) => reject(new BenchError(`the fakes exited ${code}: ${err}`)));
 });
-cleanups.push(() => ec2.close());
-// The signer checks host roles' trust policies (iam:GetRole) when this build has that check.
-const iam = fakes.startFakeIam ? await fakes.startFakeIam({ registry, roles: { 'lkp-host': fakes.EC2_ONLY_TRUST } }) : undefined;
-if (iam) cleanups.push(() => iam.close());
-const hostIdentity = registry.add(fakes.instanceRole(HOST_ID, 'lkp-host'));
+const signerIdentity = world.signer;
+const hostIdentity = world.host;
+const sts = { url: world.sts };
+const ec2 = { url: world.ec2 };
+const iam = world.iam ? { url: world.iam } : undefined;
 const signerEnv = {
   AWS_ENDPOINT_URL_STS: sts.url,
   AWS_ENDPOINT_URL_EC2: ec2.url,
@@ -365,7 +412,7 @@ const signerEnv = {
   AWS_SECRET_ACCESS_KEY: signerIdentity.secretAccessKey,
 };
 pinOwnEnv(signerEnv); // this process plays the signer for 3a
-console.log(`  fakes: STS ${sts.url}, EC2 ${ec2.url}${iam ? `, IAM ${iam.url}` : ''} (all verify SigV4; signer identity ${signerIdentity.arn})`);
+console.log(`  fakes (own process): STS ${sts.url}, EC2 ${ec2.url}${iam ? `, IAM ${iam.url}` : ''}, IMDS ${world.imds} (all verify SigV4; signer identity ${signerIdentity.arn})`);
 
 const { createAwsProof } = await dist('aws/identity-proof.js');
 const { requestDigest } = await dist('api/digest.js');
@@ -373,7 +420,7 @@ const hostKeys = [hostKeyEd.publicLine, hostKeyEc.publicLine];
 const awsHostEvent = async () => ({
   version: 1,
   action: 'host-cert',
-  identity: { method: 'aws', proof: await createAwsProof({ credentials: fakes.sdkCredentials(hostIdentity), region: 'us-east-1', audience: serverId, digest: requestDigest({ action: 'host-cert', publicKeys: hostKeys.map(parsePublicKey) }) }) },
+  identity: { method: 'aws', proof: await createAwsProof({ credentials: { accessKeyId: hostIdentity.accessKeyId, secretAccessKey: hostIdentity.secretAccessKey, sessionToken: hostIdentity.sessionToken }, region: 'us-east-1', audience: serverId, digest: requestDigest({ action: 'host-cert', publicKeys: hostKeys.map(parsePublicKey) }) }) },
   publicKeys: hostKeys,
 });
 
@@ -474,15 +521,16 @@ try {
 if (bundleOk) {
   try {
     const env = childEnv({ ...signerEnv, LKP_CONFIG_FILE: awsConfigFile });
-    const { base, cold, inside } = await pairedColdStarts('Lambda cold start (aws)', N.lambdaCold, awsHostEvent, env, (result) => {
+    const { base, cold, inside, profile } = await pairedColdStarts('Lambda cold start (aws)', N.lambdaCold, awsHostEvent, env, (result) => {
       if (!result?.certificates || result.certificates.length !== 2) throw new BenchError(`aws cold-start answer is not two certificates: ${JSON.stringify(result).slice(0, 300)}`);
-    });
+    }, 'lambda-cold-aws');
     console.log(`  Lambda bundle, LKP_CONFIG_FILE with an aws host rule; STS/EC2 at the fakes; signer credentials in AWS_ACCESS_KEY_ID/SECRET`);
     console.log(`  node -e 0 (ms):                     ${list(base, (x) => x.toFixed(1))}`);
     console.log(`  spawn -> answer, bundle (ms):       ${list(cold, (x) => x.toFixed(1))}`);
     console.log(`  inside the probe (median): import ${fmtMs(median(inside.map((x) => x.importMs)))}, first handler call ${fmtMs(median(inside.map((x) => x.handlerMs)))} (incl. STS + EC2 round trips)`);
     const ratio = median(cold) / median(base);
     record({ measurement: '3b Lambda cold start, verified aws host-cert', value: fmtMs(median(cold)), baseline: `node -e 0 ${fmtMs(median(base))}`, ratio: fmtX(ratio), target: '<= 2x', pass: ratio <= 2 });
+    await profile();
   } catch (error) {
     broke = true;
     recordBroken('3b Lambda cold start (aws)', error);
@@ -520,6 +568,8 @@ try {
   console.log(`  vs node -e 0: SDK ${fmtX(median(sdk) / b)}, lean ${fmtX(median(lean) / b)}; lean saves ${fmtMs(median(sdk) - median(lean))} per cold process`);
   const ratio = median(sdk) / median(lean);
   record({ measurement: '3c DescribeInstances, SDK vs lean (new process)', value: `SDK ${fmtMs(median(sdk))}`, baseline: `lean ${fmtMs(median(lean))}`, ratio: `SDK = ${fmtX(ratio)} lean`, target: '(info: lean earns its place if >> 1)', pass: undefined });
+  await profiled('ec2-sdk', ['scripts/bench/ec2-sdk.mjs'], { env, marker: 'RESULT ' });
+  await profiled('ec2-lean', ['scripts/bench/ec2-lean.mjs'], { env, marker: 'RESULT ' });
 } catch (error) {
   broke = true;
   recordBroken('3c SDK vs lean DescribeInstances', error);
@@ -528,7 +578,7 @@ try {
 // =======================================================================================
 // 4. lkp host (EC2 path)
 // =======================================================================================
-section('4. `lkp host` (issue 4): EC2 path, local signer + IMDS/STS/EC2 fakes, --no-reload');
+section('4. `lkp host` (issue 4): EC2 path, `lkp signer serve` + IMDS/STS/EC2 fakes, --no-reload');
 let signerUrl;
 let signerAudit = () => [];
 try {
@@ -561,8 +611,7 @@ try {
   signerAudit = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
   console.log(`  lkp signer serve: ${signerUrl}`);
 
-  const imds = await fakes.startFakeImds({ registry, instanceId: HOST_ID, privateIp: '127.0.0.1' });
-  cleanups.push(() => imds.close());
+  const imds = { url: world.imds };
   // Host keys made once; each run gets a fresh sandbox ssh dir (as test/helpers/sandbox-host.ts).
   const keysDir = path.join(tmp, 'hostkeys');
   mkdirSync(keysDir);
@@ -614,6 +663,7 @@ try {
   console.log(`  lkp host (ms):                      ${list(runs, (x) => x.toFixed(1))}`);
   const ratio = median(runs) / median(base);
   record({ measurement: '4 lkp host, start -> config applied', value: fmtMs(median(runs)), baseline: `node -e 0 ${fmtMs(median(base))}`, ratio: fmtX(ratio), target: '<= 4x', pass: ratio <= 4 });
+  if (PROFILE_DIR) await profiled('lkp-host', [LKP_BIN, 'host', '--ssh-dir', sandbox(N.host + 1), '--users', login, '--no-reload'], { env, timeoutMs: 30_000 });
 } catch (error) {
   broke = true;
   recordBroken('4 lkp host', error);
@@ -633,7 +683,7 @@ try {
   } else {
     if (!signerUrl) throw new BenchError('the local signer from section 4 is not running');
     const dryRun = help.stdout.includes('--dry-run');
-    const alice = registry.add(fakes.ssoRole('alice@example.com'));
+    const alice = world.person;
     const home = path.join(tmp, 'lkp-home');
     mkdirSync(home, { recursive: true, mode: 0o700 });
     const extra = { AWS_ENDPOINT_URL_LAMBDA: signerUrl, AWS_ENDPOINT_URL_EC2: ec2.url, AWS_ENDPOINT_URL_STS: sts.url, AWS_ACCESS_KEY_ID: alice.accessKeyId, AWS_SECRET_ACCESS_KEY: alice.secretAccessKey, AWS_SESSION_TOKEN: alice.sessionToken ?? '', LKP_HOME: home };
@@ -680,6 +730,8 @@ try {
     const rm = median(miss) / b;
     record({ measurement: '5a lkp ssh exec, cache hit, before ssh', value: fmtMs(median(hit)), baseline: `node -e 0 ${fmtMs(b)}`, ratio: fmtX(rh), target: '<= 2x', pass: rh <= 2 });
     record({ measurement: '5b lkp ssh exec, cache miss, before ssh', value: fmtMs(median(miss)), baseline: `node -e 0 ${fmtMs(b)}`, ratio: fmtX(rm), target: '<= 4x', pass: rm <= 4 });
+    await profiled('ssh-exec-hit', args(false), { env });
+    await profiled('ssh-exec-miss', args(true), { env });
   }
 } catch (error) {
   broke = true;
