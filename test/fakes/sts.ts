@@ -1,7 +1,7 @@
-// Loopback STS (query protocol) answering GetCallerIdentity for registered keys after a real
+// Loopback STS (query protocol) answering GetCallerIdentity (and AssumeRole) for registered keys after a real
 // SigV4 check over the Host header as sent, so a request the lkp signer forwards still verifies.
 import { randomUUID } from 'node:crypto';
-import type { CredentialRegistry } from './credentials.js';
+import { assumedRole, type CredentialRegistry, type TestIdentity } from './credentials.js';
 import { parseForm, startHttpServer, xmlEscape, type FakeResponse, type RecordedRequest } from './http.js';
 import { verifySigV4, type SigV4FailureCode } from './sigv4-verify.js';
 
@@ -12,6 +12,8 @@ export interface StartFakeStsOptions {
   registry: CredentialRegistry;
   /** Server clock for the skew check; default the real clock. */
   now?: () => Date;
+  /** Who may assume which role (AssumeRole); default anyone registered. */
+  canAssume?: (caller: TestIdentity, roleArn: string) => boolean;
 }
 
 // One STS call as the fake judged it, for assertions on who called and how it was signed.
@@ -136,6 +138,29 @@ export const startFakeSts = async (options: StartFakeStsOptions): Promise<FakeSt
     call.arn = verdict.identity.arn;
     call.signedHeaders = verdict.signedHeaders;
 
+    if (call.action === 'AssumeRole' && params.get('Version') === '2011-06-15') {
+      // Temporary credentials for the role, registered so every fake accepts them.
+      const m = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/.exec(params.get('RoleArn') ?? '');
+      const session = params.get('RoleSessionName') ?? '';
+      if (!m || !/^[\w+=,.@-]{2,64}$/.test(session)) {
+        call.errorCode = 'ValidationError';
+        return errorResponse(req, 400, 'ValidationError', 'RoleArn or RoleSessionName is invalid');
+      }
+      if (options.canAssume && !options.canAssume(verdict.identity, params.get('RoleArn') as string)) {
+        call.errorCode = 'AccessDenied';
+        return errorResponse(req, 403, 'AccessDenied', `${verdict.identity.arn} is not authorized to perform: sts:AssumeRole`);
+      }
+      const role = options.registry.add(assumedRole(m[2] as string, session, { account: m[1] as string, ttlMs: 900_000 }));
+      call.arn = verdict.identity.arn;
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/xml' },
+        body:
+          `<AssumeRoleResponse xmlns="${XMLNS}"><AssumeRoleResult><AssumedRoleUser><Arn>${xmlEscape(role.arn)}</Arn><AssumedRoleId>${xmlEscape(role.userId)}</AssumedRoleId></AssumedRoleUser>` +
+          `<Credentials><AccessKeyId>${role.accessKeyId}</AccessKeyId><SecretAccessKey>${xmlEscape(role.secretAccessKey)}</SecretAccessKey><SessionToken>${xmlEscape(role.sessionToken ?? '')}</SessionToken>` +
+          `<Expiration>${(role.expiresAt ?? new Date()).toISOString()}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></AssumeRoleResponse>`,
+      };
+    }
     if (call.action !== 'GetCallerIdentity' || params.get('Version') !== '2011-06-15') {
       call.errorCode = 'InvalidAction';
       return errorResponse(req, 400, 'InvalidAction', `Could not find operation ${call.action} for version ${params.get('Version') ?? 'NO_VERSION_SPECIFIED'}`);

@@ -17,6 +17,7 @@ import { certInfo, genKey, readPub, tempDir } from '../helpers/openssh.js';
 
 const HOST_ID = 'i-0a1b2c3d4e5f60718';
 const PROFILE = `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`;
+const OTHER_ACCOUNT = '444455556666';
 
 describe('aws identity method', () => {
   let world: AwsWorld;
@@ -40,6 +41,7 @@ describe('aws identity method', () => {
         { instanceId: 'i-0000000000000000b', iamInstanceProfile: { arn: `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/other`, id: 'AIPA2' }, tags: { Team: 'payments' } },
         { instanceId: 'i-0000000000000000c', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'search' } },
         { instanceId: 'i-0000000000000000d', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'payments' }, state: 'terminated' },
+        { instanceId: 'i-0000000000000000e', ownerId: OTHER_ACCOUNT, iamInstanceProfile: { arn: `arn:aws:iam::${OTHER_ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA3' } },
       ],
       functions: {
         'lkp-authoriser': async (payload) => {
@@ -55,10 +57,11 @@ describe('aws identity method', () => {
     ca = await makeLocalCa();
     const config = JSON.parse(readFileSync(ca.config, 'utf8')) as Record<string, unknown>;
     config.rules = [
-      { name: 'fleet hosts', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], regions: ['us-east-1'], roles: ['lkp-host', 'lkp-host-loose'], instanceProfiles: ['lkp-host'], extraPrincipalsTag: 'lkp:principals', extraPrincipals: ['*.example.com'] },
+      { name: 'fleet hosts', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT, OTHER_ACCOUNT], regions: ['us-east-1'], roles: ['lkp-host', 'lkp-host-loose'], instanceProfiles: ['lkp-host'], extraPrincipalsTag: 'lkp:principals', extraPrincipals: ['*.example.com'] },
       { name: 'payments admins', for: 'user', method: 'aws', callers: [`arn:aws:sts::${TEST_ACCOUNT}:assumed-role/AWSReservedSSO_Admin_*/*`], instances: { accounts: [TEST_ACCOUNT], tags: { Team: 'payments' } }, logins: ['ec2-user'], maxValidity: '8h', sourceAddress: '127.0.0.0/8', message: 'payments admins log in as ec2-user only' },
     ];
     config.authoriser = { functionName: 'lkp-authoriser', timeout: '1s' };
+    config.aws = { crossAccountRoles: { [OTHER_ACCOUNT]: `arn:aws:iam::${OTHER_ACCOUNT}:role/lkp-describe` } };
     writeFileSync(ca.config, JSON.stringify(config));
     signer = await startLocalSigner(ca.config, [], world.env());
     client = lambdaClient(signer.url);
@@ -204,6 +207,21 @@ describe('aws identity method', () => {
     authoriserMode = 'slow';
     await expectDenied(await userRequest(alice(), target), 'Forbidden', /did not answer/);
     authoriserMode = 'allow';
+  });
+
+  it('ok/an instance in another account is described through the role configured for that account', async () => {
+    // EC2 in that account only answers that account's principals.
+    world.ec2.setAuthorize((id) => id.account === OTHER_ACCOUNT);
+    try {
+      const who = world.registry.add(instanceRole('i-0000000000000000e', 'lkp-host', { account: OTHER_ACCOUNT }));
+      const { body } = await invokeJson(client, await hostRequest(who));
+      expect(body.error, JSON.stringify(body.error)).toBeUndefined();
+      expect(body.hostId).toBe('i-0000000000000000e');
+      expect(world.ec2.calls.at(-1)?.arn).toBe(`arn:aws:sts::${OTHER_ACCOUNT}:assumed-role/lkp-describe/lkp-signer`);
+      expect(world.sts.calls.some((c) => c.action === 'AssumeRole' && c.arn === world.signerIdentity.arn)).toBe(true);
+    } finally {
+      world.ec2.setAuthorize(() => true);
+    }
   });
 
   it('ok/an authoriser may narrow the principals but never widen them', async () => {
