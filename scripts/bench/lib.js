@@ -2,6 +2,7 @@
 // the loopback-only child environment, and the report (sections + summary table).
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import os from 'node:os';
 import path from 'node:path';
 
 export const GUARD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'guard.mjs');
@@ -143,7 +144,11 @@ export const recordBroken = (measurement, error) => {
 export const section = (title) => {
   console.log('');
   console.log(`=== ${title} ${'='.repeat(Math.max(3, 86 - title.length))}`);
+  console.log(`  (machine load average now: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} on ${os.cpus().length} CPUs)`);
 };
+
+/** Ratios are shown to 2 decimals; the verdict uses the number shown, so they agree. */
+export const shown = (x) => Number(x.toFixed(x >= 10 ? 1 : 2));
 
 export const printSummary = () => {
   const header = ['measurement', 'value', 'baseline', 'ratio', 'target', 'PASS/MISS'];

@@ -70,7 +70,10 @@ const parseIdentity = (r: ObjectReader): IdentityProof => {
   if (entries.length > 32) p.fail('headers', 'has too many entries');
   const headers: Record<string, string> = {};
   for (const [k, v] of entries) {
-    if (typeof v !== 'string' || v.length > 4096 || !/^[A-Za-z0-9-]{1,64}$/.test(k)) p.fail(`headers.${k.slice(0, 32)}`, 'must be a short string header');
+    // Printable ASCII only: a header value with a newline or NUL must never reach an HTTP stack.
+    if (typeof v !== 'string' || v.length > 4096 || !/^[A-Za-z0-9-]{1,64}$/.test(k) || !/^[\x20-\x7e]*$/.test(v)) {
+      p.fail(`headers.${k.slice(0, 32).replace(/[^A-Za-z0-9-]/g, '?')}`, 'must be a short printable-ASCII header');
+    }
     headers[k.toLowerCase()] = v as string;
   }
   return { method, proof: { url: p.string('url', { max: 256 }), method: p.string('method', { max: 8 }), headers, body: p.string('body', { max: 1024 }) } };

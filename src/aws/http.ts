@@ -1,5 +1,6 @@
 // A small HTTP(S) client over node:http/https for the lean AWS calls: lighter to load
 // than the SDK clients (their import alone costs hundreds of ms of cold start).
+import type { ClientRequest } from 'node:http';
 import { LkpError } from '../errors.js';
 
 export interface HttpAnswer {
@@ -17,11 +18,15 @@ export const httpRequest = async (
 ): Promise<HttpAnswer> => {
   const target = new URL(url);
   const mod = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const body = init.body ?? '';
+  const failed = (error: unknown): LkpError =>
+    error instanceof LkpError ? error : new LkpError('AwsError', `request to ${target.host} failed: ${(error as Error)?.message ?? 'error'}`, { cause: error });
   return new Promise((resolve, reject) => {
-    const req = mod.request(
-      target,
-      { method: init.method, headers: init.headers, timeout: init.timeoutMs ?? 10_000 },
-      (res) => {
+    let req: ClientRequest;
+    try {
+      // content-length is computed here, never taken from a caller (no smuggling).
+      const headers = { ...init.headers, 'content-length': String(Buffer.byteLength(body)) };
+      req = mod.request(target, { method: init.method, headers, timeout: init.timeoutMs ?? 10_000 }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -30,11 +35,15 @@ export const httpRequest = async (
           else chunks.push(c);
         });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
+        res.on('error', (error) => reject(failed(error)));
+      });
+    } catch (error) {
+      // Node refuses some header values synchronously: that is a bad request, not a crash.
+      reject(new LkpError('BadRequest', `cannot send a request to ${target.host}: ${(error as NodeJS.ErrnoException).code ?? 'invalid request'}`, { cause: error }));
+      return;
+    }
     req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (error) => reject(new LkpError('AwsError', `request to ${target.host} failed: ${error.message}`, { cause: error })));
-    req.end(init.body ?? '');
+    req.on('error', (error) => reject(failed(error)));
+    req.end(body);
   });
 };

@@ -18,13 +18,20 @@ export interface SshConfigInput {
   readonly knownHosts: string;
 }
 
+// Match exec runs through a shell after ssh expanded %h and %r. OpenSSH 9.6 refuses shell
+// metacharacters in those names; older versions do not (CVE-2023-51385), so the block only
+// matches names without them, and quotes the tokens besides.
+// Inside single quotes only ' itself is special; the others guard a mistaken edit.
+const SHELL_META = ['$', '`', ';', '|', '&', '(', ')', '<', '>', "'"];
+const withoutMeta = (first: string): string => [first, ...SHELL_META.map((m) => `!*${m}*`)].join(',');
+
 /** The block text (lines joined with \n, ending with a newline). */
 export const renderSshConfig = (i: SshConfigInput): string => {
   const cmd = i.lkp.map(q).join(' ');
   const signer = i.signer ? ` --signer ${q(i.signer)}` : '';
   return [
     BEGIN,
-    `Match host i-*,mi-* exec "${cmd} ssh prepare --host %h --user %r${signer}"`,
+    `Match host "${withoutMeta('i-*')},mi-*" user "${withoutMeta('*')}" exec "${cmd} ssh prepare --host '%h' --user '%r'${signer}"`,
     `    IdentityFile ${path.join(i.home, 'id_ed25519')}`,
     '    IdentitiesOnly yes',
     `    CertificateFile ${path.join(i.home, 'hosts', '%h', '%r-cert.pub')}`,

@@ -18,7 +18,8 @@ import { hostLayout } from './layout.js';
 import { resolveLogins, type UserExists } from './logins.js';
 import { obtainHostCertificates } from './obtain-certificates.js';
 import { planHostFiles } from './plan-host-files.js';
-import { hostCertificateStatus } from './read-host-state.js';
+import { hostCertificateStatus, readTrustedUserCaKeys } from './read-host-state.js';
+import { fingerprint, type PublicKey } from '../ssh/public-key.js';
 import { renewalDue } from './renewal.js';
 import type { HostIdentitySource } from './signer-identity.js';
 import { listFiles, writeHostFiles } from './write-host-files.js';
@@ -36,6 +37,10 @@ export interface HostRunOptions {
   readonly renewIfNeeded: boolean;
   /** Reload by SIGHUP to the pid in this file instead of detecting the service. */
   readonly sshdPidFile?: string;
+  /** SHA256 fingerprints the user CA keys must be among (pinning on first boot). */
+  readonly userCaFingerprints?: readonly string[];
+  /** Accept a user CA set that shares no key with the one trusted before. */
+  readonly acceptNewUserCa?: boolean;
 }
 
 export interface HostDeps {
@@ -57,6 +62,24 @@ export const hostReloader = (opts: Pick<HostRunOptions, 'reload' | 'sshdPidFile'
   const pidFile = opts.sshdPidFile;
   if (pidFile) return async () => void (await reloadSshd({ kind: 'pid', pidFile }));
   return sshdReloader();
+};
+
+/**
+ * The user CA decides who gets root here, so a signer answer must not swap it silently:
+ * pinned fingerprints must match, and a renewal must keep at least one key it trusted
+ * before (a rotation publishes old and new together).
+ */
+export const checkUserCaContinuity = (offered: readonly PublicKey[], trusted: readonly PublicKey[], opts: Pick<HostRunOptions, 'userCaFingerprints' | 'acceptNewUserCa'>): void => {
+  if (opts.userCaFingerprints && opts.userCaFingerprints.length > 0) {
+    const stray = offered.map(fingerprint).filter((f) => !opts.userCaFingerprints?.includes(f));
+    if (stray.length > 0) throw new LkpError('SignerError', `the signer offered user CA key(s) ${stray.join(', ')} that --user-ca-fingerprint does not pin; nothing was changed`);
+    return;
+  }
+  if (trusted.length === 0 || opts.acceptNewUserCa) return;
+  const before = new Set(trusted.map(fingerprint));
+  if (!offered.some((k) => before.has(fingerprint(k)))) {
+    throw new LkpError('SignerError', 'the signer offered user CA keys that share none with the ones this host trusts now; if that is an intended CA replacement, run again with --accept-new-user-ca (nothing was changed)');
+  }
 };
 
 /** Runs the whole host bootstrap (or renewal). */
@@ -102,6 +125,7 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   }
   const signer = { functionName: opts.functionName, ...(region ? { region } : {}) };
   const obtained = await obtainHostCertificates({ hostKeys, identity, signer, nowSeconds });
+  checkUserCaContinuity(obtained.userCaKeys, await readTrustedUserCaKeys(layout), opts);
 
   const plan = planHostFiles({
     layout,

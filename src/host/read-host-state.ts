@@ -8,8 +8,13 @@ import { assessHostCertificates, type CertStatus } from './renewal.js';
 const readOptional = async (file: string): Promise<string | null> => readFile(file, 'utf8').catch(() => null);
 
 /** Host CA keys lkp wrote last time (empty when none). */
-export const readHostCaKeys = async (layout: HostLayout): Promise<PublicKey[]> => {
-  const text = await readOptional(layout.hostCaKeys);
+export const readHostCaKeys = async (layout: HostLayout): Promise<PublicKey[]> => readKeysFile(layout.hostCaKeys);
+
+/** User CA keys lkp wrote last time for TrustedUserCAKeys (empty when none). */
+export const readTrustedUserCaKeys = async (layout: HostLayout): Promise<PublicKey[]> => readKeysFile(layout.trustedUserCaKeys);
+
+const readKeysFile = async (file: string): Promise<PublicKey[]> => {
+  const text = await readOptional(file);
   if (!text) return [];
   const keys: PublicKey[] = [];
   for (const line of text.split('\n')) {

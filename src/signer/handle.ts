@@ -97,7 +97,9 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
       audit.outcome = 'denied';
       audit.code = code;
       audit.reason = error.message;
-      return { version: 1, requestId, error: { code, message: error.message } };
+      // Infrastructure details (key stores, paths, AWS errors) stay in the audit line.
+      const message = code === 'Internal' ? `the signer could not complete this request; its operators can look up request ${requestId}` : error.message;
+      return { version: 1, requestId, error: { code, message } };
     } finally {
       deps.audit({ ts: new Date(deps.now() * 1000).toISOString(), ...audit } as AuditRecord);
     }

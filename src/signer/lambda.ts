@@ -44,7 +44,12 @@ let signer: Promise<SignerHandler> | undefined;
 
 const getSigner = (): Promise<SignerHandler> => {
   signer ??= loadConfig()
-    .then((config) => assembleSigner(config))
+    .then((config) => {
+      // A single-use token needs one ledger for every container; Lambda has none here, so
+      // join tokens stay off in Lambda (use the aws method, or `lkp signer serve`).
+      if (config.joinTokens) process.stderr.write('lkp signer: joinTokens ignored in Lambda (no shared single-use ledger); use the aws identity method\n');
+      return assembleSigner(config, { joinTokens: false });
+    })
     .catch((error: unknown) => {
       signer = undefined; // retry on the next invocation rather than poisoning the container
       throw error;

@@ -17,6 +17,8 @@ export interface RuntimeOptions {
   readonly remoteKeys?: RemoteKeyFetcher;
   readonly verifiers?: Partial<Record<IdentityMethodName, IdentityVerifier>>;
   readonly authoriser?: Authoriser;
+  /** Accept join tokens (default true). The Lambda turns them off: its ledger is per container. */
+  readonly joinTokens?: boolean;
 }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -37,7 +39,7 @@ export const readJoinTokenKey = async (file: string): Promise<Buffer> => {
 export const buildSignerDeps = async (config: SignerConfig, opts: RuntimeOptions = {}): Promise<SignerDeps> => {
   const now = opts.now ?? nowSeconds;
   const verifiers: Partial<Record<IdentityMethodName, IdentityVerifier>> = { ...opts.verifiers };
-  if (config.joinTokens) {
+  if (config.joinTokens && opts.joinTokens !== false) {
     const key = await readJoinTokenKey(config.joinTokens.keyFile);
     const ledger = config.joinTokens.ledgerFile ? await fileTokenLedger(config.joinTokens.ledgerFile, now) : memoryTokenLedger(now);
     verifiers['join-token'] = joinTokenVerifier({ key, serverId: config.serverId, ledger, now });

@@ -22,7 +22,8 @@ export const MAX_KEY_ID_LENGTH = 512;
 // Letters, digits and . _ - @ : + only; must start with a letter or digit (no leading
 // '-' that a tool could read as a flag).
 const PRINCIPAL_RE = /^[A-Za-z0-9][A-Za-z0-9._@:+-]*$/;
-const LOGIN_RE = /^[a-z_][a-z0-9_.-]*\$?$/i;
+// No trailing '$' (Samba machine accounts): a login must also be valid inside a principal.
+const LOGIN_RE = /^[a-z_][a-z0-9_.-]*$/i;
 
 const describe = (value: string): string => JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 

@@ -121,6 +121,28 @@ describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => 
     expect(wrongLogin.code).toBe(255);
   });
 
+  it('fail/a signer that swaps the user CA is refused unless pinned or accepted explicitly', async () => {
+    const host = await makeSandboxHost();
+    const first = await lkp(['host', '--join-token', ca.mint({ principals: ['ca-host'] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env: { AWS_ENDPOINT_URL_LAMBDA: signer.url } });
+    expect(first.code, first.stderr).toBe(0);
+    const trusted = readFileSync(path.join(host.sshDir, 'lkp/trusted_user_ca_keys.pub'));
+    const rogue = await makeLocalCa();
+    const rogueSigner = await startLocalSigner(rogue.config);
+    try {
+      const swapped = await lkp(['host', '--join-token', rogue.mint({ principals: ['ca-host'] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env: { AWS_ENDPOINT_URL_LAMBDA: rogueSigner.url } });
+      expect(swapped.code).toBe(31);
+      expect(swapped.stderr).toMatch(/share none with the ones this host trusts/);
+      expect(readFileSync(path.join(host.sshDir, 'lkp/trusted_user_ca_keys.pub')).equals(trusted)).toBe(true);
+      const pinned = await lkp(['host', '--join-token', rogue.mint({ principals: ['ca-host'] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload', '--user-ca-fingerprint', 'SHA256:notthisone'], { env: { AWS_ENDPOINT_URL_LAMBDA: rogueSigner.url } });
+      expect(pinned.code).toBe(31);
+      expect(pinned.stderr).toMatch(/does not pin/);
+      const accepted = await lkp(['host', '--join-token', rogue.mint({ principals: ['ca-host'] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload', '--accept-new-user-ca'], { env: { AWS_ENDPOINT_URL_LAMBDA: rogueSigner.url } });
+      expect(accepted.code, accepted.stderr).toBe(0);
+    } finally {
+      await rogueSigner.stop();
+    }
+  });
+
   it('fail/not on EC2 and no token: a clear error, nothing written', async () => {
     const host = await makeSandboxHost();
     const before = readFileSync(host.sshdConfig);

@@ -116,6 +116,11 @@ describe('hostile requests to lkp signer serve', () => {
   add('user token used for a host certificate', 'Unauthenticated', j(() => hostReq({ identity: { method: 'join-token', token: ca.mint({ for: 'user', principals: ['ec2-user@web-1'] }) } })));
   add('host token used for a user certificate', 'Unauthenticated', j(() => userReq({ identity: { method: 'join-token', token: ca.mint({ principals: ['ec2-user@web-1'] }) } })));
   add('aws identity on a signer without it', 'Unauthenticated', j(() => hostReq({ identity: { method: 'aws', proof: { url: 'https://sts.amazonaws.com/', method: 'POST', headers: {}, body: 'Action=GetCallerIdentity&Version=2011-06-15' } } })));
+  // header smuggling inside an aws proof: refused at parsing, never a crash
+  const proofWith = (headers: Record<string, string>) => hostReq({ identity: { method: 'aws', proof: { url: 'https://sts.us-east-1.amazonaws.com/', method: 'POST', headers, body: 'Action=GetCallerIdentity&Version=2011-06-15' } } });
+  add('proof header with a newline', 'BadRequest', j(() => proofWith({ 'content-type': 'x\r\nX-Evil: 1' })));
+  add('proof header with NUL', 'BadRequest', j(() => proofWith({ 'x-amz-date': '2026\u0000' })));
+  add('proof header name with a colon', 'BadRequest', j(() => proofWith({ 'x-a:b': 'c' })));
   // policy
   add('user token for another login', 'Forbidden', j(() => userReq({ login: 'root' })));
   add('user token for another host', 'Forbidden', j(() => userReq({ target: 'web-2' })));

@@ -50,6 +50,10 @@ describe('policy', () => {
     expect(authorize(hostReq(), host(), config([rule])).principals).toContain('web.example.com');
     expect(() => authorize(hostReq(), host({ tags: { Team: 'payments', 'lkp:principals': 'evil.attacker.org' } }), config([rule]))).toThrow(/does not allow/);
     expect(() => authorize(hostReq(), host({ tags: { Team: 'payments', 'lkp:principals': 'a b' } }), config([rule]))).toThrow(/not a valid principal/);
+    const loose = { ...rule, extraPrincipals: ['*'] };
+    for (const claim of ['i-0fffffffffffffff0', '10.0.0.9', '2001:db8::1']) {
+      expect(() => authorize(hostReq(), host({ tags: { Team: 'payments', 'lkp:principals': claim } }), config([loose])), claim).toThrow(/instance id or an address/);
+    }
   });
 
   it('fail/hosts outside the rule: another role, region, profile, tag, account', () => {

@@ -17,6 +17,9 @@ describe('EC2-only trust policies', () => {
     expect(ec2OnlyTrustProblem(allow({ Federated: 'cognito-identity.amazonaws.com' }, 'sts:AssumeRoleWithWebIdentity'))).toMatch(/Federated/);
     expect(ec2OnlyTrustProblem(allow({ AWS: '*' }, '*'))).toMatch(/AWS principals/);
     expect(ec2OnlyTrustProblem({ Statement: [{ Effect: 'Allow', NotPrincipal: { AWS: 'x' }, Action: 'sts:AssumeRole' }] })).toMatch(/NotPrincipal/);
+    for (const action of ['sts:Assume*', 'sts:AssumeRol?', 'sts:*Role', 'sts:A*', 'STS:ASSUMEROLE', ['sts:TagSession', 'sts:AssumeRole*'], 5]) {
+      expect(ec2OnlyTrustProblem(allow({ AWS: 'arn:aws:iam::111122223333:root' }, action)), JSON.stringify(action)).toMatch(/AWS principals/);
+    }
     expect(ec2OnlyTrustProblem('nope')).toMatch(/not a JSON object/);
     expect(ec2OnlyTrustProblem({ Statement: [] })).toMatch(/no statements/);
   });

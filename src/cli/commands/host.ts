@@ -34,6 +34,8 @@ export const hostCommand: CommandModule = {
       .option('reload', { type: 'boolean', default: true, describe: 'Reload sshd after a change (--no-reload to skip)' })
       .option('sshd-pid-file', { type: 'string', describe: 'Reload by SIGHUP to the sshd in this pid file instead of systemd/service' })
       .option('renew-if-needed', { type: 'boolean', default: false, describe: 'Do nothing unless a certificate is missing, expiring (1/3 left) or its host key changed' })
+      .option('user-ca-fingerprint', { type: 'array', string: true, describe: 'Pin the user CA: SHA256 fingerprint(s) the signer\'s user CA keys must match' })
+      .option('accept-new-user-ca', { type: 'boolean', default: false, describe: 'Accept a user CA that shares no key with the one trusted now (a CA replacement)' })
       .option('uninstall', { type: 'boolean', default: false, describe: 'Remove everything lkp added (validated and reloaded)' })
       .example('$0 host', 'on EC2: identity from IMDSv2, certificates from the lkp-signer Lambda')
       .example('$0 host --join-token "$TOKEN" --users deploy', 'outside AWS, with a token from `lkp signer token create`')
@@ -68,6 +70,8 @@ export const hostCommand: CommandModule = {
           ...(argv['join-token'] ? { joinToken: argv['join-token'] as string } : {}),
           ...(users && users.length > 0 ? { users: parseUsers(users) } : {}),
           renewIfNeeded: argv['renew-if-needed'] as boolean,
+          ...(argv['user-ca-fingerprint'] ? { userCaFingerprints: argv['user-ca-fingerprint'] as string[] } : {}),
+          acceptNewUserCa: argv['accept-new-user-ca'] as boolean,
         },
         { imds: () => imdsClient(), userExists: systemUserExists, now: () => new Date(), out },
       );

@@ -17,10 +17,15 @@ const serve: CommandModule = {
       .option('config', { type: 'string', demandOption: true, describe: 'Signer config file (from lkp ca init)' })
       .option('listen', { type: 'string', default: '127.0.0.1:9000', describe: 'HOST:PORT to listen on (port 0 picks one)' })
       .option('function-name', { type: 'array', string: true, describe: 'Function names to answer to (default: any)' })
+      .option('allow-remote', { type: 'boolean', default: false, describe: 'Listen on a non-loopback address (plain HTTP: only behind a TLS-terminating proxy)' })
       .example('$0 signer serve --config ca/signer.json --listen 127.0.0.1:9000', 'then AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:9000'),
   handler: (argv) =>
     runCommand(async () => {
       const listen = parseListen(argv.listen as string);
+      const { isLoopbackUrl } = await import('../../aws/endpoint.js');
+      if (!isLoopbackUrl(`http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}/`) && !argv['allow-remote']) {
+        throw new LkpError('UsageError', `--listen ${listen.host}: the local signer speaks plain HTTP, where join tokens and CA keys could be read or replaced; listen on 127.0.0.1, or put it behind TLS and pass --allow-remote`);
+      }
       const { loadSignerConfig } = await import('../../signer/config.js');
       const { assembleSigner } = await import('../../signer/assemble.js');
       const { serveSigner } = await import('../../signer/serve.js');

@@ -58,5 +58,13 @@ export const checkAwsProof = (proof: AwsProof, expected: { audience: string; dig
   if (date === undefined) return reject('x-amz-date is missing or malformed');
   if (Math.abs(expected.now - date) > MAX_PROOF_AGE_SECONDS) reject('it is older than 5 minutes (or from the future: check the clock)');
   if ((am[2] as string) !== (h['x-amz-date'] as string).slice(0, 8)) reject('credential scope date does not match x-amz-date');
-  return { host: url.hostname, region: scopeRegion, headers: { ...h }, body: proof.body };
+  // Forward exactly what was signed (plus the signature); lengths are ours to compute.
+  const forwarded: Record<string, string> = { authorization: auth };
+  for (const name of signed) {
+    if (name === 'content-length') continue;
+    const value = h[name];
+    if (value === undefined) reject(`signed header ${name} is missing`);
+    forwarded[name] = value as string;
+  }
+  return { host: url.hostname, region: scopeRegion, headers: forwarded, body: proof.body };
 };

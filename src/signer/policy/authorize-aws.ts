@@ -4,6 +4,7 @@
 // the instance, and allow the login; the principal is LOGIN@INSTANCE-ID. Default deny.
 import type { CertRequest } from '../../api/request.js';
 import { userPrincipal } from '../../api/principal-scheme.js';
+import { INSTANCE_ID_RE } from '../../api/target.js';
 import { LkpError } from '../../errors.js';
 import { DEFAULT_USER_EXTENSIONS } from '../../ssh/certificate.js';
 import { parsePrincipal, type Principal } from '../../ssh/names.js';
@@ -39,6 +40,10 @@ const tagPrincipals = (rule: AwsHostRule, instance: InstanceFacts): Principal[] 
       throw new LkpError('Forbidden', `tag ${rule.extraPrincipalsTag} names ${JSON.stringify(name.slice(0, 64))}, which is not a valid principal`);
     }
     if (!matchesAny(rule.extraPrincipals, p)) throw new LkpError('Forbidden', `tag ${rule.extraPrincipalsTag} names ${p}, which rule "${rule.name}" does not allow`);
+    // Anyone with ec2:CreateTags could otherwise claim another instance's id or address.
+    if (INSTANCE_ID_RE.test(p) || /^\d{1,3}(\.\d{1,3}){3}$/.test(p) || p.includes(':')) {
+      throw new LkpError('Forbidden', `tag ${rule.extraPrincipalsTag} names ${p}, which looks like an instance id or an address; those come only from EC2`);
+    }
     out.push(p);
   }
   return out;

@@ -5,8 +5,15 @@
 const EC2_SERVICES = new Set(['ec2.amazonaws.com', 'ec2.amazonaws.com.cn']);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
 
+const ASSUME_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithSAML', 'sts:AssumeRoleWithWebIdentity'];
+
+/** IAM action patterns are case-insensitive globs (`*`, `?`): test them as such. */
+const actionMatches = (pattern: string, action: string): boolean =>
+  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i').test(action);
+
+/** True when the statement's Action could grant any AssumeRole* (unknown shapes count as yes). */
 const grantsAssume = (action: unknown): boolean =>
-  list(action).some((a) => typeof a === 'string' && /^(\*|sts:\*|sts:AssumeRole\*?|sts:AssumeRole(WithSAML|WithWebIdentity)?)$/i.test(a));
+  list(action).some((a) => typeof a !== 'string' || ASSUME_ACTIONS.some((target) => actionMatches(a, target)));
 
 /** Why the trust policy is not EC2-only, or undefined when it is. */
 export const ec2OnlyTrustProblem = (doc: unknown): string | undefined => {
