@@ -36,10 +36,8 @@ const serve: CommandModule = {
         functionNames: (argv['function-name'] as string[] | undefined) ?? [],
         onError: (error, id) => process.stderr.write(`lkp signer: internal error in request ${id}: ${(error as Error)?.message ?? 'unknown'}\n`),
       });
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : listen.port;
-      process.stderr.write(`lkp signer listening on http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}\n`);
-      await new Promise<void>((resolve) => {
+      // Handlers first, then the "listening" line: whoever waits for it may signal at once.
+      const stopped = new Promise<void>((resolve) => {
         const stop = (): void => {
           server.close(() => resolve());
           server.closeIdleConnections();
@@ -47,6 +45,10 @@ const serve: CommandModule = {
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : listen.port;
+      process.stderr.write(`lkp signer listening on http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}\n`);
+      await stopped;
     }),
 };
 
