@@ -89,13 +89,20 @@ export const timedSpawn = (cmd, args, { env, cwd, marker, input, timeoutMs = 30_
       if (marker && tMarker === undefined && stdout.includes(marker)) tMarker = performance.now();
     });
     child.stderr.on('data', (d) => (stderr += d.toString()));
-    child.on('error', (e) => (spawnError = e));
-    child.on('exit', () => (tExit = performance.now()));
-    child.on('close', (code, signal) => {
+    let done = false;
+    const finish = (code, signal) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       tExit ??= performance.now();
       resolve({ ms: (tMarker ?? tExit) - t0, exitMs: tExit - t0, code, signal, stdout, stderr, markerSeen: tMarker !== undefined, spawnError });
+    };
+    child.on('error', (e) => {
+      spawnError = e;
+      if (child.pid === undefined) finish(null, null); // never started: no 'close' will tell us
     });
+    child.on('exit', () => (tExit = performance.now()));
+    child.on('close', finish);
     child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');
   });
