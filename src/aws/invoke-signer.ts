@@ -1,6 +1,9 @@
-// Calls the signer through the Lambda Invoke API with the real @aws-sdk/client-lambda, so
-// the same code reaches an AWS Lambda or `lkp signer serve` (AWS_ENDPOINT_URL_LAMBDA).
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+// Calls the signer through the Lambda Invoke API: a SigV4-signed POST (the SDK's own
+// signer) to /2015-03-31/functions/NAME/invocations, so the same code reaches an AWS
+// Lambda or `lkp signer serve` (AWS_ENDPOINT_URL_LAMBDA). Not @aws-sdk/client-lambda: its
+// import alone costs ~150 ms on every `lkp host` and `lkp ssh exec` (see npm run bench);
+// the tests drive `lkp signer serve` with the real SDK client to keep the wire honest.
+import type { AwsCredentialIdentity } from '@smithy/types';
 import type { SignerRequestBody } from '../api/wire.js';
 import { isErrorResponse, type SignerResponse } from '../api/response.js';
 import { LkpError } from '../errors.js';
@@ -9,7 +12,7 @@ import { endpointOverride, isLoopbackUrl } from './endpoint.js';
 export interface InvokeOptions {
   readonly functionName: string;
   readonly region?: string;
-  readonly credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  readonly credentials?: AwsCredentialIdentity;
   /** Milliseconds before giving up on one call. */
   readonly timeoutMs?: number;
 }
@@ -17,38 +20,60 @@ export interface InvokeOptions {
 // The local signer authenticates callers by the proof inside the request, not by the
 // Invoke signature, so a host with no AWS credentials can still reach it on loopback.
 const LOOPBACK_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'lkp-local', secretAccessKey: 'lkp-local' };
+const ATTEMPTS = 3;
 
 const hasEnvCredentials = (): boolean => Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE || process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI);
 
+/** A function ARN names its region; a plain name uses the given or default region. */
+const regionFor = (opts: InvokeOptions): string =>
+  /^arn:aws[\w-]*:lambda:([a-z0-9-]+):/.exec(opts.functionName)?.[1] ?? opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+
+const credentialsFor = async (opts: InvokeOptions): Promise<AwsCredentialIdentity> => {
+  if (opts.credentials) return opts.credentials;
+  if (isLoopbackUrl(endpointOverride('LAMBDA')) && !hasEnvCredentials()) return LOOPBACK_CREDENTIALS;
+  const { defaultCredentials } = await import('./credentials.js');
+  return defaultCredentials();
+};
+
 /** Sends one request; returns the signer's answer or throws SignerUnreachable/SignerError. */
 export const invokeSigner = async (request: SignerRequestBody, opts: InvokeOptions): Promise<SignerResponse> => {
-  const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
-  const loopback = isLoopbackUrl(endpointOverride('LAMBDA'));
-  const credentials = opts.credentials ?? (loopback && !hasEnvCredentials() ? LOOPBACK_CREDENTIALS : undefined);
-  const client = new LambdaClient({
-    ...(opts.region ? { region: opts.region } : { region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1' }),
-    ...(credentials ? { credentials } : {}),
-    maxAttempts: 3,
-    requestHandler: { requestTimeout: opts.timeoutMs ?? 30_000, connectionTimeout: 5_000 },
-  });
-  let output;
-  try {
-    output = await client.send(new InvokeCommand({ FunctionName: opts.functionName, Payload: Buffer.from(JSON.stringify(request)) }));
-  } catch (error) {
-    const e = error as { name?: string; message?: string };
-    if (e.name === 'CredentialsProviderError') {
-      throw new LkpError('AwsCredentialsMissing', 'no AWS credentials found to call the signer; log in first (for example `aws sso login --profile P`) or set AWS_PROFILE', { cause: error });
+  const { leanCall } = await import('./lean-call.js');
+  const credentials = await credentialsFor(opts);
+  const region = regionFor(opts);
+  let answer;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      answer = await leanCall({
+        service: 'lambda',
+        endpointEnvId: 'LAMBDA',
+        region,
+        path: `/2015-03-31/functions/${encodeURIComponent(opts.functionName)}/invocations`,
+        headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' },
+        body: JSON.stringify(request),
+        credentials,
+        timeoutMs: opts.timeoutMs ?? 30_000,
+      });
+    } catch (error) {
+      if (attempt < ATTEMPTS) {
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        continue;
+      }
+      throw new LkpError('SignerUnreachable', `cannot reach signer ${opts.functionName}: ${(error as Error).message.slice(0, 200)}`, { cause: error });
     }
-    if (e.name === 'ResourceNotFoundException') throw new LkpError('SignerUnreachable', `signer function ${opts.functionName} not found`, { cause: error });
-    throw new LkpError('SignerUnreachable', `cannot reach signer ${opts.functionName}: ${e.name ?? 'error'}${e.message ? `: ${e.message.slice(0, 200)}` : ''}`, { cause: error });
-  } finally {
-    client.destroy();
+    const retryable = answer.status === 429 || answer.status >= 500;
+    if (!retryable || attempt >= ATTEMPTS) break;
+    await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
   }
-  const text = output.Payload ? Buffer.from(output.Payload).toString('utf8') : '';
-  if (output.FunctionError) throw new LkpError('SignerError', `signer ${opts.functionName} failed (${output.FunctionError}); see its logs`);
+  const errorType = String(answer.headers['x-amzn-errortype'] ?? '').split(':')[0];
+  if (answer.status === 404) throw new LkpError('SignerUnreachable', `signer function ${opts.functionName} not found in ${region}`);
+  if (answer.status === 401 || answer.status === 403) {
+    throw new LkpError('AwsCredentialsMissing', `not allowed to invoke ${opts.functionName} (${errorType || `HTTP ${answer.status}`}); log in first (for example \`aws sso login --profile P\`) or check lambda:InvokeFunction`);
+  }
+  if (answer.status !== 200) throw new LkpError('SignerUnreachable', `signer ${opts.functionName} answered HTTP ${answer.status}${errorType ? ` ${errorType}` : ''}`);
+  if (answer.headers['x-amz-function-error']) throw new LkpError('SignerError', `signer ${opts.functionName} failed (${String(answer.headers['x-amz-function-error'])}); see its logs`);
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = JSON.parse(answer.body);
   } catch {
     throw new LkpError('SignerError', 'signer answered something that is not JSON');
   }

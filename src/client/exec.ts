@@ -124,18 +124,26 @@ const certifyHop = async (hop: HopSpec, ctx: HopContext): Promise<CertifiedHop> 
   else {
     const { createAwsProof } = await import('../aws/identity-proof.js');
     const credentials = await ctx.credentials();
-    const address = hop.address ?? (await describeAddress(target.instanceId, region, credentials, hop.addressMode));
-    const { value: cert } = await withSignerFallbacks(ctx.signers, async (s) => {
-      const signer = { functionName: s.functionName, region: s.region ?? region, credentials };
-      const keys = await callSigner<CaKeysResponse>({ version: 1, action: 'ca-keys' }, signer);
-      const proof = await createAwsProof({
-        credentials,
-        region: s.region ?? region,
-        audience: keys.serverId,
-        digest: requestDigest({ action: 'user-cert', publicKeys: [ctx.keyPair.key], login: hop.login, target: hop.target }),
-      });
-      return requestUserCertificate({ identity: { method: 'aws', proof }, keyPair: ctx.keyPair, login: hop.login, target: hop.target, expectedPrincipal: principal, signer, nowSeconds: ctx.now() });
-    });
+    // The address and the certificate are fetched together; EC2's word on the instance
+    // (stopped, unknown) is the clearer error, so it wins when both fail.
+    const [addressResult, certResult] = await Promise.allSettled([
+      hop.address !== undefined ? Promise.resolve(hop.address) : describeAddress(target.instanceId, region, credentials, hop.addressMode),
+      withSignerFallbacks(ctx.signers, async (s) => {
+        const signer = { functionName: s.functionName, region: s.region ?? region, credentials };
+        const keys = await callSigner<CaKeysResponse>({ version: 1, action: 'ca-keys' }, signer);
+        const proof = await createAwsProof({
+          credentials,
+          region: s.region ?? region,
+          audience: keys.serverId,
+          digest: requestDigest({ action: 'user-cert', publicKeys: [ctx.keyPair.key], login: hop.login, target: hop.target }),
+        });
+        return requestUserCertificate({ identity: { method: 'aws', proof }, keyPair: ctx.keyPair, login: hop.login, target: hop.target, expectedPrincipal: principal, signer, nowSeconds: ctx.now() });
+      }),
+    ]);
+    if (addressResult.status === 'rejected') throw addressResult.reason;
+    if (certResult.status === 'rejected') throw certResult.reason;
+    const address = addressResult.value;
+    const cert = certResult.value.value;
     entry = { version: 1, certificate: cert.line, principal, address, hostCaKeys: cert.hostCaKeys.map((k) => formatPublicKey(k)), validBefore: Number(cert.parsed.validBefore) };
     await writeCacheEntry(paths, entry);
   }

@@ -4,6 +4,7 @@
 // refuses), write lkp's own files, then change sshd's configuration only through
 // validate -> rename -> reload, and undo everything if any of that fails.
 import path from 'node:path';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import { LkpError } from '../errors.js';
 import type { Login } from '../ssh/names.js';
 import { applySshdChange, loadSshdConfigInput, previewSshdChange } from '../sshd/apply.js';
@@ -82,12 +83,18 @@ export const checkUserCaContinuity = (offered: readonly PublicKey[], trusted: re
   }
 };
 
+/** The instance's region and role credentials from IMDSv2. */
+const instanceRole = async (imds: ImdsClient): Promise<{ region: string; credentials: AwsCredentialIdentity }> => {
+  const [doc, credentials] = await Promise.all([imds.identity(), imds.roleCredentials()]);
+  return { region: doc.region, credentials };
+};
+
 /** Runs the whole host bootstrap (or renewal). */
 export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<HostRunResult> => {
   const layout = hostLayout(opts.sshDir);
   // Certify only the host keys sshd loads: a HostCertificate without its HostKey is an error.
-  const loaded = new Set(await effectiveHostKeys({ sshdPath: opts.sshdPath, configPath: opts.sshdConfig }));
-  const present = await readHostKeys(opts.sshDir);
+  const [loadedList, present] = await Promise.all([effectiveHostKeys({ sshdPath: opts.sshdPath, configPath: opts.sshdConfig }), readHostKeys(opts.sshDir)]);
+  const loaded = new Set(loadedList);
   const hostKeys = present.filter((k) => loaded.has(k.privatePath));
   if (hostKeys.length === 0) {
     throw new LkpError('SshdConfigInvalid', `sshd loads none of the host keys in ${opts.sshDir} (it loads ${[...loaded].join(', ') || 'none'}); point --ssh-dir at its host keys`);
@@ -103,6 +110,9 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
     for (const s of statuses.filter((x) => x.state !== 'ok')) deps.out(`lkp host: ${path.basename(s.certPath)}: ${s.reason}; renewing`);
   }
 
+  // Who this host is (IMDSv2) is asked while the local checks run.
+  const instance = opts.joinToken ? undefined : instanceRole(deps.imds());
+  instance?.catch(() => undefined); // awaited below; a local failure first must not leave it unhandled
   const logins = await resolveLogins(opts.users, deps.userExists);
   // Every path lkp will write into sshd's configuration must pass sshd's rules now, before
   // the signer is asked (a join token is single-use).
@@ -116,14 +126,16 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
 
   let identity: HostIdentitySource;
   let region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (opts.joinToken) identity = { kind: 'join-token', token: opts.joinToken };
+  let credentials: AwsCredentialIdentity | undefined;
+  if (opts.joinToken || !instance) identity = { kind: 'join-token', token: opts.joinToken ?? '' };
   else {
-    const imds = deps.imds();
-    const doc = await imds.identity();
-    region = opts.region ?? doc.region;
-    identity = { kind: 'imds', imds, region };
+    const role = await instance;
+    region = opts.region ?? role.region;
+    credentials = role.credentials;
+    identity = { kind: 'instance-role', credentials, region };
   }
-  const signer = { functionName: opts.functionName, ...(region ? { region } : {}) };
+  // On EC2 the instance role also signs the Invoke call (no SDK credential chain needed).
+  const signer = { functionName: opts.functionName, ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) };
   const obtained = await obtainHostCertificates({ hostKeys, identity, signer, nowSeconds });
   checkUserCaContinuity(obtained.userCaKeys, await readTrustedUserCaKeys(layout), opts);
 

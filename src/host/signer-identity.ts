@@ -3,17 +3,19 @@
 import type { WireIdentity } from '../api/wire.js';
 import { requestDigest } from '../api/digest.js';
 import type { PublicKey } from '../ssh/public-key.js';
-import type { ImdsClient } from './imds.js';
+import type { AwsCredentialIdentity } from '@smithy/types';
 
-export type HostIdentitySource = { readonly kind: 'join-token'; readonly token: string } | { readonly kind: 'imds'; readonly imds: ImdsClient; readonly region: string };
+/** A join token, or the instance role's credentials (read from IMDSv2) and region. */
+export type HostIdentitySource =
+  | { readonly kind: 'join-token'; readonly token: string }
+  | { readonly kind: 'instance-role'; readonly credentials: AwsCredentialIdentity; readonly region: string };
 
 /** Builds the identity field of a host-cert request for these keys and this signer. */
 export const hostIdentity = async (source: HostIdentitySource, keys: readonly PublicKey[], audience: () => Promise<string>): Promise<WireIdentity> => {
   if (source.kind === 'join-token') return { method: 'join-token', token: source.token };
   const { createAwsProof } = await import('../aws/identity-proof.js');
-  const credentials = await source.imds.roleCredentials();
   const proof = await createAwsProof({
-    credentials,
+    credentials: source.credentials,
     region: source.region,
     audience: await audience(),
     digest: requestDigest({ action: 'host-cert', publicKeys: keys }),

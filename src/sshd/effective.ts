@@ -2,11 +2,11 @@
 // lkp certifies only the host keys sshd loads, because a HostCertificate without its
 // HostKey makes sshd refuse the configuration.
 import { LkpError } from '../errors.js';
-import { execaRunner, type CommandRunner } from './runner.js';
+import { processRunner, type CommandRunner } from './runner.js';
 
 /** The HostKey paths sshd would load from `configPath`. */
 export const effectiveHostKeys = async (opts: { sshdPath: string; configPath: string; run?: CommandRunner }): Promise<string[]> => {
-  const run = opts.run ?? execaRunner;
+  const run = opts.run ?? processRunner;
   // HostKey is global-only, so any connection spec gives the same list; a full spec keeps
   // sshd -T from refusing configurations with `Match LocalPort` and the like.
   const result = await run(opts.sshdPath, ['-T', '-f', opts.configPath, '-C', 'user=root,host=localhost,addr=127.0.0.1,laddr=127.0.0.1,lport=22']);

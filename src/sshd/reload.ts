@@ -4,7 +4,7 @@
 // functions (no shell), so each path is testable without a real init system.
 import { readFile } from 'node:fs/promises';
 import { LkpError } from '../errors.js';
-import { execaRunner, type CommandResult, type CommandRunner } from './runner.js';
+import { processRunner, type CommandResult, type CommandRunner } from './runner.js';
 
 /** sshd's default PidFile. */
 export const DEFAULT_SSHD_PID_FILE = '/run/sshd.pid';
@@ -42,7 +42,7 @@ const readOptional = async (path: string): Promise<string | null> => {
 };
 
 const defaults = (deps: SshdServiceDeps) => ({
-  run: deps.run ?? execaRunner,
+  run: deps.run ?? processRunner,
   readPidFile: deps.readPidFile ?? readOptional,
   processName: deps.processName ?? (async (pid: number) => (await readOptional(`/proc/${pid}/comm`))?.trim() ?? null),
   kill: deps.kill ?? ((pid: number, signal: 'SIGHUP') => void process.kill(pid, signal)),

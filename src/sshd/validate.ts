@@ -2,7 +2,7 @@
 // (OpenSSH 9.2 only prints a line), so its output is read too: a certificate lkp configured
 // that sshd will not load is a failed change, not a success.
 import { LkpError } from '../errors.js';
-import { execaRunner, type CommandResult, type CommandRunner } from './runner.js';
+import { processRunner, type CommandResult, type CommandRunner } from './runner.js';
 
 /** Where Debian, Ubuntu, Amazon Linux and RHEL install sshd. */
 export const DEFAULT_SSHD_PATH = '/usr/sbin/sshd';
@@ -55,7 +55,7 @@ export interface ValidateSshdOptions {
 /** Run `sshd -t -f CONFIG` (no shell) and read its verdict. */
 export const validateSshdConfig = async (options: ValidateSshdOptions): Promise<SshdValidation> => {
   const sshdPath = options.sshdPath ?? DEFAULT_SSHD_PATH;
-  const run = options.run ?? execaRunner;
+  const run = options.run ?? processRunner;
   const result = await run(sshdPath, ['-t', '-f', options.configPath, ...(options.extraArgs ?? [])]);
   return interpretSshdTest(result, sshdPath);
 };
