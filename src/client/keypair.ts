@@ -29,7 +29,7 @@ export const ensureKeyPair = async (privatePath: string, comment: string): Promi
   const present = async (f: string): Promise<boolean> => access(f).then(() => true, () => false);
   if (await present(`${privatePath}.pub`)) return readKeyPair(privatePath);
   if (await present(privatePath)) throw new LkpError('KeyInvalid', `${privatePath} exists but ${privatePath}.pub does not; recreate it with ssh-keygen -y -f ${privatePath} > ${privatePath}.pub`);
-  const { generateOpenSshKey } = await import('../ssh/private-key.js');
+  const { generateOpenSshKey } = await import('../ssh/generate-key.js');
   const { privateText, publicLine } = generateOpenSshKey('ed25519', comment);
   await mkdir(path.dirname(privatePath), { recursive: true, mode: 0o700 });
   for (const [file, content, mode] of [

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LkpError } from '../errors.js';
-import { generateOpenSshKey, type CaKeyAlgorithm } from '../ssh/private-key.js';
+import { generateOpenSshKey } from '../ssh/generate-key.js';
+import type { CaKeyAlgorithm } from '../ssh/private-key.js';
 
 export const CONFIG_FILE = 'signer.json';
 

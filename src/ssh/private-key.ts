@@ -1,11 +1,11 @@
-// CA private keys on disk in OpenSSH format (so `ssh-keygen -s` can use them too), read
-// into node:crypto key objects. sshpk does the OpenSSH container; node:crypto does the
-// signing (sshpk's RSA certificate signatures are SHA-1).
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import sshpk from 'sshpk';
+// CA private keys: read from OpenSSH format (so `ssh-keygen -s` can use the same files) or
+// PEM into node:crypto key objects, checked to be usable CA keys whose halves match.
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { LkpError } from '../errors.js';
 import { checkCaKey } from './key-policy.js';
-import { parsePublicKey, toKeyObject, type PublicKey } from './public-key.js';
+import { isOpenSshPrivateKey, parseOpenSshPrivateKey } from './openssh-private-key.js';
+import { parsePublicKeyBlob, toKeyObject, type PublicKey, CURVES, type EcdsaCurve } from './public-key.js';
+import { SshWriter } from './wire.js';
 
 export type CaKeyAlgorithm = 'ed25519' | 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521' | 'rsa-3072' | 'rsa-4096';
 export const CA_KEY_ALGORITHMS: readonly CaKeyAlgorithm[] = ['ed25519', 'ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'rsa-3072', 'rsa-4096'];
@@ -15,46 +15,37 @@ export interface LoadedPrivateKey {
   readonly publicKey: PublicKey;
 }
 
-const partsOf = (key: sshpk.PrivateKey): Map<string, Buffer> =>
-  new Map((key as unknown as { parts: Array<{ name: string; data: Buffer }> }).parts.map((p) => [p.name, p.data]));
-
-/** Parses an OpenSSH (or PEM) private key into a node:crypto key and its public key. */
-export const parsePrivateKey = (text: string, what = 'private key'): LoadedPrivateKey => {
-  let parsed: sshpk.PrivateKey;
-  try {
-    parsed = sshpk.parsePrivateKey(text, 'auto');
-  } catch (error) {
-    throw new LkpError('KeyInvalid', `${what} could not be read (encrypted keys are not supported)`, { cause: error });
-  }
-  const publicKey = checkCaKey(parsePublicKey(parsed.toPublic().toString('ssh')));
-  let privateKey: KeyObject;
-  if (parsed.type === 'ed25519') {
-    const parts = partsOf(parsed);
-    const seed = (parts.get('k') as Buffer).subarray(0, 32);
-    privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: seed.toString('base64url'), x: (parts.get('A') as Buffer).toString('base64url') }, format: 'jwk' });
-  } else {
-    privateKey = createPrivateKey(parsed.toString('pkcs8'));
-  }
-  // Prove the halves belong together before trusting the file.
-  const derived = JSON.stringify(createPublicKey(privateKey).export({ format: 'jwk' }));
-  if (derived !== JSON.stringify(toKeyObject(publicKey).export({ format: 'jwk' }))) {
-    throw new LkpError('KeyInvalid', `${what} is inconsistent: its public half does not match`);
-  }
-  return { privateKey, publicKey };
+/** The SSH public key of a node:crypto key (for PEM input). */
+const sshPublicOf = (key: KeyObject): PublicKey => {
+  const jwk = createPublicKey(key).export({ format: 'jwk' }) as Record<string, string>;
+  const w = new SshWriter();
+  if (jwk.kty === 'OKP' && jwk.crv === 'Ed25519') w.string('ssh-ed25519').string(Buffer.from(jwk.x as string, 'base64url'));
+  else if (jwk.kty === 'EC') {
+    const curve = (Object.keys(CURVES) as EcdsaCurve[]).find((c) => CURVES[c].jwk === jwk.crv);
+    if (!curve) throw new LkpError('KeyInvalid', `unsupported curve ${jwk.crv}`);
+    w.string(`ecdsa-sha2-${curve}`).string(curve).string(Buffer.concat([Buffer.from([4]), Buffer.from(jwk.x as string, 'base64url'), Buffer.from(jwk.y as string, 'base64url')]));
+  } else if (jwk.kty === 'RSA') w.string('ssh-rsa').mpint(Buffer.from(jwk.e as string, 'base64url')).mpint(Buffer.from(jwk.n as string, 'base64url'));
+  else throw new LkpError('KeyInvalid', `unsupported key type ${jwk.kty}`);
+  return parsePublicKeyBlob(w.toBuffer());
 };
 
-/** Generates a key pair (a CA key, or a user identity); returns the OpenSSH private key text and public line. */
-export const generateOpenSshKey = (algorithm: CaKeyAlgorithm, comment: string): { privateText: string; publicLine: string } => {
-  const pair =
-    algorithm === 'ed25519'
-      ? generateKeyPairSync('ed25519')
-      : algorithm.startsWith('ecdsa')
-        ? generateKeyPairSync('ec', { namedCurve: { 'ecdsa-p256': 'P-256', 'ecdsa-p384': 'P-384', 'ecdsa-p521': 'P-521' }[algorithm as 'ecdsa-p256'] })
-        : generateKeyPairSync('rsa', { modulusLength: algorithm === 'rsa-4096' ? 4096 : 3072, publicExponent: 65537 });
-  const pem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-  const key = sshpk.parsePrivateKey(pem, 'pkcs8');
-  key.comment = comment;
-  const privateText = key.toString('openssh');
-  const publicLine = `${key.toPublic().toString('ssh')}`.replace(/\s+$/, '');
-  return { privateText, publicLine };
+/** Parses an OpenSSH or PEM private key into a node:crypto key and its public key. */
+export const parsePrivateKey = (text: string, what = 'private key'): LoadedPrivateKey => {
+  let loaded: LoadedPrivateKey;
+  if (isOpenSshPrivateKey(text)) loaded = parseOpenSshPrivateKey(text, what);
+  else {
+    let privateKey: KeyObject;
+    try {
+      privateKey = createPrivateKey(text);
+    } catch (error) {
+      throw new LkpError('KeyInvalid', `${what} could not be read (encrypted keys are not supported)`, { cause: error });
+    }
+    loaded = { privateKey, publicKey: sshPublicOf(privateKey) };
+  }
+  checkCaKey(loaded.publicKey);
+  // Prove the halves belong together before trusting the file.
+  if (JSON.stringify(createPublicKey(loaded.privateKey).export({ format: 'jwk' })) !== JSON.stringify(toKeyObject(loaded.publicKey).export({ format: 'jwk' }))) {
+    throw new LkpError('KeyInvalid', `${what} is inconsistent: its public half does not match`);
+  }
+  return loaded;
 };

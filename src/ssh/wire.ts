@@ -67,6 +67,10 @@ export class SshReader {
     return out;
   }
 
+  uint8(field = 'byte'): number {
+    return this.take(1, field).readUInt8(0);
+  }
+
   uint32(field = 'uint32'): number {
     return this.take(4, field).readUInt32BE(0);
   }

@@ -2,7 +2,8 @@
 import { randomBytes } from 'node:crypto';
 import { buildCertificate, DEFAULT_USER_EXTENSIONS, formatCertificate, type CertificateTemplate } from '../../src/ssh/certificate.js';
 import { parseKeyId, parsePrincipals } from '../../src/ssh/names.js';
-import { generateOpenSshKey, parsePrivateKey, type CaKeyAlgorithm } from '../../src/ssh/private-key.js';
+import { generateOpenSshKey } from '../../src/ssh/generate-key.js';
+import { parsePrivateKey, type CaKeyAlgorithm } from '../../src/ssh/private-key.js';
 import { parsePublicKey, type PublicKey } from '../../src/ssh/public-key.js';
 import { keyObjectSigner, type CaSigner } from '../../src/ssh/signature.js';
 
