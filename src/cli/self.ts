@@ -1,5 +1,5 @@
 // How to run this very lkp again from another program (ssh's Match exec, ProxyCommand):
-// the binary itself when lkp is a single executable, else node with bin/lkp.js.
+// the binary itself when lkp is a single executable, else node with the script it ran.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -12,5 +12,5 @@ const isSea = (): boolean => {
   }
 };
 
-/** argv prefix that starts lkp; `binJs` is the path of bin/lkp.js in a checkout. */
-export const selfCommand = (binJs: string): string[] => (isSea() ? [process.execPath] : [process.execPath, binJs]);
+/** argv prefix that starts lkp again. */
+export const selfCommand = (): string[] => (isSea() ? [process.execPath] : [process.execPath, path.resolve(process.argv[1] ?? 'lkp')]);

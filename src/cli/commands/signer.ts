@@ -1,7 +1,6 @@
 // `lkp signer serve` and `lkp signer token create`.
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandDef } from '../command.js';
 import { LkpError } from '../../errors.js';
-import { runCommand } from '../run.js';
 
 const parseListen = (value: string): { host: string; port: number } => {
   const m = /^(\[[0-9a-fA-F:]+\]|[0-9.]+|localhost):(\d{1,5})$/.exec(value);
@@ -9,84 +8,77 @@ const parseListen = (value: string): { host: string; port: number } => {
   return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 };
 
-const serve: CommandModule = {
-  command: 'serve',
+export const signerServe: CommandDef = {
+  path: ['signer', 'serve'],
   describe: 'Serve the signer over the Lambda Invoke API (for one machine, tests and non-AWS hosts)',
-  builder: (y: Argv) =>
-    y
-      .option('config', { type: 'string', demandOption: true, describe: 'Signer config file (from lkp ca init)' })
-      .option('listen', { type: 'string', default: '127.0.0.1:9000', describe: 'HOST:PORT to listen on (port 0 picks one)' })
-      .option('function-name', { type: 'array', string: true, describe: 'Function names to answer to (default: any)' })
-      .option('allow-remote', { type: 'boolean', default: false, describe: 'Listen on a non-loopback address (plain HTTP: only behind a TLS-terminating proxy)' })
-      .example('$0 signer serve --config ca/signer.json --listen 127.0.0.1:9000', 'then AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:9000'),
-  handler: (argv) =>
-    runCommand(async () => {
-      const listen = parseListen(argv.listen as string);
-      const { isLoopbackUrl } = await import('../../aws/endpoint.js');
-      if (!isLoopbackUrl(`http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}/`) && !argv['allow-remote']) {
-        throw new LkpError('UsageError', `--listen ${listen.host}: the local signer speaks plain HTTP, where join tokens and CA keys could be read or replaced; listen on 127.0.0.1, or put it behind TLS and pass --allow-remote`);
-      }
-      const { loadSignerConfig } = await import('../../signer/config.js');
-      const { assembleSigner } = await import('../../signer/assemble.js');
-      const { serveSigner } = await import('../../signer/serve.js');
-      const config = await loadSignerConfig(argv.config as string);
-      const handler = await assembleSigner(config, { audit: (r) => process.stdout.write(`${JSON.stringify({ type: 'lkp.audit', ...r })}\n`) });
-      const server = await serveSigner(handler, {
-        ...listen,
-        functionNames: (argv['function-name'] as string[] | undefined) ?? [],
-        onError: (error, id) => process.stderr.write(`lkp signer: internal error in request ${id}: ${(error as Error)?.message ?? 'unknown'}\n`),
-      });
-      // Handlers first, then the "listening" line: whoever waits for it may signal at once.
-      const stopped = new Promise<void>((resolve) => {
-        const stop = (): void => {
-          server.close(() => resolve());
-          server.closeIdleConnections();
-        };
-        process.once('SIGTERM', stop);
-        process.once('SIGINT', stop);
-      });
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : listen.port;
-      process.stderr.write(`lkp signer listening on http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}\n`);
-      await stopped;
-    }),
+  options: {
+    config: { type: 'string', demand: true, describe: 'Signer config file (from lkp ca init)' },
+    listen: { type: 'string', default: '127.0.0.1:9000', describe: 'HOST:PORT to listen on (port 0 picks one)' },
+    'function-name': { type: 'strings', describe: 'Function names to answer to (default: any)' },
+    'allow-remote': { type: 'boolean', default: false, describe: 'Listen on a non-loopback address (plain HTTP: only behind a TLS-terminating proxy)' },
+  },
+  examples: [['$0 signer serve --config ca/signer.json --listen 127.0.0.1:9000', 'then AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:9000']],
+  run: async (argv) => {
+    const listen = parseListen(argv.listen as string);
+    const { isLoopbackUrl } = await import('../../aws/endpoint.js');
+    if (!isLoopbackUrl(`http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}/`) && !argv['allow-remote']) {
+      throw new LkpError('UsageError', `--listen ${listen.host}: the local signer speaks plain HTTP, where join tokens and CA keys could be read or replaced; listen on 127.0.0.1, or put it behind TLS and pass --allow-remote`);
+    }
+    const { loadSignerConfig } = await import('../../signer/config.js');
+    const { assembleSigner } = await import('../../signer/assemble.js');
+    const { serveSigner } = await import('../../signer/serve.js');
+    const config = await loadSignerConfig(argv.config as string);
+    const handler = await assembleSigner(config, { audit: (r) => process.stdout.write(`${JSON.stringify({ type: 'lkp.audit', ...r })}\n`) });
+    const server = await serveSigner(handler, {
+      ...listen,
+      functionNames: (argv['function-name'] as string[] | undefined) ?? [],
+      onError: (error, id) => process.stderr.write(`lkp signer: internal error in request ${id}: ${(error as Error)?.message ?? 'unknown'}\n`),
+    });
+    // Handlers first, then the "listening" line: whoever waits for it may signal at once.
+    const stopped = new Promise<void>((resolve) => {
+      const stop = (): void => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : listen.port;
+    process.stderr.write(`lkp signer listening on http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}\n`);
+    await stopped;
+  },
 };
 
-const tokenCreate: CommandModule = {
-  command: 'token create',
+export const signerTokenCreate: CommandDef = {
+  path: ['signer', 'token', 'create'],
   describe: 'Print a short-lived, single-use join token for a host or a user',
-  builder: (y: Argv) =>
-    y
-      .option('config', { type: 'string', demandOption: true, describe: 'Signer config file' })
-      .option('principal', { type: 'array', string: true, demandOption: true, describe: 'Name the token may claim (repeatable); LOGIN@HOST for --for user' })
-      .option('for', { choices: ['host', 'user'] as const, default: 'host' as const })
-      .option('ttl', { type: 'string', default: '10m', describe: 'Lifetime, e.g. 10m, 1h' })
-      .example('$0 signer token create --config ca/signer.json --principal web-1.internal', 'a host token for web-1.internal')
-      .example('$0 signer token create --config ca/signer.json --for user --principal ec2-user@web-1.internal', 'a user token'),
-  handler: (argv) =>
-    runCommand(async () => {
-      const { parseDuration } = await import('../../duration.js');
-      const { loadSignerConfig } = await import('../../signer/config.js');
-      const { readJoinTokenKey } = await import('../../signer/runtime.js');
-      const { createTokenFor } = await import('../../signer/token-create.js');
-      const config = await loadSignerConfig(argv.config as string);
-      if (!config.joinTokens) throw new LkpError('ConfigInvalid', `${String(argv.config)} has no joinTokens section`);
-      const key = await readJoinTokenKey(config.joinTokens.keyFile);
-      const { token } = createTokenFor({
-        config,
-        key,
-        certType: argv.for as 'host' | 'user',
-        principals: argv.principal as string[],
-        ttlSeconds: parseDuration(argv.ttl, '--ttl'),
-        now: Math.floor(Date.now() / 1000),
-      });
-      process.stdout.write(`${token}\n`);
-    }),
-};
-
-export const signerCommand: CommandModule = {
-  command: 'signer <command>',
-  describe: 'Run the signer locally and manage join tokens',
-  builder: (y: Argv) => y.command(serve).command(tokenCreate).demandCommand(1),
-  handler: () => undefined,
+  options: {
+    config: { type: 'string', demand: true, describe: 'Signer config file' },
+    principal: { type: 'strings', demand: true, describe: 'Name the token may claim (repeatable); LOGIN@HOST for --for user' },
+    for: { type: 'string', default: 'host', choices: ['host', 'user'], describe: 'Certificate type the token is for' },
+    ttl: { type: 'string', default: '10m', describe: 'Lifetime, e.g. 10m, 1h' },
+  },
+  examples: [
+    ['$0 signer token create --config ca/signer.json --principal web-1.internal', 'a host token for web-1.internal'],
+    ['$0 signer token create --config ca/signer.json --for user --principal ec2-user@web-1.internal', 'a user token'],
+  ],
+  run: async (argv) => {
+    const { parseDuration } = await import('../../duration.js');
+    const { loadSignerConfig } = await import('../../signer/config.js');
+    const { readJoinTokenKey } = await import('../../signer/runtime.js');
+    const { createTokenFor } = await import('../../signer/token-create.js');
+    const config = await loadSignerConfig(argv.config as string);
+    if (!config.joinTokens) throw new LkpError('ConfigInvalid', `${String(argv.config)} has no joinTokens section`);
+    const key = await readJoinTokenKey(config.joinTokens.keyFile);
+    const { token } = createTokenFor({
+      config,
+      key,
+      certType: argv.for as 'host' | 'user',
+      principals: argv.principal as string[],
+      ttlSeconds: parseDuration(argv.ttl, '--ttl'),
+      now: Math.floor(Date.now() / 1000),
+    });
+    process.stdout.write(`${token}\n`);
+  },
 };

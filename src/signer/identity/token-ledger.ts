@@ -11,10 +11,15 @@ export interface TokenLedger {
 /** In-memory ledger (one process; a Lambda container). */
 export const memoryTokenLedger = (now: () => number): TokenLedger => {
   const used = new Map<string, number>();
+  let nextPrune = 0;
   return {
     consume: async (id, expiresAt) => {
       const t = now();
-      for (const [k, exp] of used) if (exp <= t) used.delete(k);
+      // Expired entries can go (their tokens are refused anyway); prune at most once a minute.
+      if (t >= nextPrune) {
+        for (const [k, exp] of used) if (exp <= t) used.delete(k);
+        nextPrune = t + 60;
+      }
       if (used.has(id)) return false;
       used.set(id, expiresAt);
       return true;

@@ -1,0 +1,134 @@
+// One declaration per command — its path, options, examples and run function — used two
+// ways: yargs builds the help, the usage errors and every rarely used path; the hot paths
+// (`lkp ssh exec`, `lkp host`, the ssh config's prepare/proxy) are parsed with node's own
+// util.parseArgs from the same declaration, because loading yargs costs about as much as
+// starting node. Anything the fast parser is unsure of goes to yargs.
+import type { Argv, CommandModule } from 'yargs';
+import { runCommand } from './run.js';
+
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean' | 'number' | 'strings';
+  readonly describe: string;
+  readonly default?: string | boolean | number;
+  readonly demand?: boolean;
+  readonly choices?: readonly string[];
+  readonly conflicts?: string;
+  readonly hidden?: boolean;
+}
+
+export type Args = Readonly<Record<string, string | boolean | number | string[] | undefined>> & { readonly '--': readonly string[] };
+
+export interface CommandDef {
+  /** e.g. ['ssh', 'exec']; [] never. */
+  readonly path: readonly string[];
+  /** false hides the command from help (internal helpers). */
+  readonly describe: string | false;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  readonly examples?: ReadonlyArray<readonly [string, string]>;
+  /** Fast-path eligible: parsed without yargs when the arguments are unambiguous. */
+  readonly fast?: boolean;
+  readonly run: (args: Args) => Promise<number | void>;
+}
+
+/** Adds a definition's options and examples to a yargs builder. */
+const applyOptions = (y: Argv, def: CommandDef): Argv => {
+  let out = y;
+  for (const [name, s] of Object.entries(def.options)) {
+    out = out.option(name, {
+      type: s.type === 'strings' ? 'array' : s.type,
+      ...(s.type === 'strings' ? { string: true } : {}),
+      describe: s.describe,
+      ...(s.default !== undefined ? { default: s.default } : {}),
+      ...(s.demand ? { demandOption: true } : {}),
+      ...(s.choices ? { choices: [...s.choices] } : {}),
+      ...(s.conflicts ? { conflicts: s.conflicts } : {}),
+      ...(s.hidden ? { hidden: true } : {}),
+    });
+  }
+  for (const [cmd, what] of def.examples ?? []) out = out.example(cmd, what);
+  return out;
+};
+
+interface Node {
+  readonly name: string;
+  def?: CommandDef;
+  readonly children: Map<string, Node>;
+}
+
+const toModule = (node: Node, groups: Readonly<Record<string, string>>): CommandModule => {
+  const hasChildren = node.children.size > 0;
+  return {
+    command: node.def || !hasChildren ? node.name : `${node.name} <command>`,
+    describe: node.def ? node.def.describe : (groups[node.name] ?? `${node.name} commands`),
+    builder: (y: Argv) => {
+      let out = node.def ? applyOptions(y, node.def) : y;
+      for (const child of node.children.values()) out = out.command(toModule(child, groups));
+      return node.def ? out : out.demandCommand(1);
+    },
+    handler: (argv) => (node.def ? runCommand(() => (node.def as CommandDef).run({ ...(argv as unknown as Record<string, string | boolean | number | string[] | undefined>), '--': ((argv['--'] as unknown[] | undefined) ?? []).map(String) })) : undefined),
+  };
+};
+
+/** yargs command modules for a list of definitions (grouped by path). */
+export const yargsCommands = (defs: readonly CommandDef[], groups: Readonly<Record<string, string>> = {}): CommandModule[] => {
+  const root = new Map<string, Node>();
+  for (const def of defs) {
+    let level = root;
+    let node: Node | undefined;
+    for (const part of def.path) {
+      node = level.get(part) ?? { name: part, children: new Map() };
+      level.set(part, node);
+      level = node.children;
+    }
+    if (node) node.def = def;
+  }
+  return [...root.values()].map((n) => toModule(n, groups));
+};
+
+/** Parses argv for one definition without yargs; undefined when yargs should decide. */
+export const parseFast = (argv: readonly string[], def: CommandDef, parseArgs: typeof import('node:util').parseArgs): Args | undefined => {
+  if (!def.fast || def.path.some((p, i) => argv[i] !== p)) return undefined;
+  const rest = argv.slice(def.path.length);
+  const dd = rest.indexOf('--');
+  const head = dd >= 0 ? rest.slice(0, dd) : rest;
+  const tail = dd >= 0 ? rest.slice(dd + 1) : [];
+  if (head.some((a) => a === '--help' || a === '-h' || a === '--version')) return undefined;
+  const negated: Record<string, boolean> = {};
+  const kept = head.filter((a) => {
+    const m = /^--no-(.+)$/.exec(a);
+    if (m && def.options[m[1] as string]?.type === 'boolean') {
+      negated[m[1] as string] = false;
+      return false;
+    }
+    return true;
+  });
+  let values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  try {
+    values = parseArgs({
+      args: kept,
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(Object.entries(def.options).map(([n, s]) => [n, { type: s.type === 'boolean' ? 'boolean' : 'string', ...(s.type === 'strings' ? { multiple: true } : {}) }])),
+    }).values as typeof values;
+  } catch {
+    return undefined;
+  }
+  const out: Record<string, string | boolean | number | string[] | undefined> = {};
+  for (const [name, s] of Object.entries(def.options)) {
+    let v: string | boolean | number | string[] | undefined = name in negated ? negated[name] : (values[name] as string | boolean | string[] | undefined);
+    if (v === undefined) v = s.default;
+    if (v === undefined) {
+      if (s.demand) return undefined;
+      continue;
+    }
+    if (s.type === 'number') {
+      const n = Number(v);
+      if (!Number.isFinite(n)) return undefined;
+      v = n;
+    }
+    if (s.choices && !s.choices.includes(String(v))) return undefined;
+    out[name] = v;
+  }
+  for (const [name, s] of Object.entries(def.options)) if (s.conflicts && values[name] !== undefined && values[s.conflicts] !== undefined) return undefined;
+  return { ...out, '--': tail };
+};
