@@ -164,7 +164,8 @@ const fakes = await import(pathToFileURL(fakesFile).href);
 
 // Shared fixtures: a CA made by the real `lkp ca init` code, a host key, a subject key.
 const { initCa } = await dist('signer/ca-init.js');
-const { generateOpenSshKey, parsePrivateKey } = await dist('ssh/private-key.js');
+const { parsePrivateKey } = await dist('ssh/private-key.js');
+const { generateOpenSshKey } = await dist('ssh/generate-key.js');
 const { parsePublicKey } = await dist('ssh/public-key.js');
 const { parsePrincipals } = await dist('ssh/names.js');
 const caDir = path.join(tmp, 'ca');

@@ -20,6 +20,7 @@ await build({
   platform: 'node',
   target: 'node20',
   minify: true,
+  mainFields: ['module', 'main'], // tree-shakeable ESM builds of the SDK's packages
   legalComments: 'none',
   // yargs is ESM and reads import.meta.url; in a CJS bundle point it at the bundle itself.
   define: { 'import.meta.url': '__lkpImportMetaUrl' },

@@ -17,6 +17,9 @@ await build({
   outExtension: { '.js': '.mjs' },
   bundle: true,
   splitting: true, // AWS-only code paths load as separate chunks, only when a config uses them
+  // ESM builds of the SDK's packages tree-shake (the CJS ones do not): 115 KiB less of
+  // @smithy/core to compile on every cold start.
+  mainFields: ['module', 'main'],
   format: 'esm',
   platform: 'node',
   target: 'node20',

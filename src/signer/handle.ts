@@ -48,8 +48,11 @@ const toSignerCode = (error: LkpError): SignerErrorCode =>
 /** Builds the request handler around its dependencies. */
 export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
   const answer = async (request: SignerRequest, requestId: string, audit: Mutable<AuditRecord>): Promise<SignerResponse> => {
-    const keys = await deps.caKeys();
+    // CA keys load (once per process) while the identity is being verified.
+    const keysLoading = deps.caKeys();
+    keysLoading.catch(() => undefined);
     if (request.action === 'ca-keys') {
+      const keys = await keysLoading;
       return { version: 1, requestId, serverId: deps.config.serverId, hostCaKeys: keys.host.publicLines, userCaKeys: keys.user.publicLines };
     }
     const verifier = deps.verifiers[request.identity.method];
@@ -62,6 +65,7 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     audit.rule = grant.ruleName;
     audit.hostId = grant.hostId;
     audit.principals = grant.principals;
+    const keys = await keysLoading;
     const ctx = { requestId, caller: audit.caller, now: deps.now(), ...(deps.random ? { random: deps.random } : {}) };
     const ca = request.action === 'host-cert' ? keys.host : keys.user;
     const subjects = request.action === 'host-cert' ? request.publicKeys : [request.publicKey];

@@ -42,12 +42,15 @@ export const awsVerifier = (deps: AwsVerifierDeps): IdentityVerifier => ({
 
     if (request.action === 'host-cert') {
       if (!isInstanceSession(arn)) throw new LkpError('Forbidden', 'only an EC2 instance role session (assumed-role/ROLE/i-…) can request a host certificate');
-      const instance = await deps.describeInstance({ instanceId: arn.session, region: checked.region, account: arn.account });
+      // EC2's facts and the role's trust policy are independent: ask both at once.
+      const [instance, trust] = await Promise.all([
+        deps.describeInstance({ instanceId: arn.session, region: checked.region, account: arn.account }),
+        deps.hostRoleTrustProblem?.({ account: arn.account, role: arn.role, partition: arn.partition }),
+      ]);
       if (!instance) throw new LkpError('Forbidden', `instance ${arn.session} does not exist in ${arn.account}/${checked.region}`);
       if (instance.account && instance.account !== arn.account) throw new LkpError('Forbidden', `instance ${arn.session} belongs to another account`);
       if (!LIVE_STATES.has(instance.state)) throw new LkpError('Forbidden', `instance ${arn.session} is ${instance.state}, not running`);
       if (!instance.instanceProfileArn) throw new LkpError('Forbidden', `instance ${arn.session} has no instance profile, so this session cannot be its role`);
-      const trust = await deps.hostRoleTrustProblem?.({ account: arn.account, role: arn.role, partition: arn.partition });
       if (trust) throw new LkpError('Forbidden', `host role ${arn.role} is not EC2-only (${trust}): anyone who can assume it can pick an instance id as session name; restrict its trust policy to ec2.amazonaws.com`);
       return { method: 'aws', kind: 'host', caller, role: arn.role, instance };
     }
