@@ -132,6 +132,10 @@ section('preparation');
     console.log(`  tsc -p tsconfig.json reported errors (emitted anyway; figures are for the code as compiled):\n    ${out}`);
   }
   if (!existsSync(path.join(ROOT, 'dist/signer/issue.js'))) throw new BenchError('dist/ is missing after tsc');
+  // The CLI as users run it: bin/lkp.js starts the bundle (scripts/build-cli.js).
+  const tb = performance.now();
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-cli.js')], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+  console.log(`  CLI bundle (scripts/build-cli.js): ok (${fmtMs(performance.now() - tb)})`);
 }
 const fakesFile = path.join(tmp, 'fakes.mjs');
 {

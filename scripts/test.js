@@ -10,7 +10,7 @@ import path from 'node:path';
 ensureOpenSsh();
 
 // Build the CLI the tests run, and type-check the tests themselves (strict, like src/).
-const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { stdio: 'inherit' });
+const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
 const typecheck = build.status === 0 ? spawnSync('npx', ['tsc', '-p', 'tsconfig.test.json'], { stdio: 'inherit' }) : build;
 if (build.status !== 0 || typecheck.status !== 0) {
   console.log('0 passed, 1 failed');
