@@ -10,11 +10,3 @@ export const parseDuration = (value: unknown, what: string, code: ErrorCode = 'U
   if (!match) throw new LkpError(code, `${what}: ${JSON.stringify(value)} is not a duration like 90s, 10m, 12h or 30d`);
   return Number(match[1]) * (UNITS[match[2] || 's'] as number);
 };
-
-/** Formats seconds compactly for messages ("12h", "30d", "95s"). */
-export const formatDuration = (seconds: number): string => {
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60]] as const) {
-    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
-  }
-  return `${seconds}s`;
-};

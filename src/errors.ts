@@ -32,9 +32,6 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
-export const isErrorCode = (value: unknown): value is ErrorCode =>
-  typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
-
 /** The error every lkp module throws on purpose. `message` is safe to show a user. */
 export class LkpError extends Error {
   readonly code: ErrorCode;
@@ -47,11 +44,3 @@ export class LkpError extends Error {
 
 /** Exit code for a CLI process that failed with this error code. */
 export const exitCodeFor = (code: ErrorCode): number => ERROR_CODES[code];
-
-/** Normalise anything thrown into an LkpError; unknown errors become Internal without leaking text. */
-export const toLkpError = (error: unknown, fallback: ErrorCode = 'Internal'): LkpError => {
-  if (error instanceof LkpError) return error;
-  return new LkpError(fallback, fallback === 'Internal' ? 'internal error' : String((error as Error)?.message ?? error), {
-    cause: error,
-  });
-};

@@ -3,8 +3,6 @@
 // error naming its path instead of being silently ignored (BLESS's lesson).
 import { LkpError, type ErrorCode } from './errors.js';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 /** Reads fields of one JSON object; `code` is what a violation throws. */
 export class ObjectReader {
   constructor(

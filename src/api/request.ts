@@ -121,16 +121,3 @@ export const parseSignerRequest = (doc: unknown): SignerRequest => {
     }
   }
 };
-
-/** Decodes and parses raw request bytes, enforcing the size limit first. */
-export const decodeSignerRequest = (raw: string | Buffer): SignerRequest => {
-  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-  if (size > MAX_REQUEST_BYTES) throw new LkpError('PayloadTooLarge', `request is ${size} bytes; the limit is ${MAX_REQUEST_BYTES}`);
-  let doc: unknown;
-  try {
-    doc = JSON.parse(typeof raw === 'string' ? raw : raw.toString('utf8'));
-  } catch {
-    throw new LkpError('BadRequest', 'request is not valid JSON');
-  }
-  return parseSignerRequest(doc);
-};

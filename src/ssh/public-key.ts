@@ -162,20 +162,6 @@ export const formatPublicKey = (key: PublicKey, comment?: string): string =>
 export const fingerprint = (key: PublicKey): string =>
   `SHA256:${createHash('sha256').update(encodePublicKeyBlob(key)).digest('base64').replace(/=+$/, '')}`;
 
-/** Bit strength as ssh-keygen reports it. */
-export const keyBits = (key: PublicKey): number => {
-  switch (key.kind) {
-    case 'rsa':
-      return key.bits;
-    case 'ecdsa':
-      return { nistp256: 256, nistp384: 384, nistp521: 521 }[key.curve];
-    case 'sk-ecdsa':
-      return 256;
-    default:
-      return 256;
-  }
-};
-
 /** A node:crypto public key for signature verification (not for FIDO keys). */
 export const toKeyObject = (key: PublicKey): KeyObject => {
   switch (key.kind) {
