@@ -1,0 +1,38 @@
+import { parseArgs } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { parseFast } from '../../src/cli/command.js';
+import { COMMANDS } from '../../src/cli/main.js';
+import { sshExec } from '../../src/cli/commands/ssh.js';
+import { hostCommand, hostStatusCommand } from '../../src/cli/commands/host.js';
+
+const ARN = 'arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0';
+
+describe('fast argument parsing', () => {
+  it('ok/parses the hot commands from the same declarations yargs uses', () => {
+    const a = parseFast(['ssh', 'exec', '--instance-arn', ARN, '--user', 'ubuntu', '--port=2222', '--jump', 'x', '--jump', 'y', '--', '-v', 'a b', '--help'], sshExec, parseArgs);
+    expect(a).toMatchObject({ 'instance-arn': ARN, user: 'ubuntu', port: 2222, jump: ['x', 'y'], agent: false, 'dry-run': false, public: false });
+    expect(a?.['--']).toEqual(['-v', 'a b', '--help']);
+    expect(parseFast(['host', '--no-reload', '--users', 'a', '--users', 'b'], hostCommand, parseArgs)).toMatchObject({ reload: false, users: ['a', 'b'], 'ssh-dir': '/etc/ssh' });
+    expect(parseFast(['host', 'status'], hostStatusCommand, parseArgs)).toMatchObject({ 'ssh-dir': '/etc/ssh' });
+  });
+  it('fail/anything unclear goes to yargs (help, unknown flags, missing or bad values, conflicts, other commands)', () => {
+    for (const argv of [
+      ['ssh', 'exec', '--instance-arn', ARN, '--help'],
+      ['ssh', 'exec', '--instance-arn', ARN, '--bogus'],
+      ['ssh', 'exec'],
+      ['ssh', 'exec', '--instance-arn', ARN, '--port', 'ssh'],
+      ['ssh', 'exec', '--instance-arn', ARN, '--public', '--address', '10.0.0.1'],
+      ['ssh', 'exec', '--instance-arn', ARN, 'stray-positional'],
+      ['ssh', 'config', '--install'],
+    ]) {
+      expect(parseFast(argv, sshExec, parseArgs), argv.join(' ')).toBeUndefined();
+    }
+    expect(parseFast(['host', 'status'], hostCommand, parseArgs)).toBeUndefined();
+  });
+  it('ok/every command has a description or is an internal helper, and examples where public', () => {
+    for (const c of COMMANDS) {
+      if (c.describe === false) continue;
+      expect(c.examples?.length, c.path.join(' ')).toBeGreaterThan(0);
+    }
+  });
+});
