@@ -32,6 +32,25 @@ await build({
   logLevel: 'warning',
 });
 
+// `npm run build:lambda -- --config FILE`: ship that signer config as signer.json (checked
+// first, so a broken policy never reaches AWS). Without it, set LKP_CONFIG_SSM_PARAMETER.
+const configArg = process.argv.indexOf('--config');
+if (configArg > 0) {
+  const file = process.argv[configArg + 1];
+  if (!file) throw new Error('--config needs a file');
+  const { execFileSync } = await import('node:child_process');
+  const check = `import('${path.resolve('dist/signer/config.js')}').then((m) => m.loadSignerConfig(process.argv[1])).catch((e) => { console.error(e.message); process.exit(1); })`;
+  try {
+    execFileSync(process.execPath, ['-e', check, file], { stdio: 'inherit' });
+  } catch {
+    console.error(`build:lambda: ${file} is not a valid signer config (see above); nothing was built`);
+    process.exit(1);
+  }
+  const text = readFileSync(file, 'utf8');
+  if (/"store"\s*:\s*"file"/.test(text)) console.warn('warning: this config keeps CA keys in files; in Lambda use secretsmanager or ssm stores');
+  writeFileSync(path.join(out, 'signer.json'), text);
+}
+
 // A minimal zip writer (deflate, no external tool needed on a fresh machine).
 const files = readdirSync(out).filter((f) => statSync(path.join(out, f)).isFile()).sort();
 const local = [];
