@@ -43,7 +43,7 @@ if (configArg > 0) {
   try {
     execFileSync(process.execPath, ['-e', check, file], { stdio: 'inherit' });
   } catch {
-    console.error(`build:lambda: ${file} is not a valid signer config (see above); nothing was built`);
+    console.error(`build:lambda: ${file} is not a valid signer config (see above); no zip was written`);
     process.exit(1);
   }
   const text = readFileSync(file, 'utf8');
