@@ -1,10 +1,20 @@
 #!/usr/bin/env node
-// lkp's entry point: the bundled CLI (npm run build) when present, else tsc's output.
+// lkp's entry point: the bundled CLI (npm run build) when it is at least as new as tsc's
+// output, else tsc's output (so a plain `tsc` after an edit never runs stale code).
 // The SDK's warning about future Node versions is about SDK releases lkp does not use yet
 // (the lockfile pins them); it would only confuse operators.
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const bundle = new URL('../dist/bundle/main.mjs', import.meta.url);
-const { main } = await import(existsSync(bundle) ? bundle.href : '../dist/cli/main.js');
+const mtime = (rel) => {
+  try {
+    return statSync(new URL(rel, import.meta.url)).mtimeMs;
+  } catch {
+    return -1;
+  }
+};
+const bundled = mtime('../dist/bundle/main.mjs');
+const compiled = mtime('../dist/cli/main.js');
+const entry = bundled >= 0 && bundled >= compiled ? '../dist/bundle/main.mjs' : '../dist/cli/main.js';
+const { main } = await import(entry);
 await main(process.argv.slice(2));

@@ -64,10 +64,14 @@ export const invokeSigner = async (request: SignerRequestBody, opts: InvokeOptio
     if (!retryable || attempt >= ATTEMPTS) break;
     await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
   }
-  const errorType = String(answer.headers['x-amzn-errortype'] ?? '').split(':')[0];
+  const errorType = String(answer.headers['x-amzn-errortype'] ?? '').split(':')[0] ?? '';
   if (answer.status === 404) throw new LkpError('SignerUnreachable', `signer function ${opts.functionName} not found in ${region}`);
+  if (/ExpiredToken|UnrecognizedClient|InvalidSignature|IncompleteSignature/.test(errorType)) {
+    throw new LkpError('AwsCredentialsMissing', `AWS did not accept these credentials for ${opts.functionName} (${errorType}); log in again (for example \`aws sso login --profile P\`)`);
+  }
+  // Not allowed here may still be allowed at a fallback signer (another account or role).
   if (answer.status === 401 || answer.status === 403) {
-    throw new LkpError('AwsCredentialsMissing', `not allowed to invoke ${opts.functionName} (${errorType || `HTTP ${answer.status}`}); log in first (for example \`aws sso login --profile P\`) or check lambda:InvokeFunction`);
+    throw new LkpError('SignerUnreachable', `not allowed to invoke ${opts.functionName} (${errorType || `HTTP ${answer.status}`}); check lambda:InvokeFunction for these credentials`);
   }
   if (answer.status !== 200) throw new LkpError('SignerUnreachable', `signer ${opts.functionName} answered HTTP ${answer.status}${errorType ? ` ${errorType}` : ''}`);
   if (answer.headers['x-amz-function-error']) throw new LkpError('SignerError', `signer ${opts.functionName} failed (${String(answer.headers['x-amz-function-error'])}); see its logs`);

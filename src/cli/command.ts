@@ -93,6 +93,14 @@ export const parseFast = (argv: readonly string[], def: CommandDef, parseArgs: t
   const head = dd >= 0 ? rest.slice(0, dd) : rest;
   const tail = dd >= 0 ? rest.slice(dd + 1) : [];
   if (head.some((a) => a === '--help' || a === '-h' || a === '--version')) return undefined;
+  // An option given twice (or as both --x and --no-x) is yargs' to judge: order matters there.
+  const seen = new Map<string, number>();
+  for (const a of head) {
+    if (!a.startsWith('--')) continue;
+    const name = (a.slice(2).split('=')[0] as string).replace(/^no-/, (m) => (def.options[a.slice(5).split('=')[0] as string]?.type === 'boolean' ? '' : m));
+    seen.set(name, (seen.get(name) ?? 0) + 1);
+  }
+  for (const [name, count] of seen) if (count > 1 && def.options[name]?.type !== 'strings') return undefined;
   const negated: Record<string, boolean> = {};
   const kept = head.filter((a) => {
     const m = /^--no-(.+)$/.exec(a);
@@ -122,9 +130,8 @@ export const parseFast = (argv: readonly string[], def: CommandDef, parseArgs: t
       continue;
     }
     if (s.type === 'number') {
-      const n = Number(v);
-      if (!Number.isFinite(n)) return undefined;
-      v = n;
+      if (typeof v === 'string' && !/^\d{1,9}$/.test(v)) return undefined;
+      v = Number(v);
     }
     if (s.choices && !s.choices.includes(String(v))) return undefined;
     out[name] = v;

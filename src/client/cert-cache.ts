@@ -13,8 +13,8 @@ export interface CacheKey {
   readonly instanceId: string;
   readonly login: string;
   readonly keyFingerprint: string;
-  /** Which address was resolved: a --public entry must not serve a private one. */
-  readonly addressMode: 'private' | 'public' | 'prefer-public';
+  /** Which address was resolved (or `fixed:ADDR` for --address): entries never serve another. */
+  readonly addressMode: string;
 }
 
 export interface CacheEntry {

@@ -116,7 +116,7 @@ const certifyHop = async (hop: HopSpec, ctx: HopContext): Promise<CertifiedHop> 
     instanceId: target.instanceId,
     login: hop.login,
     keyFingerprint: fingerprint(ctx.keyPair.key),
-    addressMode: hop.addressMode,
+    addressMode: hop.address !== undefined ? `fixed:${hop.address}` : hop.addressMode,
   });
   const cached = ctx.refresh ? undefined : await readCacheEntry(paths, { key: ctx.keyPair.key, principal, now: ctx.now() });
   let entry: CacheEntry;
@@ -124,7 +124,8 @@ const certifyHop = async (hop: HopSpec, ctx: HopContext): Promise<CertifiedHop> 
   else {
     const { createAwsProof } = await import('../aws/identity-proof.js');
     const credentials = await ctx.credentials();
-    // The address and the certificate are fetched together; EC2's word on the instance
+    // The address and the certificate are fetched together (one round trip of waiting); the
+    // signer checks the instance too, so a stopped one is refused there as well. EC2's word
     // (stopped, unknown) is the clearer error, so it wins when both fail.
     const [addressResult, certResult] = await Promise.allSettled([
       hop.address !== undefined ? Promise.resolve(hop.address) : describeAddress(target.instanceId, region, credentials, hop.addressMode),

@@ -136,8 +136,14 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   }
   // On EC2 the instance role also signs the Invoke call (no SDK credential chain needed).
   const signer = { functionName: opts.functionName, ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) };
-  const obtained = await obtainHostCertificates({ hostKeys, identity, signer, nowSeconds });
-  checkUserCaContinuity(obtained.userCaKeys, await readTrustedUserCaKeys(layout), opts);
+  const trustedBefore = opts.acceptNewUserCa ? [] : await readTrustedUserCaKeys(layout);
+  const obtained = await obtainHostCertificates({
+    hostKeys,
+    identity,
+    signer,
+    nowSeconds,
+    checkUserCaKeys: (offered) => checkUserCaContinuity(offered, trustedBefore, opts),
+  });
 
   const plan = planHostFiles({
     layout,

@@ -5,7 +5,7 @@ import type { HostCertResponse, CaKeysResponse } from '../api/response.js';
 import { callSigner, type InvokeOptions } from '../aws/invoke-signer.js';
 import { LkpError } from '../errors.js';
 import { parseCertificate, verifyCertificate, type ParsedCertificate } from '../ssh/parse-certificate.js';
-import { parsePublicKey, type PublicKey } from '../ssh/public-key.js';
+import { parsePublicKey, sameKey, type PublicKey } from '../ssh/public-key.js';
 import type { HostKey } from './host-keys.js';
 import { hostIdentity, type HostIdentitySource } from './signer-identity.js';
 
@@ -35,16 +35,23 @@ export const obtainHostCertificates = async (opts: {
   signer: InvokeOptions;
   validitySeconds?: number;
   nowSeconds: number;
+  /** Checks the signer's user CA keys before anything is spent (a join token is single-use). */
+  checkUserCaKeys?: (keys: readonly PublicKey[]) => void;
 }): Promise<ObtainedCertificates> => {
   const keys = opts.hostKeys.map((k) => k.key);
-  const audience = async (): Promise<string> => (await callSigner<CaKeysResponse>({ version: 1, action: 'ca-keys' }, opts.signer)).serverId;
-  const identity = await hostIdentity(opts.identity, keys, audience);
+  // ca-keys first: the audience for the proof, and the user CA to vet before asking.
+  const published = await callSigner<CaKeysResponse>({ version: 1, action: 'ca-keys' }, opts.signer);
+  const publishedUserCas = parseKeyList(published.userCaKeys, 'user CA keys');
+  opts.checkUserCaKeys?.(publishedUserCas);
+  const identity = await hostIdentity(opts.identity, keys, async () => published.serverId);
   const response = await callSigner<HostCertResponse>(
     { version: 1, action: 'host-cert', identity, publicKeys: opts.hostKeys.map((k) => k.line), ...(opts.validitySeconds ? { validitySeconds: opts.validitySeconds } : {}) },
     opts.signer,
   );
   const hostCaKeys = parseKeyList(response.hostCaKeys, 'host CA keys');
   const userCaKeys = parseKeyList(response.userCaKeys, 'user CA keys');
+  const same = (a: readonly PublicKey[], b: readonly PublicKey[]): boolean => a.length === b.length && a.every((k, i) => sameKey(k, b[i] as PublicKey));
+  if (!same(userCaKeys, publishedUserCas)) throw new LkpError('SignerError', 'the signer answered other user CA keys than it published a moment ago; nothing was changed');
   if (!Array.isArray(response.certificates) || response.certificates.length !== opts.hostKeys.length) {
     throw new LkpError('SignerError', `signer answered ${Array.isArray(response.certificates) ? response.certificates.length : 'no'} certificates for ${opts.hostKeys.length} host keys`);
   }

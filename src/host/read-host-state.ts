@@ -1,5 +1,6 @@
 // Reads what a previous `lkp host` left: its certificates and the host CA keys.
 import { readFile } from 'node:fs/promises';
+import { LkpError } from '../errors.js';
 import { parsePublicKey, type PublicKey } from '../ssh/public-key.js';
 import type { HostKey } from './host-keys.js';
 import type { HostLayout } from './layout.js';
@@ -10,8 +11,17 @@ const readOptional = async (file: string): Promise<string | null> => readFile(fi
 /** Host CA keys lkp wrote last time (empty when none). */
 export const readHostCaKeys = async (layout: HostLayout): Promise<PublicKey[]> => readKeysFile(layout.hostCaKeys);
 
-/** User CA keys lkp wrote last time for TrustedUserCAKeys (empty when none). */
-export const readTrustedUserCaKeys = async (layout: HostLayout): Promise<PublicKey[]> => readKeysFile(layout.trustedUserCaKeys);
+/**
+ * User CA keys lkp wrote last time for TrustedUserCAKeys: empty when there is no file; a
+ * file that holds no readable key is an error, not a first boot (that would trust anew).
+ */
+export const readTrustedUserCaKeys = async (layout: HostLayout): Promise<PublicKey[]> => {
+  const text = await readOptional(layout.trustedUserCaKeys);
+  if (text === null) return [];
+  const keys = await readKeysFile(layout.trustedUserCaKeys);
+  if (keys.length === 0) throw new LkpError('SignerError', `${layout.trustedUserCaKeys} holds no readable key; restore it, or run with --accept-new-user-ca to trust the signer's user CA anew`);
+  return keys;
+};
 
 const readKeysFile = async (file: string): Promise<PublicKey[]> => {
   const text = await readOptional(file);

@@ -1,10 +1,12 @@
 // `lkp host status`: what lkp installed and whether renewal is due, with exit codes a
-// timer can use (0 fine, 10 renewal due, 11 missing, expired or invalid).
+// timer can use (0 fine, 1 renewal due, 12 missing, expired or invalid).
 import { readHostKeys } from './host-keys.js';
 import { hostLayout } from './layout.js';
 import { hostCertificateStatus } from './read-host-state.js';
 
-export const STATUS_EXIT = { ok: 0, due: 10, broken: 11 } as const;
+// Small numbers of their own: lkp's error exit codes (src/errors.ts) start at 2 for usage
+// and are never 1, so a timer can tell "renew" from "broken" from "lkp failed".
+export const STATUS_EXIT = { ok: 0, due: 1, broken: 12 } as const;
 
 /** Prints each certificate's state; returns the exit code. */
 export const hostStatus = async (sshDir: string, now: Date, out: (line: string) => void): Promise<number> => {

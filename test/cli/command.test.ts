@@ -24,10 +24,15 @@ describe('fast argument parsing', () => {
       ['ssh', 'exec', '--instance-arn', ARN, '--public', '--address', '10.0.0.1'],
       ['ssh', 'exec', '--instance-arn', ARN, 'stray-positional'],
       ['ssh', 'config', '--install'],
+      ['ssh', 'exec', '--instance-arn', ARN, '--no-agent', '--agent'],
+      ['ssh', 'exec', '--instance-arn', ARN, '--user', 'a', '--user', 'b'],
+      ['ssh', 'exec', '--instance-arn', ARN, '--port='],
+      ['ssh', 'exec', '--instance-arn', ARN, '--port', '0x16'],
     ]) {
       expect(parseFast(argv, sshExec, parseArgs), argv.join(' ')).toBeUndefined();
     }
     expect(parseFast(['host', 'status'], hostCommand, parseArgs)).toBeUndefined();
+    expect(parseFast(['host', '--no-dry-run', '--dry-run'], hostCommand, parseArgs)).toBeUndefined();
   });
   it('ok/every command has a description or is an internal helper, and examples where public', () => {
     for (const c of COMMANDS) {

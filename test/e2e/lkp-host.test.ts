@@ -178,7 +178,7 @@ describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => 
     expect(readFileSync(host.sshdConfig).equals(original)).toBe(true);
     expect(existsSync(path.join(host.sshDir, 'lkp'))).toBe(false);
 
-    expect((await lkp(['host', 'status', '--ssh-dir', host.sshDir])).code).toBe(11);
+    expect((await lkp(['host', 'status', '--ssh-dir', host.sshDir])).code).toBe(12);
     expect((await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env })).code).toBe(0);
     const status = await lkp(['host', 'status', '--ssh-dir', host.sshDir]);
     expect(status.code).toBe(0);
@@ -191,7 +191,7 @@ describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => 
     await genKey(host.root, 'newkey');
     writeFileSync(path.join(host.sshDir, 'ssh_host_ecdsa_key.pub'), readFileSync(path.join(host.root, 'newkey.pub')));
     writeFileSync(path.join(host.sshDir, 'ssh_host_ecdsa_key'), readFileSync(path.join(host.root, 'newkey')));
-    expect((await lkp(['host', 'status', '--ssh-dir', host.sshDir])).code).toBe(11);
+    expect((await lkp(['host', 'status', '--ssh-dir', host.sshDir])).code).toBe(12);
     const renewed = await lkp(['host', '--renew-if-needed', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
     expect(renewed.stdout).toMatch(/host key changed.*renewing/);
     expect((await lkp(['host', 'status', '--ssh-dir', host.sshDir])).code).toBe(0);

@@ -9,7 +9,7 @@ const common: Record<string, OptionSpec> = {
 
 export const hostStatusCommand: CommandDef = {
   path: ['host', 'status'],
-  describe: 'Show the host certificates and whether renewal is due (exit 0 ok, 10 due, 11 missing/expired)',
+  describe: 'Show the host certificates and whether renewal is due (exit 0 ok, 1 renewal due, 12 missing, expired or invalid)',
   options: common,
   examples: [['$0 host status', 'check /etc/ssh/lkp']],
   fast: true,

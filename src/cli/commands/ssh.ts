@@ -51,6 +51,8 @@ export const sshExec: CommandDef = {
     const { parseLogin } = await import('../../ssh/names.js');
     const { prepareSsh, parseJump } = await import('../../client/exec.js');
     const login = parseLogin((args.user as string | undefined) ?? signers[0]?.defaultLogin ?? 'ec2-user');
+    const { LkpError } = await import('../../errors.js');
+    if (args.port !== undefined && (!Number.isInteger(args.port) || (args.port as number) < 1 || (args.port as number) > 65535)) throw new LkpError('UsageError', '--port must be 1..65535');
     const prepared = await prepareSsh({
       instanceArn: args['instance-arn'] as string,
       login,
