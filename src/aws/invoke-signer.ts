@@ -37,22 +37,13 @@ const credentialsFor = async (opts: InvokeOptions): Promise<AwsCredentialIdentit
 
 /** Sends one request; returns the signer's answer or throws SignerUnreachable/SignerError. */
 export const invokeSigner = async (request: SignerRequestBody, opts: InvokeOptions): Promise<SignerResponse> => {
-  const { leanCall } = await import('./lean-call.js');
+  const { sendInvoke } = await import('./lambda-invoke-lean.js');
   const credentials = await credentialsFor(opts);
   const region = regionFor(opts);
   let answer;
   for (let attempt = 1; ; attempt += 1) {
     try {
-      answer = await leanCall({
-        service: 'lambda',
-        endpointEnvId: 'LAMBDA',
-        region,
-        path: `/2015-03-31/functions/${encodeURIComponent(opts.functionName)}/invocations`,
-        headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' },
-        body: JSON.stringify(request),
-        credentials,
-        timeoutMs: opts.timeoutMs ?? 30_000,
-      });
+      answer = await sendInvoke({ functionName: opts.functionName, region, credentials, payload: request, timeoutMs: opts.timeoutMs ?? 30_000 });
     } catch (error) {
       if (attempt < ATTEMPTS) {
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));

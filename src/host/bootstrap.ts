@@ -127,7 +127,7 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   let identity: HostIdentitySource;
   let region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   let credentials: AwsCredentialIdentity | undefined;
-  if (opts.joinToken || !instance) identity = { kind: 'join-token', token: opts.joinToken ?? '' };
+  if (!instance) identity = { kind: 'join-token', token: opts.joinToken as string };
   else {
     const role = await instance;
     region = opts.region ?? role.region;
