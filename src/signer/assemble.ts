@@ -7,7 +7,8 @@ import type { SignerHandler } from './handle.js';
 import { buildSigner, type RuntimeOptions } from './runtime.js';
 
 const usesAws = (config: SignerConfig): boolean => config.rules.some((r) => r.method === 'aws');
-const usesRemoteKeys = (config: SignerConfig): boolean => config.hostCa.store !== 'file' || config.userCa.store !== 'file';
+const REMOTE_TEXT_STORES = new Set(['secretsmanager', 'ssm']);
+const usesRemoteKeys = (config: SignerConfig): boolean => REMOTE_TEXT_STORES.has(config.hostCa.store) || REMOTE_TEXT_STORES.has(config.userCa.store);
 
 /** Builds the signer for a config. */
 export const assembleSigner = async (config: SignerConfig, opts: { audit?: AuditSink; joinTokens?: boolean } = {}): Promise<SignerHandler> => {

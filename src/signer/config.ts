@@ -11,7 +11,12 @@ import { parsePolicyRules, type PolicyRule } from './policy/rules.js';
 export type CaStoreConfig =
   | { readonly store: 'file'; readonly paths: readonly string[] }
   | { readonly store: 'secretsmanager'; readonly secretIds: readonly string[]; readonly region?: string }
-  | { readonly store: 'ssm'; readonly names: readonly string[]; readonly region?: string };
+  | { readonly store: 'ssm'; readonly names: readonly string[]; readonly region?: string }
+  /** Keys held in KMS and used only through kms:Sign (key id, key ARN, alias or alias ARN). */
+  | { readonly store: 'kms'; readonly keyIds: readonly string[]; readonly region?: string };
+
+/** A KMS key id, key ARN, alias name or alias ARN. */
+const KMS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,250}|arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:(?:key\/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})|alias\/[A-Za-z0-9/_-]{1,250}))$/;
 
 export interface ValidityLimits {
   /** Seconds granted when the request does not ask. */
@@ -56,8 +61,8 @@ export const DEFAULT_VALIDITY: Record<CertType, ValidityLimits> = {
 };
 
 const parseCaStore = (r: ObjectReader, field: string, base: string): CaStoreConfig => {
-  const o = r.object(field, ['store', 'paths', 'secretIds', 'names', 'region']);
-  const store = o.oneOf('store', ['file', 'secretsmanager', 'ssm'] as const);
+  const o = r.object(field, ['store', 'paths', 'secretIds', 'names', 'keyIds', 'region']);
+  const store = o.oneOf('store', ['file', 'secretsmanager', 'ssm', 'kms'] as const);
   const region = o.optionalString('region', { max: 32 });
   switch (store) {
     case 'file':
@@ -66,6 +71,13 @@ const parseCaStore = (r: ObjectReader, field: string, base: string): CaStoreConf
       return { store, secretIds: o.stringArray('secretIds', { min: 1, max: 4, maxLength: 2048 }), ...(region ? { region } : {}) };
     case 'ssm':
       return { store, names: o.stringArray('names', { min: 1, max: 4, maxLength: 2048 }), ...(region ? { region } : {}) };
+    case 'kms': {
+      const keyIds = o.stringArray('keyIds', { min: 1, max: 4, maxLength: 2048 });
+      keyIds.forEach((id, i) => {
+        if (!KMS_KEY_ID.test(id)) o.fail(`keyIds[${i}]`, 'must be a KMS key id, key ARN, alias/NAME or alias ARN');
+      });
+      return { store, keyIds, ...(region ? { region } : {}) };
+    }
   }
 };
 

@@ -6,10 +6,14 @@ import { loadFileCaKeySet } from './file.js';
 import type { CaKeys, CaKeySet } from './types.js';
 
 /** Fetches private key texts from a remote store (Secrets Manager, SSM); injected. */
-export type RemoteKeyFetcher = (store: Exclude<CaStoreConfig, { store: 'file' }>) => Promise<{ texts: string[]; names: string[] }>;
+export type RemoteKeyFetcher = (store: Extract<CaStoreConfig, { store: 'secretsmanager' | 'ssm' }>) => Promise<{ texts: string[]; names: string[] }>;
 
 const loadSet = async (cfg: CaStoreConfig, remote?: RemoteKeyFetcher): Promise<CaKeySet> => {
   if (cfg.store === 'file') return loadFileCaKeySet(cfg.paths);
+  if (cfg.store === 'kms') {
+    const [{ kmsCaKeySet }, { sdkKmsApi }] = await Promise.all([import('./kms.js'), import('../../aws/kms.js')]);
+    return kmsCaKeySet(await sdkKmsApi(cfg.region), cfg.keyIds);
+  }
   if (!remote) throw new LkpError('CaKeyUnavailable', `CA store ${cfg.store} is not available in this runtime`);
   const { caKeySetFromPrivateKeys } = await import('./from-private-keys.js');
   const { texts, names } = await remote(cfg);
