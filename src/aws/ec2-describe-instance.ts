@@ -1,64 +1,59 @@
-// ec2:DescribeInstances for one instance, over the query protocol with the SDK's SigV4
-// signer and XML parser: the facts a host certificate is built from. Measured against
-// @aws-sdk/client-ec2 in `npm run bench` (its import alone costs ~0.4 s of cold start).
-import type { AwsCredentialIdentity } from '@smithy/types';
+// ec2:DescribeInstances for one instance through @aws-sdk/client-ec2: the facts a host
+// certificate is built from, and where a laptop connects. The SDK retries throttling
+// (RequestLimitExceeded) with jitter and corrects clock skew.
 import { LkpError } from '../errors.js';
 import type { InstanceFacts } from '../signer/identity/types.js';
-import { leanCall } from './lean-call.js';
-import { parseXml, xmlErrorCode, xmlItems, xmlText, type XmlObject } from './xml.js';
+import { clientCache, clientConfig, sdkErrorName, sdkFailure, type ClientOptions, type Credentials } from './sdk-options.js';
 
 const NOT_FOUND = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
-const tagsOf = (instance: XmlObject): Record<string, string> => {
-  const out: Record<string, string> = {};
-  for (const t of xmlItems(instance, 'tagSet')) {
-    const key = xmlText(t, 'key');
-    if (key !== undefined) out[key] = xmlText(t, 'value') ?? '';
-  }
-  return out;
-};
+const ec2Module = () => import('@aws-sdk/client-ec2');
+type Ec2Module = Awaited<ReturnType<typeof ec2Module>>;
+let loaded: Ec2Module | undefined;
+const clients = clientCache((o: ClientOptions) => new (loaded as Ec2Module).EC2Client(clientConfig(o)));
 
-const nonEmpty = (v: string | undefined): string | undefined => (v ? v : undefined);
+const nonEmpty = <K extends string>(key: K, v: string | undefined): Partial<Record<K, string>> => (v ? ({ [key]: v } as Record<K, string>) : {});
+
+export interface DescribeOptions {
+  readonly instanceId: string;
+  readonly region: string;
+  readonly credentials?: Credentials;
+  readonly maxAttempts?: number;
+  readonly retryMode?: 'standard' | 'adaptive';
+  readonly timeoutMs?: number;
+}
 
 /** Describes one instance; undefined when EC2 says it does not exist. */
-export const describeInstance = async (opts: { instanceId: string; region: string; credentials: AwsCredentialIdentity }): Promise<InstanceFacts | undefined> => {
-  const answer = await leanCall({
-    service: 'ec2',
-    endpointEnvId: 'EC2',
-    region: opts.region,
-    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-    body: `Action=DescribeInstances&Version=2016-11-15&InstanceId.1=${encodeURIComponent(opts.instanceId)}`,
-    credentials: opts.credentials,
-  });
-  let doc: XmlObject;
+export const describeInstance = async (opts: DescribeOptions): Promise<InstanceFacts | undefined> => {
+  loaded ??= await ec2Module();
+  const client = clients(opts);
+  let out;
   try {
-    doc = parseXml(answer.body);
-  } catch {
-    throw new LkpError('AwsError', `EC2 answered HTTP ${answer.status} with something that is not XML`);
+    out = await client.send(new loaded.DescribeInstancesCommand({ InstanceIds: [opts.instanceId] }));
+  } catch (error) {
+    if (NOT_FOUND.has(sdkErrorName(error))) return undefined;
+    throw sdkFailure(`ec2:DescribeInstances in ${opts.region}`, 'EC2', error);
   }
-  if (answer.status !== 200) {
-    const code = xmlErrorCode(doc) ?? `HTTP ${answer.status}`;
-    if (NOT_FOUND.has(code)) return undefined;
-    throw new LkpError('AwsError', `ec2:DescribeInstances failed in ${opts.region}: ${code}`);
-  }
-  for (const reservation of xmlItems(doc, 'DescribeInstancesResponse', 'reservationSet')) {
-    for (const instance of xmlItems(reservation, 'instancesSet')) {
-      if (xmlText(instance, 'instanceId') !== opts.instanceId) continue;
-      const az = xmlText(instance, 'placement', 'availabilityZone');
-      const facts: InstanceFacts = {
-        instanceId: opts.instanceId,
-        account: xmlText(reservation, 'ownerId') ?? '',
-        region: opts.region,
-        state: xmlText(instance, 'instanceState', 'name') ?? 'unknown',
-        tags: tagsOf(instance),
-        ...(nonEmpty(xmlText(instance, 'iamInstanceProfile', 'arn')) ? { instanceProfileArn: xmlText(instance, 'iamInstanceProfile', 'arn') } : {}),
-        ...(nonEmpty(xmlText(instance, 'privateDnsName')) ? { privateDnsName: xmlText(instance, 'privateDnsName') } : {}),
-        ...(nonEmpty(xmlText(instance, 'privateIpAddress')) ? { privateIp: xmlText(instance, 'privateIpAddress') } : {}),
-        ...(nonEmpty(xmlText(instance, 'dnsName')) ? { publicDnsName: xmlText(instance, 'dnsName') } : {}),
-        ...(nonEmpty(xmlText(instance, 'ipAddress')) ? { publicIp: xmlText(instance, 'ipAddress') } : {}),
-      };
+  for (const reservation of out.Reservations ?? []) {
+    for (const instance of reservation.Instances ?? []) {
+      if (instance.InstanceId !== opts.instanceId) continue;
+      const az = instance.Placement?.AvailabilityZone;
       if (az && !az.startsWith(opts.region)) throw new LkpError('AwsError', 'EC2 answered for another region');
-      return facts;
+      // Tag keys are anyone-with-CreateTags input: no prototype, so `constructor` is no tag.
+      const tags = Object.create(null) as Record<string, string>;
+      for (const t of instance.Tags ?? []) if (t.Key !== undefined && !Object.hasOwn(tags, t.Key)) tags[t.Key] = t.Value ?? '';
+      return {
+        instanceId: opts.instanceId,
+        account: reservation.OwnerId ?? '',
+        region: opts.region,
+        state: instance.State?.Name ?? 'unknown',
+        tags,
+        ...nonEmpty('instanceProfileArn', instance.IamInstanceProfile?.Arn),
+        ...nonEmpty('privateDnsName', instance.PrivateDnsName),
+        ...nonEmpty('privateIp', instance.PrivateIpAddress),
+        ...nonEmpty('publicDnsName', instance.PublicDnsName),
+        ...nonEmpty('publicIp', instance.PublicIpAddress),
+      };
     }
   }
   return undefined;

@@ -1,19 +1,18 @@
-// Reads a Secrets Manager secret string: where a production CA private key lives.
-import type { AwsCredentialIdentity } from '@smithy/types';
+// Reads a Secrets Manager secret string through @aws-sdk/client-secrets-manager: where a
+// CA private key (file-format) may live. Errors name the secret, never its content.
 import { LkpError } from '../errors.js';
-import { defaultCredentials } from './credentials.js';
-import { awsJsonCall } from './json-call.js';
+import { clientConfig, sdkFailure, type Credentials } from './sdk-options.js';
 
 /** The secret's current string value. */
-export const fetchSecretString = async (secretId: string, region: string, credentials?: AwsCredentialIdentity): Promise<string> => {
-  const doc = await awsJsonCall({
-    service: 'secretsmanager',
-    endpointEnvId: 'SECRETS_MANAGER',
-    target: 'secretsmanager.GetSecretValue',
-    region,
-    credentials: credentials ?? (await defaultCredentials()),
-    input: { SecretId: secretId },
-  });
-  if (typeof doc.SecretString !== 'string') throw new LkpError('AwsError', `secret ${secretId} has no SecretString (store the OpenSSH private key as text)`);
-  return doc.SecretString;
+export const fetchSecretString = async (secretId: string, region: string, credentials?: Credentials): Promise<string> => {
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  let value: string | undefined;
+  try {
+    const client = new SecretsManagerClient(clientConfig({ region, ...(credentials ? { credentials } : {}) }));
+    value = (await client.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
+  } catch (error) {
+    throw sdkFailure(`secretsmanager:GetSecretValue ${secretId}`, 'SECRETS_MANAGER', error);
+  }
+  if (typeof value !== 'string') throw new LkpError('AwsError', `secret ${secretId} has no SecretString (store the OpenSSH private key as text)`);
+  return value;
 };

@@ -1,20 +1,18 @@
-// Reads an SSM parameter (SecureString decrypted): the signer's policy or a CA key.
-import type { AwsCredentialIdentity } from '@smithy/types';
+// Reads an SSM parameter (SecureString decrypted) through @aws-sdk/client-ssm: the
+// signer's policy, or a CA key.
 import { LkpError } from '../errors.js';
-import { defaultCredentials } from './credentials.js';
-import { awsJsonCall } from './json-call.js';
+import { clientConfig, sdkFailure, type Credentials } from './sdk-options.js';
 
 /** The parameter's value; throws AwsError when it cannot be read. */
-export const fetchSsmParameter = async (name: string, region: string, credentials?: AwsCredentialIdentity): Promise<string> => {
-  const doc = await awsJsonCall({
-    service: 'ssm',
-    endpointEnvId: 'SSM',
-    target: 'AmazonSSM.GetParameter',
-    region,
-    credentials: credentials ?? (await defaultCredentials()),
-    input: { Name: name, WithDecryption: true },
-  });
-  const value = (doc.Parameter as { Value?: unknown } | undefined)?.Value;
+export const fetchSsmParameter = async (name: string, region: string, credentials?: Credentials): Promise<string> => {
+  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
+  let value: string | undefined;
+  try {
+    const client = new SSMClient(clientConfig({ region, ...(credentials ? { credentials } : {}) }));
+    value = (await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter?.Value;
+  } catch (error) {
+    throw sdkFailure(`ssm:GetParameter ${name}`, 'SSM', error);
+  }
   if (typeof value !== 'string') throw new LkpError('AwsError', `SSM parameter ${name} has no value`);
   return value;
 };

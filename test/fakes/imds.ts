@@ -6,7 +6,10 @@ import { sleep, startHttpServer, type FakeResponse, type RecordedRequest } from 
 
 // The instance the IMDS fake describes; defaults match TEST_INSTANCE_ID / TEST_ACCOUNT.
 export interface StartFakeImdsOptions {
-  registry: CredentialRegistry;
+  /** Where the served role credentials are registered (the loopback fakes); or... */
+  registry?: CredentialRegistry;
+  /** ...credentials obtained elsewhere (moto's sts:AssumeRole), served as they are. */
+  roleCredentials?: { accessKeyId: string; secretAccessKey: string; sessionToken: string; expiresAt?: Date };
   instanceId?: string;
   /** Default us-east-1a; the region is the zone without its letter. */
   availabilityZone?: string;
@@ -86,6 +89,13 @@ export const startFakeImds = async (options: StartFakeImdsOptions): Promise<Fake
   let lastUpdated = now();
   const rotate = (revokeOld = false): TestIdentity => {
     if (roleName === null) throw new Error('fake IMDS: instance has no role');
+    const given = options.roleCredentials;
+    if (given) {
+      current = { ...instanceRole(instanceId, roleName, { account: accountId, ttlMs }), ...given };
+      lastUpdated = now();
+      return current;
+    }
+    if (!options.registry) throw new Error('fake IMDS: give a registry or roleCredentials');
     if (revokeOld && current) options.registry.remove(current.accessKeyId);
     current = options.registry.add(instanceRole(instanceId, roleName, { account: accountId, ttlMs }));
     lastUpdated = now();

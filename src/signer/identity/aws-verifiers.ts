@@ -1,7 +1,8 @@
-// Wires the `aws` identity method and the external authoriser to real AWS calls (lean
-// SigV4 requests; endpoints from the SDK's AWS_ENDPOINT_URL_* variables).
-import type { AwsCredentialIdentity } from '@smithy/types';
-import { defaultCredentials } from '../../aws/credentials.js';
+// Wires the `aws` identity method and the external authoriser to real AWS calls through
+// the SDK clients (endpoints from the SDK's AWS_ENDPOINT_URL_* variables). The signer's
+// own credentials are the SDK's default chain, refreshed before they expire; other
+// accounts are reached through sts:AssumeRole, refreshed the same way.
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { describeInstance } from '../../aws/ec2-describe-instance.js';
 import { assumeRoleProvider } from '../../aws/assume-role.js';
 import { fetchRoleTrustPolicy } from '../../aws/iam-role-trust.js';
@@ -14,18 +15,14 @@ import type { IdentityVerifier } from './types.js';
 
 /** Identity verifiers that need AWS: `{ aws }`. */
 export const awsVerifiers = async (config: SignerConfig, now: () => number = () => Math.floor(Date.now() / 1000)): Promise<{ aws: IdentityVerifier }> => {
-  let base: Promise<AwsCredentialIdentity> | undefined;
-  const own = (): Promise<AwsCredentialIdentity> => (base ??= defaultCredentials().catch((e: unknown) => {
-    base = undefined;
-    throw e;
-  }));
-  const roles = new Map<string, () => Promise<AwsCredentialIdentity>>();
-  const credentialsFor = (account: string, region: string): Promise<AwsCredentialIdentity> => {
-    const roleArn = config.aws.crossAccountRoles[account];
-    if (!roleArn) return own();
+  const roles = new Map<string, Promise<AwsCredentialIdentityProvider>>();
+  /** undefined = the signer's own identity (the SDK's default chain). */
+  const credentialsFor = async (account: string, region: string): Promise<AwsCredentialIdentityProvider | undefined> => {
+    const roleArn = Object.hasOwn(config.aws.crossAccountRoles, account) ? config.aws.crossAccountRoles[account] : undefined;
+    if (!roleArn) return undefined;
     const key = `${roleArn}|${region}`;
-    if (!roles.has(key)) roles.set(key, assumeRoleProvider(roleArn, region, own));
-    return (roles.get(key) as () => Promise<AwsCredentialIdentity>)();
+    if (!roles.has(key)) roles.set(key, assumeRoleProvider(roleArn, region));
+    return roles.get(key);
   };
   // Trust policies change rarely: cache each role's verdict for five minutes.
   const trustCache = new Map<string, { until: number; problem: string | undefined }>();
@@ -43,7 +40,12 @@ export const awsVerifiers = async (config: SignerConfig, now: () => number = () 
       serverId: config.serverId,
       now,
       forwardToSts: (proof) => forwardProofToSts(proof),
-      describeInstance: async ({ instanceId, region, account }) => describeInstance({ instanceId, region, credentials: await credentialsFor(account, region) }),
+      describeInstance: async ({ instanceId, region, account }) => {
+        const credentials = await credentialsFor(account, region);
+        // Adaptive retries: in a boot storm the bucket (100, +20/s) runs dry and this
+        // client slows itself down instead of feeding the storm.
+        return describeInstance({ instanceId, region, maxAttempts: 6, retryMode: 'adaptive', ...(credentials ? { credentials } : {}) });
+      },
       ...(config.aws.requireEc2OnlyHostRoles ? { hostRoleTrustProblem } : {}),
     }),
   };
@@ -54,10 +56,10 @@ export const configuredAuthoriser = async (config: SignerConfig): Promise<Author
   const settings = config.authoriser;
   if (!settings) return undefined;
   const { externalAuthoriser } = await import('../authoriser.js');
-  const { invokeLambdaLean } = await import('../../aws/lambda-invoke-lean.js');
+  const { invokeJson } = await import('../../aws/lambda-invoke.js');
   const region = settings.region ?? process.env.AWS_REGION ?? 'us-east-1';
   return externalAuthoriser(
-    async (payload) => invokeLambdaLean({ functionName: settings.functionName, region, credentials: await defaultCredentials(), payload, timeoutMs: settings.timeoutMs }),
+    (payload) => invokeJson({ functionName: settings.functionName, region, payload, timeoutMs: settings.timeoutMs }),
     settings.timeoutMs,
   );
 };
