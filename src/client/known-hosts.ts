@@ -1,8 +1,8 @@
 // An lkp-owned known_hosts per signer: `@cert-authority *` lines for the signer's host CA
 // keys. ssh runs with StrictHostKeyChecking=yes and HostKeyAlias=<instance id>, so a host
 // is accepted only when it presents a certificate from that CA naming that very instance.
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readOptional } from '../fs/read-optional.js';
 import { writeAtomic } from '../fs/write-atomic.js';
 
 /** The known_hosts text for these host CA keys. */
@@ -13,7 +13,7 @@ export const renderKnownHosts = (hostCaKeys: readonly string[]): string =>
 export const ensureKnownHosts = async (dir: string, signer: string, hostCaKeys: readonly string[]): Promise<string> => {
   const file = path.join(dir, `known_hosts.${signer.replace(/[^A-Za-z0-9._-]/g, '_')}`);
   const text = renderKnownHosts(hostCaKeys);
-  const current = await readFile(file, 'utf8').catch(() => '');
+  const current = (await readOptional(file, 'utf8')) ?? '';
   if (current !== text) await writeAtomic(file, text, 0o644);
   return file;
 };

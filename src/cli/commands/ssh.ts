@@ -92,7 +92,7 @@ export const sshConfig: CommandDef = {
   run: async (args) => {
     const path = await import('node:path');
     const os = await import('node:os');
-    const { readFile, mkdir } = await import('node:fs/promises');
+    const { mkdir } = await import('node:fs/promises');
     const { home, signers } = await clientContext(args);
     const { renderSshConfig, installSshConfig } = await import('../../client/ssh-config.js');
     const { writeAtomic } = await import('../../fs/write-atomic.js');
@@ -110,7 +110,8 @@ export const sshConfig: CommandDef = {
       return 0;
     }
     const file = path.resolve((args['ssh-config'] as string | undefined) ?? path.join(os.homedir(), '.ssh', 'config'));
-    const current = await readFile(file, 'utf8').catch(() => '');
+    const { readOptional } = await import('../../fs/read-optional.js');
+    const current = (await readOptional(file, 'utf8')) ?? '';
     const next = installSshConfig(current, block);
     if (next === current) {
       process.stdout.write(`${file}: already up to date\n`);
