@@ -62,6 +62,8 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     audit.caller = describeCaller(identity);
     let grant = authorize(request, identity, deps.config);
     if (deps.authoriser) grant = await deps.authoriser(request, identity, grant);
+    // Spent only now that it is allowed (if signing then fails, the token stays spent).
+    await verifier.commit?.(identity);
     audit.rule = grant.ruleName;
     audit.hostId = grant.hostId;
     audit.principals = grant.principals;
