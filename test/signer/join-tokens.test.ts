@@ -64,6 +64,18 @@ describe('join tokens', () => {
     expect(code((await userCert(token, 'web-1')).body)).toBe('Unauthenticated');
   });
 
+  it('ok/lkp ssh cert: a target the token does not allow is refused and the token still works for its own target', async () => {
+    const token = (await lkp(['signer', 'token', 'create', '--config', ca.config, '--for', 'user', '--principal', 'ec2-user@web-3'])).stdout.trim();
+    const identity = path.join(dirs[1]!, 'id_cli');
+    const env = { AWS_ENDPOINT_URL_LAMBDA: signers[1]!.url };
+    const refused = await lkp(['ssh', 'cert', '--join-token', token, '--target', 'web-4', '--user', 'ec2-user', '--identity', identity], { env });
+    expect(refused.code).toBe(4);
+    const ok = await lkp(['ssh', 'cert', '--join-token', token, '--target', 'web-3', '--user', 'ec2-user', '--identity', identity], { env });
+    expect(ok.stderr).toBe('');
+    expect(ok.code).toBe(0);
+    expect(readFileSync(`${identity}-cert.pub`, 'utf8')).toMatch(/^ssh-ed25519-cert-v01@openssh.com /);
+  });
+
   it('fail/a token claiming an instance id, an IP address or an EC2 DNS name gets nothing under a wildcard rule', async () => {
     for (const name of [INSTANCE, '10.0.0.5', '2001:db8::5', 'ip-10-0-0-5', 'ip-10-0-0-5.ec2.internal', 'ip-10-0-0-5.eu-west-1.compute.internal', 'ec2-54-1-2-3.compute-1.amazonaws.com']) {
       expect(code((await hostCert(ca.mint({ principals: ['web-9', name] }), signers[0]!.url)).body), name).toBe('Forbidden');
