@@ -68,7 +68,7 @@ const parseIdentity = (r: ObjectReader): IdentityProof => {
   if (typeof headersRaw !== 'object' || headersRaw === null || Array.isArray(headersRaw)) return p.fail('headers', 'must be an object');
   const entries = Object.entries(headersRaw as Record<string, unknown>);
   if (entries.length > 32) p.fail('headers', 'has too many entries');
-  const headers: Record<string, string> = {};
+  const headers = Object.create(null) as Record<string, string>;
   for (const [k, v] of entries) {
     // Printable ASCII only: a header value with a newline or NUL must never reach an HTTP stack.
     if (typeof v !== 'string' || v.length > 4096 || !/^[A-Za-z0-9-]{1,64}$/.test(k) || !/^[\x20-\x7e]*$/.test(v)) {

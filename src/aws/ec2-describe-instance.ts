@@ -10,7 +10,8 @@ import { parseXml, xmlErrorCode, xmlItems, xmlText, type XmlObject } from './xml
 const NOT_FOUND = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
 const tagsOf = (instance: XmlObject): Record<string, string> => {
-  const out: Record<string, string> = {};
+  // Tag keys are anyone's with ec2:CreateTags: no prototype to collide with (`__proto__`).
+  const out = Object.create(null) as Record<string, string>;
   for (const t of xmlItems(instance, 'tagSet')) {
     const key = xmlText(t, 'key');
     if (key !== undefined) out[key] = xmlText(t, 'value') ?? '';

@@ -66,6 +66,9 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     audit.hostId = grant.hostId;
     audit.principals = grant.principals;
     const keys = await keysLoading;
+    // A single-use identity is spent only now, allowed and with keys at hand (if signing
+    // then fails, the token stays spent).
+    await verifier.commit?.(identity);
     const ctx = { requestId, caller: audit.caller, now: deps.now(), ...(deps.random ? { random: deps.random } : {}) };
     const ca = request.action === 'host-cert' ? keys.host : keys.user;
     const subjects = request.action === 'host-cert' ? request.publicKeys : [request.publicKey];

@@ -1,6 +1,6 @@
 // Assembles a signer from its config: CA keys, identity verifiers, audit sink. Shared by
 // `lkp signer serve` and the Lambda handler so both run the same code.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { LkpError } from '../errors.js';
 import { streamAuditSink, type AuditSink } from './audit.js';
 import { cachedCaKeys, type RemoteKeyFetcher } from './ca-store/load.js';
@@ -23,12 +23,21 @@ export interface RuntimeOptions {
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
-/** Reads the join-token HMAC key (hex, 32+ bytes). */
+/** Reads the join-token HMAC key (hex, 32+ bytes); like a CA key, it must be 0600 or stricter. */
 export const readJoinTokenKey = async (file: string): Promise<Buffer> => {
   let text: string;
   try {
-    text = (await readFile(file, 'utf8')).trim();
+    // Mode and content from one open file: no window to swap the file between the checks.
+    const handle = await open(file, 'r');
+    try {
+      const { mode } = await handle.stat();
+      if ((mode & 0o077) !== 0) throw new LkpError('ConfigInvalid', `join-token key ${file} is readable by others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${file}`);
+      text = (await handle.readFile('utf8')).trim();
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
+    if (error instanceof LkpError) throw error;
     throw new LkpError('ConfigInvalid', `cannot read join-token key ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   if (!/^[0-9a-f]{64,}$/.test(text)) throw new LkpError('ConfigInvalid', `join-token key ${file} must be at least 32 bytes of hex`);
