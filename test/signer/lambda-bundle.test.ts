@@ -15,6 +15,11 @@ import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
 import { makeCa } from '../helpers/ca.js';
 import { genKey, readPub, tempDir } from '../helpers/openssh.js';
 
+/** An event already serialised (for one JSON.stringify cannot serialise itself). */
+class RawEvent {
+  constructor(readonly line: string) {}
+}
+
 const runBundle = (events: unknown[], env: Record<string, string>): Promise<string[]> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.resolve('test/helpers/lambda-runner.mjs'), path.resolve('build/lambda/index.mjs')], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -23,7 +28,7 @@ const runBundle = (events: unknown[], env: Record<string, string>): Promise<stri
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', (code) => (code === 0 ? resolve(out.split('\n').filter((l) => /^(RESULT|THROWN) /.test(l))) : reject(new Error(`runner exited ${code}: ${err}`))));
-    child.stdin.end(events.map((e) => JSON.stringify(e)).join('\n'));
+    child.stdin.end(events.map((e) => (e instanceof RawEvent ? e.line : JSON.stringify(e))).join('\n'));
   });
 
 describe('Lambda bundle', () => {
@@ -74,6 +79,14 @@ describe('Lambda bundle', () => {
     expect(results[3]).toMatchObject({ error: { code: 'BadRequest' } });
     expect(results[4]).toMatchObject({ error: { code: 'Unauthenticated' } });
     expect(secrets.calls.length).toBe(1); // loaded once per container
+  });
+
+  it('fail/an already-parsed event nested 5,000 levels deep is a BadRequest answer, not a function error', async () => {
+    const deep = new RawEvent(`{"version":1,"action":"ca-keys","x":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    const lines = await runBundle([deep, { version: 1, action: 'ca-keys' }], env());
+    expect(lines[0]).toMatch(/^RESULT /);
+    expect(JSON.parse((lines[0] as string).slice(7))).toMatchObject({ error: { code: 'BadRequest' } });
+    expect(lines[1]).toMatch(/^RESULT .*hostCaKeys/);
   });
 
   it('fail/a broken config is a function error (someone must look), not a denial', async () => {
