@@ -36,10 +36,11 @@ export const signerServe: CommandDef = {
       ...listen,
       functionNames: (argv['function-name'] as string[] | undefined) ?? [],
       onError: (error, id, where) => {
-        process.stderr.write(`lkp signer: internal error in request ${id}: ${(error as Error)?.message ?? 'unknown'}\n`);
+        const causes = causeChain(error);
+        const detail = process.env.LKP_DEBUG ? causes.map((c) => `  caused by ${c}\n`).join('') : '';
+        process.stderr.write(`lkp signer: internal error in request ${id}: ${(error as Error)?.message ?? 'unknown'}\n${detail}`);
         // The handler audits its own crashes; a failure around it is audited here.
         if (where === 'server') {
-          const causes = causeChain(error);
           audit({ ts: new Date().toISOString(), requestId: id, action: 'unknown', outcome: 'error', code: 'Internal', reason: `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? ''}`.slice(0, 300), ...(causes.length > 0 ? { causes } : {}) });
         }
       },
