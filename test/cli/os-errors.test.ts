@@ -19,7 +19,8 @@ describe('OS errors at the CLI', () => {
     writeFileSync(file, 'x');
     const r = await lkp(['ca', 'init', '--dir', file]);
     expect(r.code).toBe(44);
-    expect(r.stderr).toContain(`FileSystem: ${file} already exists and is not a folder; choose another --dir`);
+    expect(r.stderr).toContain(`lkp: FileSystem: ${file} `);
+    expect(r.stderr).toMatch(/--dir/); // what to do
     expect(r.stderr).not.toMatch(/internal error/);
   });
 
