@@ -47,13 +47,17 @@ export class LkpError extends Error {
 export const exitCodeFor = (code: ErrorCode): number => ERROR_CODES[code];
 
 // Long base64/hex runs may be key material or tokens: never copy them into a log.
-const redact = (message: string): string =>
+export const redact = (message: string): string =>
   message
     .replace(/[\r\n]+/g, ' ')
     .split(' ')
     .map((word) => (word.length >= 40 && !word.startsWith('/') ? '[redacted]' : word))
     .join(' ')
     .slice(0, 300);
+
+/** An unexpected error's name and message for a log line (redacted; never its stack). */
+export const describeError = (error: unknown): string =>
+  error instanceof Error ? redact(`${error.name}: ${error.message}`) : typeof error;
 
 /** The cause chain below an error, one "code: message" per level (for logs, never users). */
 export const causeChain = (error: unknown, maxDepth = 8): string[] => {

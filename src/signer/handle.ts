@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { checkJsonBounds } from '../api/json-bounds.js';
 import { MAX_REQUEST_BYTES, MAX_REQUEST_DEPTH, parseSignerRequest, type CertRequest, type SignerRequest } from '../api/request.js';
 import type { SignerErrorCode, SignerResponse } from '../api/response.js';
-import { causeChain, LkpError, type ErrorCode } from '../errors.js';
+import { causeChain, describeError, LkpError, type ErrorCode } from '../errors.js';
 import type { AuditRecord, AuditSink } from './audit.js';
 import type { SignerConfig } from './config.js';
 import type { CaKeys } from './ca-store/types.js';
@@ -71,10 +71,6 @@ export const SIGNER_CODE_FOR: Readonly<Record<ErrorCode, SignerErrorCode>> = {
   ListenFailed: 'Internal',
 };
 
-/** A bug's name and message for the audit line (never its stack or the request). */
-const describeBug = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : typeof error;
-
 /** Builds the request handler around its dependencies. */
 export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
   const answer = async (request: SignerRequest, requestId: string, audit: Mutable<AuditRecord>): Promise<SignerResponse> => {
@@ -126,7 +122,9 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
       if (!(error instanceof LkpError)) {
         audit.outcome = 'error';
         audit.code = 'Internal';
-        audit.reason = describeBug(error);
+        audit.reason = describeError(error);
+        const causes = causeChain(error);
+        if (causes.length > 0) audit.causes = causes;
         throw error; // a bug: let Lambda count it
       }
       const code = SIGNER_CODE_FOR[error.code];

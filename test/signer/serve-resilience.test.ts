@@ -114,4 +114,25 @@ describe('serveSigner guards its listener', () => {
     expect(line?.causes).toEqual([expect.stringMatching(/^AwsError: request to secrets failed/), expect.stringMatching(/^ECONNREFUSED: connect ECONNREFUSED/)]);
     expect(JSON.stringify(line)).not.toContain(keyish);
   });
+
+  it('fail/a bug is a function error whose audit line says what failed, redacted', async () => {
+    const records: AuditRecord[] = [];
+    const keyish = 'AAAAC3NzaC1lZDI1NTE5AAAAIG0s3cr3tK3yM4t3r14lsh0uldn3v3rb3l0gg3d';
+    const config = parseSignerConfig({ version: 1, serverId: 'lkp-test', hostCa: { store: 'file', paths: ['h'] }, userCa: { store: 'file', paths: ['u'] }, rules: [] }, '/nonexistent/signer.json');
+    const handler = createSignerHandler({
+      config,
+      caKeys: async () => {
+        throw new TypeError(`cannot read properties of undefined near ${keyish}`);
+      },
+      verifiers: {},
+      audit: (r) => records.push(r),
+      now: () => Math.floor(Date.now() / 1000),
+    });
+    const port = await start(handler);
+    const { functionError, body } = await invokeJson(lambdaClient(`http://127.0.0.1:${port}`), { version: 1, action: 'ca-keys' });
+    expect(functionError).toBe('Unhandled');
+    expect(JSON.stringify(body)).not.toMatch(/TypeError|cannot read/);
+    expect(records.at(-1)).toMatchObject({ outcome: 'error', code: 'Internal', reason: expect.stringMatching(/^TypeError: cannot read properties/) });
+    expect(JSON.stringify(records.at(-1))).not.toContain(keyish);
+  });
 });

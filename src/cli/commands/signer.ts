@@ -27,7 +27,7 @@ export const signerServe: CommandDef = {
     const { loadSignerConfig } = await import('../../signer/config.js');
     const { assembleSigner } = await import('../../signer/assemble.js');
     const { serveSigner } = await import('../../signer/serve.js');
-    const { causeChain } = await import('../../errors.js');
+    const { causeChain, describeError } = await import('../../errors.js');
     const audit = (record: object): void => void process.stdout.write(`${JSON.stringify({ type: 'lkp.audit', ...record })}\n`);
     const config = await loadSignerConfig(argv.config as string);
     // Config, CA keys and token key are checked now: a signer that cannot sign must not say "listening".
@@ -38,10 +38,10 @@ export const signerServe: CommandDef = {
       onError: (error, id, where) => {
         const causes = causeChain(error);
         const detail = process.env.LKP_DEBUG ? causes.map((c) => `  caused by ${c}\n`).join('') : '';
-        process.stderr.write(`lkp signer: internal error in request ${id}: ${(error as Error)?.message ?? 'unknown'}\n${detail}`);
+        process.stderr.write(`lkp signer: internal error in request ${id}: ${describeError(error)}\n${detail}`);
         // The handler audits its own crashes; a failure around it is audited here.
         if (where === 'server') {
-          audit({ ts: new Date().toISOString(), requestId: id, action: 'unknown', outcome: 'error', code: 'Internal', reason: `${(error as Error)?.name ?? 'Error'}: ${(error as Error)?.message ?? ''}`.slice(0, 300), ...(causes.length > 0 ? { causes } : {}) });
+          audit({ ts: new Date().toISOString(), requestId: id, action: 'unknown', outcome: 'error', code: 'Internal', reason: describeError(error), ...(causes.length > 0 ? { causes } : {}) });
         }
       },
     });
