@@ -37,6 +37,9 @@ const LISTEN_PROBLEMS: Readonly<Record<string, string>> = {
   EADDRNOTAVAIL: 'that address is not on this machine; listen on 127.0.0.1',
 };
 
+// File-system calls only: a failed spawn or DNS lookup is not a file problem.
+const FILE_SYSCALLS = new Set(['open', 'close', 'read', 'write', 'mkdir', 'mkdtemp', 'rmdir', 'rm', 'unlink', 'rename', 'stat', 'lstat', 'fstat', 'access', 'chmod', 'fchmod', 'chown', 'fchown', 'copyfile', 'link', 'symlink', 'readlink', 'realpath', 'scandir', 'opendir', 'fsync', 'fdatasync', 'ftruncate', 'utime', 'futime']);
+
 /** Whether `error` is a Node system error (errno code and syscall). */
 export const isSystemError = (error: unknown): error is Errno =>
   error instanceof Error && typeof (error as Errno).code === 'string' && /^E[A-Z0-9]+$/.test((error as Errno).code as string) && typeof (error as Errno).syscall === 'string';
@@ -52,9 +55,9 @@ export const systemErrorToLkp = (error: unknown, context: SystemErrorContext = {
     return new LkpError('ListenFailed', `cannot listen on ${where}: ${context.fix ? `${problem.split(';')[0]}; ${context.fix}` : problem}`, { cause: error });
   }
   const problem = error.syscall === 'mkdir' && code === 'EEXIST' ? (['already exists and is not a folder', 'choose another path'] as const) : FILE_PROBLEMS[code];
+  if (!problem || !FILE_SYSCALLS.has(error.syscall as string)) return undefined;
   const file = context.path ?? error.path;
-  if (!problem || !file) return undefined;
-  return new LkpError('FileSystem', `${file} ${problem[0]}; ${context.fix ?? problem[1]}`, { cause: error });
+  return new LkpError('FileSystem', `${file ?? 'a file'} ${problem[0]}; ${context.fix ?? problem[1]}`, { cause: error });
 };
 
 /** Rethrows an expected OS failure as a typed error; anything else unchanged. */
