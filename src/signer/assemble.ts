@@ -10,10 +10,11 @@ const usesAws = (config: SignerConfig): boolean => config.rules.some((r) => r.me
 const usesRemoteKeys = (config: SignerConfig): boolean => config.hostCa.store !== 'file' || config.userCa.store !== 'file';
 
 /** Builds the signer for a config. */
-export const assembleSigner = async (config: SignerConfig, opts: { audit?: AuditSink; joinTokens?: boolean } = {}): Promise<SignerHandler> => {
+export const assembleSigner = async (config: SignerConfig, opts: { audit?: AuditSink; joinTokens?: boolean; checkAtStart?: boolean } = {}): Promise<SignerHandler> => {
   const runtime: { -readonly [K in keyof RuntimeOptions]: RuntimeOptions[K] } = {
     ...(opts.audit ? { audit: opts.audit } : {}),
     ...(opts.joinTokens === false ? { joinTokens: false } : {}),
+    ...(opts.checkAtStart ? { checkAtStart: true } : {}),
   };
   if (usesRemoteKeys(config)) runtime.remoteKeys = (await import('./ca-store/remote.js')).remoteCaKeys;
   if (usesAws(config) || config.authoriser) {

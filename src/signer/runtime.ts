@@ -2,6 +2,7 @@
 // `lkp signer serve` and the Lambda handler so both run the same code.
 import { open } from 'node:fs/promises';
 import { LkpError } from '../errors.js';
+import { systemErrorToLkp } from '../system-error.js';
 import { streamAuditSink, type AuditSink } from './audit.js';
 import { cachedCaKeys, type RemoteKeyFetcher } from './ca-store/load.js';
 import type { SignerConfig } from './config.js';
@@ -19,6 +20,8 @@ export interface RuntimeOptions {
   readonly authoriser?: Authoriser;
   /** Accept join tokens (default true). The Lambda turns them off: its ledger is per container. */
   readonly joinTokens?: boolean;
+  /** Load the CA keys now, so a broken key stops start-up instead of failing every request. */
+  readonly checkAtStart?: boolean;
 }
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -38,9 +41,10 @@ export const readJoinTokenKey = async (file: string): Promise<Buffer> => {
     }
   } catch (error) {
     if (error instanceof LkpError) throw error;
-    throw new LkpError('ConfigInvalid', `cannot read join-token key ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+    const reason = systemErrorToLkp(error, { path: file, fix: 'check joinTokens.keyFile in the signer config (lkp ca init creates one)' });
+    throw new LkpError('ConfigInvalid', `join-token key ${reason?.message ?? `${file} cannot be read`}`, { cause: error });
   }
-  if (!/^[0-9a-f]{64,}$/.test(text)) throw new LkpError('ConfigInvalid', `join-token key ${file} must be at least 32 bytes of hex`);
+  if (!/^[0-9a-f]{64,}$/.test(text)) throw new LkpError('ConfigInvalid', `join-token key ${file} must be at least 32 bytes of lowercase hex; make a new one with: openssl rand -hex 32 > ${file}`);
   return Buffer.from(text, 'hex');
 };
 
@@ -53,9 +57,11 @@ export const buildSignerDeps = async (config: SignerConfig, opts: RuntimeOptions
     const ledger = config.joinTokens.ledgerFile ? await fileTokenLedger(config.joinTokens.ledgerFile, now) : memoryTokenLedger(now);
     verifiers['join-token'] = joinTokenVerifier({ key, serverId: config.serverId, ledger, now });
   }
+  const caKeys = cachedCaKeys(config.hostCa, config.userCa, opts.remoteKeys);
+  if (opts.checkAtStart) await caKeys();
   return {
     config,
-    caKeys: cachedCaKeys(config.hostCa, config.userCa, opts.remoteKeys),
+    caKeys,
     verifiers,
     audit: opts.audit ?? streamAuditSink((line) => process.stdout.write(line)),
     now,

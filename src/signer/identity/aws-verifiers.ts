@@ -15,11 +15,8 @@ import type { IdentityVerifier } from './types.js';
 
 /** Identity verifiers that need AWS: `{ aws }`. */
 export const awsVerifiers = async (config: SignerConfig, now: () => number = () => Math.floor(Date.now() / 1000)): Promise<{ aws: IdentityVerifier }> => {
-  let base: Promise<AwsCredentialIdentity> | undefined;
-  const own = (): Promise<AwsCredentialIdentity> => (base ??= defaultCredentials().catch((e: unknown) => {
-    base = undefined;
-    throw e;
-  }));
+  // Asked every time: the provider refreshes before expiry (a cached copy would go stale).
+  const own = (): Promise<AwsCredentialIdentity> => defaultCredentials();
   const roles = new Map<string, () => Promise<AwsCredentialIdentity>>();
   const credentialsFor = (account: string, region: string): Promise<AwsCredentialIdentity> => {
     const roleArn = config.aws.crossAccountRoles[account];
