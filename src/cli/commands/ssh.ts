@@ -46,6 +46,7 @@ export const sshExec: CommandDef = {
     ['$0 ssh exec --instance-arn ARN --user ubuntu -- uptime', "run one command; its exit code is lkp's"],
   ],
   fast: true,
+  trailing: 'the command for ssh (or its options)',
   run: async (args) => {
     const { home, signers } = await clientContext(args);
     const { parseLogin } = await import('../../ssh/names.js');
