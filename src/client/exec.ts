@@ -23,6 +23,7 @@ import { ensureKnownHosts } from './known-hosts.js';
 import { requestUserCertificate } from './request-user-cert.js';
 import { withSignerFallbacks } from './signer-chain.js';
 import { buildSshArgs } from './ssh-command.js';
+import { configPath } from './ssh-config.js';
 
 export interface ExecOptions {
   /** An instance ARN, or a bare instance id with `region`. */
@@ -186,8 +187,14 @@ const certifyHop = async (hop: HopSpec, ctx: HopContext): Promise<CertifiedHop> 
   };
 };
 
-/** An ssh config with one Host block per hop, each with its own certificate and alias. */
-export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string, knownHosts: string): string =>
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * An ssh config with one Host block per hop, each with its own certificate and alias. A
+ * hop reaches the next through a ProxyCommand lkp quotes itself: ssh's own ProxyJump
+ * passes `-F FILE` to the inner ssh through a shell unquoted, so a path with a space breaks.
+ */
+export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string, knownHosts: string, self: { configFile: string; sshPath: string }): string =>
   hops
     .map((h, i) =>
       [
@@ -195,15 +202,15 @@ export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string
         `    HostName ${h.address}`,
         ...(h.port ? [`    Port ${h.port}`] : []),
         `    User ${h.login}`,
-        `    IdentityFile ${identity}`,
+        `    IdentityFile ${configPath(identity)}`,
         '    IdentitiesOnly yes',
-        `    CertificateFile ${h.certPath}`,
-        `    UserKnownHostsFile ${knownHosts}`,
+        `    CertificateFile ${configPath(h.certPath)}`,
+        `    UserKnownHostsFile ${configPath(knownHosts)}`,
         '    GlobalKnownHostsFile /dev/null',
         '    StrictHostKeyChecking yes',
         '    UpdateHostKeys no',
         `    HostKeyAlias ${h.instanceId}`,
-        ...(i > 0 ? [`    ProxyJump lkp-hop-${i - 1}`] : []),
+        ...(i > 0 ? [`    ProxyCommand ${[shellQuote(self.sshPath), '-F', shellQuote(self.configFile)].join(' ').replace(/%/g, '%%')} -W '[%h]:%p' lkp-hop-${i - 1}`] : []),
         '',
       ].join('\n'),
     )
@@ -245,8 +252,10 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
     argv = buildSshArgs({ sshPath, identity: identityPath, certificate: target.certPath, knownHosts, hostKeyAlias: target.instanceId, login: opts.login, address: target.address, ...(opts.port ? { port: opts.port } : {}), args: opts.args });
   } else {
     const all = [...hops, target];
-    const configText = renderJumpConfig(all, identityPath, knownHosts);
-    const configFile = path.join(home, 'jump', `${createHash('sha256').update(configText).digest('hex').slice(0, 24)}.conf`);
+    // Named by a hash of its content (rendered with a stand-in for its own name).
+    const draft = renderJumpConfig(all, identityPath, knownHosts, { configFile: '', sshPath });
+    const configFile = path.join(home, 'jump', `${createHash('sha256').update(draft).digest('hex').slice(0, 24)}.conf`);
+    const configText = renderJumpConfig(all, identityPath, knownHosts, { configFile, sshPath });
     await mkdir(path.dirname(configFile), { recursive: true, mode: 0o700 });
     await writeAtomic(configFile, configText, 0o600);
     argv = ['-F', configFile, `lkp-hop-${all.length - 1}`, ...opts.args];

@@ -2,7 +2,7 @@
 // STS, EC2 and IMDS fakes and `lkp signer serve` as the signer.
 import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ssoRole, TEST_ACCOUNT } from '../fakes/credentials.js';
@@ -44,7 +44,7 @@ describe('lkp ssh exec', () => {
   let sshdX: RunningSshd;
   let sshdY: RunningSshd;
   const login = currentUser();
-  const home = tempDir('lkp-home-');
+  const home = tempDir('lkp-home dir-'); // a space: every path lkp writes into ssh's config or argv must survive it
   let env: Record<string, string>;
 
   const bootstrap = async (instanceId: string): Promise<RunningSshd> => {
@@ -142,9 +142,13 @@ describe('lkp ssh exec', () => {
   });
 
   it('ok/transparent mode: after `lkp ssh config --install`, plain ssh logs in by instance id; a second install changes nothing', async () => {
-    const fakeHome = tempDir('lkp-userhome-');
+    // A home with a space, and lkp installed on PATH (in a folder with a space too).
+    const fakeHome = tempDir('lkp-user home-');
     const tHome = path.join(fakeHome, '.lkp');
-    const tEnv = { ...env, HOME: fakeHome, LKP_HOME: tHome, AWS_REGION: 'us-east-1' };
+    const binDir = path.join(fakeHome, 'bin dir');
+    mkdirSync(binDir);
+    symlinkSync(LKP_BIN, path.join(binDir, 'lkp'));
+    const tEnv = { ...env, HOME: fakeHome, LKP_HOME: tHome, AWS_REGION: 'us-east-1', PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}` };
     const sshConfig = path.join(fakeHome, '.ssh', 'config');
     mkdirSync(path.dirname(sshConfig), { recursive: true });
     writeFileSync(sshConfig, 'Host *\n    ServerAliveInterval 30\n');
@@ -153,6 +157,7 @@ describe('lkp ssh exec', () => {
     const once = readFileSync(sshConfig, 'utf8');
     expect(once.startsWith('# BEGIN lkp ssh config')).toBe(true);
     expect(once).toContain('ServerAliveInterval 30');
+    expect(once).toContain(`ProxyCommand '${path.join(binDir, 'lkp')}' ssh proxy`);
     const again = await lkp(['ssh', 'config', '--install'], { env: tEnv });
     expect(again.stdout).toMatch(/already up to date/);
     expect(readFileSync(sshConfig, 'utf8')).toBe(once);
@@ -246,7 +251,7 @@ describe('lkp ssh exec', () => {
     // With the key present (a real run made it), --refresh: still nothing issued.
     const again = await lkp(['ssh', 'exec', '--instance-arn', arn(Y), '--user', login, '--refresh', '--dry-run', '--', 'true'], { env });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/key: +\S+ SHA256:/);
+    expect(again.stdout).toMatch(/key: +.+ SHA256:/);
     await signer.waitForAudit(auditBefore + 2); // the two ca-keys answers, if any, arrive first
     expect(issued()).toBe(issuedBefore);
     expect(signer.audit().filter((a) => a.outcome === 'issued').length).toBe(signer.audit().slice(0, auditBefore).filter((a) => a.outcome === 'issued').length);

@@ -103,14 +103,17 @@ export const sshConfig: CommandDef = {
     const { renderSshConfig, installSshConfig } = await import('../../client/ssh-config.js');
     const { writeAtomic } = await import('../../fs/write-atomic.js');
     const { selfCommand } = await import('../self.js');
-    const primary = signers[0];
-    const signerName = primary && primary.name !== 'default' ? primary.name : (primary?.functionName ?? 'lkp-signer');
+    const { knownHostsPath } = await import('../../client/known-hosts.js');
+    const { knownHostsName } = await import('../../client/exec.js');
+    const self = selfCommand();
     const block = renderSshConfig({
-      lkp: selfCommand(),
+      lkp: self.argv,
       home,
       ...(args.signer ? { signer: args.signer as string } : {}),
-      knownHosts: path.join(home, `known_hosts.${signerName.replace(/[^A-Za-z0-9._-]/g, '_')}`),
+      knownHosts: knownHostsPath(home, knownHostsName(signers[0] as NonNullable<(typeof signers)[0]>)),
     });
+    // Without an installed lkp the block names this node and script: it breaks when either moves.
+    if (!self.installed) process.stderr.write(`lkp: lkp is not on PATH, so the ssh config runs ${self.argv.join(' ')}; put lkp on PATH (npm link, or the binary from npm run build:binary) and run this again\n`);
     if (!args.install) {
       process.stdout.write(block);
       return 0;
