@@ -116,6 +116,8 @@ export const checkWords = (head: readonly string[], def: CommandDef): void => {
       const spec = def.options[flag] ?? (flag.startsWith('no-') && def.options[flag.slice(3)]?.type === 'boolean' ? def.options[flag.slice(3)] : undefined);
       if (!spec || !word.startsWith('--')) throw new LkpError('UsageError', `${name} has no option ${word.split('=')[0]} (see ${name} --help)`);
       if (spec.type !== 'boolean' && !word.includes('=')) i += 1; // its value
+      // yargs reads `--users a b` as two values (user data relies on it): so do we.
+      if (spec.type === 'strings') while (i + 1 < head.length && !(head[i + 1] as string).startsWith('-')) i += 1;
       continue;
     }
     stray.push(word);

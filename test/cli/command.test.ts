@@ -31,6 +31,8 @@ describe('fast argument parsing', () => {
     }
     expect(parseFast(['host', 'status'], hostCommand, parseArgs)).toBeUndefined();
     expect(parseFast(['host', '--no-dry-run', '--dry-run'], hostCommand, parseArgs)).toBeUndefined();
+    // `--users a b` (unquoted $LKP_USERS in user data) is yargs' array syntax, not a stray word.
+    expect(parseFast(['host', '--users', 'a', 'b', '--no-reload'], hostCommand, parseArgs)).toBeUndefined();
   });
   it("fail/an option of another command or a stray word is a UsageError on the fast path too", () => {
     for (const [argv, def] of [
