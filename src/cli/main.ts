@@ -70,8 +70,12 @@ export const main = async (argv: string[]): Promise<void> => {
     .recommendCommands()
     .fail((message, error) => {
       if (error) throw error;
-      const where = ['lkp', ...commandPrefix(argv)].join(' ');
-      process.stderr.write(`lkp: UsageError: ${message} (see ${where} --help)\n`);
+      const prefix = commandPrefix(argv);
+      const where = ['lkp', ...prefix].join(' ');
+      // A group named without its command (`lkp ssh`): list the commands instead of yargs' count.
+      const next = [...new Set(COMMANDS.filter((c) => c.describe !== false && c.path.length > prefix.length && prefix.every((p, i) => c.path[i] === p)).map((c) => c.path[prefix.length]))];
+      const text = /^Not enough non-option arguments/.test(message) && next.length > 0 ? `name a command: ${where} ${next.join('|')}` : message;
+      process.stderr.write(`lkp: UsageError: ${text} (see ${where} --help)\n`);
       process.exit(21);
     })
     .help()

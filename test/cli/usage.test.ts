@@ -32,6 +32,9 @@ describe('lkp usage', () => {
     const r = await lkp([]);
     expect(r.code).toBe(21);
     expect(r.stderr.match(/lkp --help/g)?.length).toBe(1);
+    const group = await lkp(['ssh']);
+    expect(group.code).toBe(21);
+    expect(group.stderr).toContain('lkp ssh exec|config|cert');
   });
 
   it('ok/group commands have examples', async () => {
