@@ -30,6 +30,7 @@ export const describeInstance = async (opts: { instanceId: string; region: strin
     headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
     body: `Action=DescribeInstances&Version=2016-11-15&InstanceId.1=${encodeURIComponent(opts.instanceId)}`,
     credentials: opts.credentials,
+    operation: 'EC2 DescribeInstances',
   });
   let doc: XmlObject;
   try {

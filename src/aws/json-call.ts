@@ -19,6 +19,7 @@ export const awsJsonCall = async (opts: {
     headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': opts.target },
     body: JSON.stringify(opts.input),
     credentials: opts.credentials,
+    operation: `${opts.service} ${opts.target.split('.').pop() ?? opts.target}`,
   });
   let doc: Record<string, unknown>;
   try {
