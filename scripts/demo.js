@@ -16,7 +16,9 @@ const SSHD = ['/usr/sbin/sshd', '/usr/bin/sshd'].find(existsSync) ?? 'sshd';
 const children = [];
 let step = 0;
 
-const title = (text) => console.log(`\n\x1b[1m${++step}. ${text}\x1b[0m`);
+// Bold step titles on a terminal only: piped or logged output stays plain text.
+const bold = process.stdout.isTTY && !process.env.NO_COLOR ? (t) => `\x1b[1m${t}\x1b[0m` : (t) => t;
+const title = (text) => console.log(`\n${bold(`${++step}. ${text}`)}`);
 const show = (cmd, args) => console.log(`   $ ${[cmd, ...args].map((a) => (/[\s"$]/.test(a) ? `'${a}'` : a)).join(' ')}`);
 const indent = (text) => text.trimEnd().split('\n').map((l) => `     ${l}`).join('\n');
 const run = (cmd, args, opts = {}) => {
@@ -34,13 +36,18 @@ const run = (cmd, args, opts = {}) => {
 const lkp = (args, opts = {}) => run(process.execPath, [...LKP, ...args], { ...opts, display: 'lkp', displayArgs: opts.displayArgs ?? args });
 const freePort = () => new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); }); });
 const waitPort = async (port) => { for (let i = 0; i < 200; i += 1) { if (await new Promise((r) => { const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); }); c.on('error', () => r(false)); })) return; await new Promise((r) => setTimeout(r, 25)); } throw new Error(`nothing listens on ${port}`); };
-const cleanup = () => { for (const c of children) c.kill('SIGTERM'); };
+let work = '';
+// Stop what the demo started and remove its folder (it holds CA private keys), on any exit.
+const cleanup = () => {
+  for (const c of children) c.kill('SIGTERM');
+  if (work) rmSync(work, { recursive: true, force: true });
+};
 process.on('exit', cleanup);
 
 ensureOpenSsh();
 if (!existsSync(path.join(root, 'dist/cli/main.js'))) execFileSync('npx', ['tsc', '-p', path.join(root, 'tsconfig.json')], { stdio: 'inherit', cwd: root });
 
-const work = mkdtempSync(path.join(os.tmpdir(), 'lkp-demo-'));
+work = mkdtempSync(path.join(os.tmpdir(), 'lkp-demo-'));
 const login = os.userInfo().username;
 console.log(`lkp demo in ${work} (everything stays on 127.0.0.1; login: ${login})`);
 
@@ -138,8 +145,10 @@ run('ssh', [...sshArgs(identity, 'demo-host', rogueKh), `${login}@127.0.0.1`, 't
 
 title('The signer wrote one audit line per decision (no tokens, no keys)');
 await new Promise((r) => setTimeout(r, 300)); // let the signer's pipe drain (the steps above ran synchronously)
-console.log(indent(audit.split('\n').filter(Boolean).map((l) => { const a = JSON.parse(l); return `${a.outcome.padEnd(7)} ${a.action.padEnd(9)} ${(a.caller ?? '-').padEnd(48)} ${a.outcome === 'issued' ? `principals=${a.principals.join(',')} serial=${a.serials[0]}` : `${a.code}: ${a.reason}`}`; }).join('\n')));
+// issued: what was signed; denied/error: why; answered (ca-keys): nothing more to say.
+const detail = (a) =>
+  a.outcome === 'issued' ? `principals=${(a.principals ?? []).join(',')} serial=${(a.serials ?? [])[0] ?? '-'}` : a.code ? `${a.code}: ${a.reason ?? ''}` : '';
+console.log(indent(audit.split('\n').filter(Boolean).map((l) => { const a = JSON.parse(l); return `${a.outcome.padEnd(8)} ${a.action.padEnd(9)} ${(a.caller ?? '-').padEnd(48)} ${detail(a)}`.trimEnd(); }).join('\n')));
 
 cleanup();
-rmSync(work, { recursive: true, force: true });
 console.log('\ndemo complete: CA -> signer -> lkp host -> sshd -> login with a certificate. Next: npm test');

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   LoginUnknown: 43,
   FileSystem: 44,
   SshFailed: 50,
+  ListenFailed: 51,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -44,3 +45,31 @@ export class LkpError extends Error {
 
 /** Exit code for a CLI process that failed with this error code. */
 export const exitCodeFor = (code: ErrorCode): number => ERROR_CODES[code];
+
+// Long base64/hex runs may be key material or tokens: never copy them into a log.
+export const redact = (message: string): string =>
+  message
+    .replace(/[\r\n]+/g, ' ')
+    .split(' ')
+    .map((word) => (word.length >= 40 && !word.startsWith('/') ? '[redacted]' : word))
+    .join(' ')
+    .slice(0, 300);
+
+/** An unexpected error's name and message for a log line (redacted; never its stack). */
+export const describeError = (error: unknown): string =>
+  error instanceof Error ? redact(`${error.name}: ${error.message}`) : typeof error;
+
+/** The cause chain below an error, one "code: message" per level (for logs, never users). */
+export const causeChain = (error: unknown, maxDepth = 8): string[] => {
+  const out: string[] = [];
+  let current: unknown = error instanceof Error ? error.cause : undefined;
+  for (let i = 0; i < maxDepth && current !== undefined && current !== null; i += 1) {
+    const e = current as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+    const code = typeof e.code === 'string' ? e.code : typeof e.name === 'string' ? e.name : typeof current;
+    const message = typeof e.message === 'string' ? e.message : String(current);
+    out.push(`${code}: ${redact(message)}`);
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return out;
+};
+

@@ -16,11 +16,16 @@ export class ObjectReader {
   }
 
   has(field: string): boolean {
-    return this.value[field] !== undefined;
+    return this.get(field) !== undefined;
+  }
+
+  /** Own properties only: `constructor` or `toString` must never be read from the prototype. */
+  get(field: string): unknown {
+    return Object.hasOwn(this.value, field) ? this.value[field] : undefined;
   }
 
   string(field: string, opts: { max?: number; min?: number } = {}): string {
-    const v = this.value[field];
+    const v = this.get(field);
     if (typeof v !== 'string') return this.fail(field, v === undefined ? 'is required' : 'must be a string');
     if (v.length < (opts.min ?? 1)) this.fail(field, 'must not be empty');
     if (opts.max !== undefined && v.length > opts.max) this.fail(field, `must be at most ${opts.max} characters`);
@@ -32,7 +37,7 @@ export class ObjectReader {
   }
 
   integer(field: string, opts: { min?: number; max?: number } = {}): number {
-    const v = this.value[field];
+    const v = this.get(field);
     if (typeof v !== 'number' || !Number.isSafeInteger(v)) return this.fail(field, v === undefined ? 'is required' : 'must be an integer');
     if (opts.min !== undefined && v < opts.min) this.fail(field, `must be at least ${opts.min}`);
     if (opts.max !== undefined && v > opts.max) this.fail(field, `must be at most ${opts.max}`);
@@ -44,14 +49,14 @@ export class ObjectReader {
   }
 
   boolean(field: string, fallback: boolean): boolean {
-    const v = this.value[field];
+    const v = this.get(field);
     if (v === undefined) return fallback;
     if (typeof v !== 'boolean') return this.fail(field, 'must be true or false');
     return v;
   }
 
   array(field: string, opts: { min?: number; max?: number } = {}): unknown[] {
-    const v = this.value[field];
+    const v = this.get(field);
     if (!Array.isArray(v)) return this.fail(field, v === undefined ? 'is required' : 'must be a list');
     if (v.length < (opts.min ?? 0)) this.fail(field, `must have at least ${opts.min} entries`);
     if (opts.max !== undefined && v.length > opts.max) this.fail(field, `must have at most ${opts.max} entries`);
@@ -71,7 +76,7 @@ export class ObjectReader {
   }
 
   object(field: string, allowed: readonly string[]): ObjectReader {
-    return readObject(this.value[field], `${this.path}.${field}`, allowed, this.code);
+    return readObject(this.get(field), `${this.path}.${field}`, allowed, this.code);
   }
 
   optionalObject(field: string, allowed: readonly string[]): ObjectReader | undefined {
@@ -79,7 +84,7 @@ export class ObjectReader {
   }
 
   oneOf<T extends string>(field: string, choices: readonly T[], fallback?: T): T {
-    const v = this.value[field];
+    const v = this.get(field);
     if (v === undefined && fallback !== undefined) return fallback;
     if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) {
       return this.fail(field, `must be one of ${choices.map((c) => JSON.stringify(c)).join(', ')}`);

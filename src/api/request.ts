@@ -2,6 +2,7 @@
 // parser per action: unknown fields, wrong types and out-of-range values are BadRequest
 // with the field's path, before any identity is checked or any key is touched.
 import { LkpError } from '../errors.js';
+import { checkJsonBounds } from './json-bounds.js';
 import { readObject, type ObjectReader } from '../schema.js';
 import { checkSubjectKey, type CertType } from '../ssh/key-policy.js';
 import { parseLogin, type Login } from '../ssh/names.js';
@@ -10,6 +11,8 @@ import { parseTarget, type Target } from './target.js';
 
 /** Largest request body the signer reads. */
 export const MAX_REQUEST_BYTES = 32 * 1024;
+/** Deepest nesting a request may have (a real one has four levels). */
+export const MAX_REQUEST_DEPTH = 16;
 export const MAX_HOST_KEYS = 8;
 /** Beyond this a requested validity is nonsense, not merely over policy. */
 export const MAX_VALIDITY_SECONDS = 366 * 86400;
@@ -68,7 +71,7 @@ const parseIdentity = (r: ObjectReader): IdentityProof => {
   if (typeof headersRaw !== 'object' || headersRaw === null || Array.isArray(headersRaw)) return p.fail('headers', 'must be an object');
   const entries = Object.entries(headersRaw as Record<string, unknown>);
   if (entries.length > 32) p.fail('headers', 'has too many entries');
-  const headers: Record<string, string> = {};
+  const headers = Object.create(null) as Record<string, string>;
   for (const [k, v] of entries) {
     // Printable ASCII only: a header value with a newline or NUL must never reach an HTTP stack.
     if (typeof v !== 'string' || v.length > 4096 || !/^[A-Za-z0-9-]{1,64}$/.test(k) || !/^[\x20-\x7e]*$/.test(v)) {
@@ -84,6 +87,7 @@ const validity = (r: ObjectReader): { validitySeconds?: number } =>
 
 /** Parses a decoded JSON request into a typed, frozen SignerRequest. */
 export const parseSignerRequest = (doc: unknown): SignerRequest => {
+  checkJsonBounds(doc, { maxBytes: MAX_REQUEST_BYTES, maxDepth: MAX_REQUEST_DEPTH });
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new LkpError('BadRequest', 'request must be a JSON object');
   const head = doc as Record<string, unknown>;
   if (head.version !== 1) throw new LkpError('BadRequest', 'request.version: must be 1');

@@ -1,5 +1,8 @@
 // A small HTTP(S) client over node:http/https for the lean AWS calls: lighter to load
 // than the SDK clients (their import alone costs hundreds of ms of cold start).
+// Every request is bounded in time (LKP_HTTP_TIMEOUT_MS, default 10 s, for the whole
+// exchange, not only idle gaps), and a labelled one says on stderr what it waits for
+// after a few seconds, so a silent endpoint is never a silent lkp.
 import type { ClientRequest } from 'node:http';
 import { LkpError } from '../errors.js';
 
@@ -9,27 +12,73 @@ export interface HttpAnswer {
   readonly body: string;
 }
 
+/** What a request is, for people: the AWS operation and the variable that steers its endpoint. */
+export interface RequestLabel {
+  /** e.g. `Lambda Invoke`, `EC2 DescribeInstances`. */
+  readonly operation: string;
+  /** e.g. `AWS_ENDPOINT_URL_LAMBDA`. */
+  readonly endpointVar?: string;
+  /** e.g. `attempt 2/3`. */
+  readonly attempt?: string;
+}
+
 const MAX_ANSWER = 1024 * 1024;
+export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+const MAX_HTTP_TIMEOUT_MS = 600_000;
+
+/** The per-request time limit: LKP_HTTP_TIMEOUT_MS (milliseconds) or 10 s. */
+export const httpTimeoutMs = (env: NodeJS.ProcessEnv = process.env): number => {
+  const raw = env.LKP_HTTP_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return DEFAULT_HTTP_TIMEOUT_MS;
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_HTTP_TIMEOUT_MS) {
+    throw new LkpError('ConfigInvalid', `LKP_HTTP_TIMEOUT_MS=${JSON.stringify(raw.slice(0, 20))} must be milliseconds, 1..${MAX_HTTP_TIMEOUT_MS}`);
+  }
+  return Number(raw);
+};
+
+const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
+
+/** How a labelled request is named in messages: `Lambda Invoke to http://… (AWS_ENDPOINT_URL_LAMBDA)`. */
+const named = (label: RequestLabel, origin: string): string => `${label.operation} to ${origin}${label.endpointVar ? ` (${label.endpointVar})` : ''}`;
+
+/** Where progress lines go; stderr unless replaced (tests, quiet callers). */
+let notice: (line: string) => void = (line) => void process.stderr.write(`lkp: ${line}\n`);
+export const setWaitNotice = (fn: (line: string) => void): void => {
+  notice = fn;
+};
 
 /** Sends one request and reads the whole answer (bounded in size and time). */
 export const httpRequest = async (
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; timeoutMs?: number },
+  init: { method: string; headers: Record<string, string>; body?: string; timeoutMs?: number; label?: RequestLabel },
 ): Promise<HttpAnswer> => {
   const target = new URL(url);
   const mod = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
   const body = init.body ?? '';
-  const failed = (error: unknown): LkpError =>
-    error instanceof LkpError ? error : new LkpError('AwsError', `request to ${target.host} failed: ${(error as Error)?.message ?? 'error'}`, { cause: error });
+  const timeoutMs = init.timeoutMs ?? httpTimeoutMs();
+  const label = init.label;
+  const attempt = label?.attempt ? `, ${label.attempt}` : '';
+  let timedOut = false;
+  const failed = (error: unknown): LkpError => {
+    if (error instanceof LkpError) return error;
+    if (timedOut) {
+      const what = label ? named(label, target.origin) : `request to ${target.host}`;
+      return new LkpError('AwsError', `${what} did not answer in ${seconds(timeoutMs)}${attempt}`, { cause: error });
+    }
+    const what = label ? named(label, target.origin) : `request to ${target.host}`;
+    return new LkpError('AwsError', `${what} failed: ${(error as Error)?.message ?? 'error'}${attempt}`, { cause: error });
+  };
   return new Promise((resolve, reject) => {
     let req: ClientRequest;
+    const timers: NodeJS.Timeout[] = [];
+    const done = (): void => timers.forEach((t) => clearTimeout(t));
     try {
       // content-length is computed here, never taken from a caller (no smuggling).
       const headers = { ...init.headers, 'content-length': String(Buffer.byteLength(body)) };
       // An explicit servername (SNI; none for an IP literal) keeps node from deriving it from
       // the Host header, whose first IPv6 check compiles a large regex (~10 ms cold).
       const servername = /^[\d.]+$|:/.test(target.hostname) ? '' : target.hostname;
-      req = mod.request(target, { method: init.method, headers, servername, timeout: init.timeoutMs ?? 10_000 }, (res) => {
+      req = mod.request(target, { method: init.method, headers, servername }, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -37,16 +86,35 @@ export const httpRequest = async (
           if (size > MAX_ANSWER) req.destroy(new Error('answer too large'));
           else chunks.push(c);
         });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', (error) => reject(failed(error)));
+        res.on('end', () => {
+          done();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+        });
+        res.on('error', (error) => {
+          done();
+          reject(failed(error));
+        });
       });
     } catch (error) {
       // Node refuses some header values synchronously: that is a bad request, not a crash.
       reject(new LkpError('BadRequest', `cannot send a request to ${target.host}: ${(error as NodeJS.ErrnoException).code ?? 'invalid request'}`, { cause: error }));
       return;
     }
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', (error) => reject(failed(error)));
+    // One deadline for the whole exchange: a peer that trickles bytes cannot stretch it.
+    timers.push(
+      setTimeout(() => {
+        timedOut = true;
+        req.destroy(new Error('timed out'));
+      }, timeoutMs),
+    );
+    if (label) {
+      const slowAfter = Math.min(3000, Math.floor(timeoutMs / 2));
+      timers.push(setTimeout(() => notice(`waiting for ${named(label, target.origin)}${attempt} (gives up after ${seconds(timeoutMs)})`), slowAfter));
+    }
+    req.on('error', (error) => {
+      done();
+      reject(failed(error));
+    });
     req.end(body);
   });
 };

@@ -41,15 +41,17 @@ export const invokeSigner = async (request: SignerRequestBody, opts: InvokeOptio
   const credentials = await credentialsFor(opts);
   const region = regionFor(opts);
   let answer;
+  // At most ATTEMPTS x the HTTP time limit (LKP_HTTP_TIMEOUT_MS, 10 s) plus 0.6 s of back-off.
   for (let attempt = 1; ; attempt += 1) {
     try {
-      answer = await sendInvoke({ functionName: opts.functionName, region, credentials, payload: request, timeoutMs: opts.timeoutMs ?? 30_000 });
+      answer = await sendInvoke({ functionName: opts.functionName, region, credentials, payload: request, attempt: `attempt ${attempt}/${ATTEMPTS}`, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) });
     } catch (error) {
+      if (error instanceof LkpError && error.code === 'ConfigInvalid') throw error;
       if (attempt < ATTEMPTS) {
         await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
         continue;
       }
-      throw new LkpError('SignerUnreachable', `cannot reach signer ${opts.functionName}: ${(error as Error).message.slice(0, 200)}`, { cause: error });
+      throw new LkpError('SignerUnreachable', `cannot reach signer ${opts.functionName}: ${(error as Error).message.slice(0, 300)}`, { cause: error });
     }
     const retryable = answer.status === 429 || answer.status >= 500;
     if (!retryable || attempt >= ATTEMPTS) break;

@@ -12,6 +12,8 @@ export interface InvokeRequest {
   readonly credentials: AwsCredentialIdentity;
   readonly payload: unknown;
   readonly timeoutMs?: number;
+  /** e.g. `attempt 2/3`, for messages. */
+  readonly attempt?: string;
 }
 
 /** Sends one synchronous invocation and returns the raw HTTP answer (callers map errors). */
@@ -24,7 +26,9 @@ export const sendInvoke = (opts: InvokeRequest): Promise<HttpAnswer> =>
     headers: { 'content-type': 'application/json', 'x-amz-invocation-type': 'RequestResponse' },
     body: JSON.stringify(opts.payload),
     credentials: opts.credentials,
+    operation: 'Lambda Invoke',
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.attempt ? { attempt: opts.attempt } : {}),
   });
 
 /** Invokes a function synchronously; a function error or HTTP error throws AwsError. */

@@ -1,7 +1,7 @@
 // One signed call to an AWS JSON or query API without the service's SDK client.
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { LkpError } from '../errors.js';
-import { httpRequest, type HttpAnswer } from './http.js';
+import { httpRequest, type HttpAnswer, type RequestLabel } from './http.js';
 import { signRequest } from './sigv4.js';
 
 export interface LeanCall {
@@ -16,7 +16,13 @@ export interface LeanCall {
   readonly body: string;
   readonly credentials: AwsCredentialIdentity;
   readonly timeoutMs?: number;
+  /** For messages: the AWS operation, e.g. `EC2 DescribeInstances`; and e.g. `attempt 2/3`. */
+  readonly operation: string;
+  readonly attempt?: string;
 }
+
+/** The variable that steers a service's endpoint (the SDK's own names). */
+export const endpointVariable = (envId: string): string => (process.env[`AWS_ENDPOINT_URL_${envId}`] === undefined && process.env.AWS_ENDPOINT_URL !== undefined ? 'AWS_ENDPOINT_URL' : `AWS_ENDPOINT_URL_${envId}`);
 
 /** The endpoint: the SDK's AWS_ENDPOINT_URL_<ID> / AWS_ENDPOINT_URL, else the public one. */
 export const serviceEndpoint = (service: string, envId: string, region: string): URL => {
@@ -44,7 +50,8 @@ export const leanCall = async (call: LeanCall): Promise<HttpAnswer> => {
     { service: call.service, region: call.region, credentials: call.credentials },
   );
   try {
-    return await httpRequest(`${endpoint.origin}${path}`, { method: call.method ?? 'POST', headers, body: call.body, ...(call.timeoutMs ? { timeoutMs: call.timeoutMs } : {}) });
+    const label: RequestLabel = { operation: call.operation, endpointVar: endpointVariable(call.endpointEnvId), ...(call.attempt ? { attempt: call.attempt } : {}) };
+    return await httpRequest(`${endpoint.origin}${path}`, { method: call.method ?? 'POST', headers, body: call.body, label, ...(call.timeoutMs ? { timeoutMs: call.timeoutMs } : {}) });
   } catch (error) {
     if (error instanceof LkpError) throw error;
     throw new LkpError('AwsError', `${call.service} call failed: ${(error as Error).message}`, { cause: error });

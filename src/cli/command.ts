@@ -4,6 +4,7 @@
 // util.parseArgs from the same declaration, because loading yargs costs about as much as
 // starting node. Anything the fast parser is unsure of goes to yargs.
 import type { Argv, CommandModule } from 'yargs';
+import { LkpError } from '../errors.js';
 import { runCommand } from './run.js';
 
 export interface OptionSpec {
@@ -27,6 +28,8 @@ export interface CommandDef {
   readonly examples?: ReadonlyArray<readonly [string, string]>;
   /** Fast-path eligible: parsed without yargs when the arguments are unambiguous. */
   readonly fast?: boolean;
+  /** What the words after `--` are for (e.g. `the command ssh runs`), when the command takes any. */
+  readonly trailing?: string;
   readonly run: (args: Args) => Promise<number | void>;
 }
 
@@ -43,6 +46,9 @@ const applyOptions = (y: Argv, def: CommandDef): Argv => {
       ...(s.choices ? { choices: [...s.choices] } : {}),
       ...(s.conflicts ? { conflicts: s.conflicts } : {}),
       ...(s.hidden ? { hidden: true } : {}),
+      // yargs keeps a parent's options for its subcommands unless told not to: `host
+      // status` would accept (and ignore) `host`'s --uninstall.
+      global: false,
     });
   }
   for (const [cmd, what] of def.examples ?? []) out = out.example(cmd, what);
@@ -55,22 +61,30 @@ interface Node {
   readonly children: Map<string, Node>;
 }
 
-const toModule = (node: Node, groups: Readonly<Record<string, string>>): CommandModule => {
+/** A command group (`ca`, `ssh`, …): its description and examples for `lkp GROUP --help`. */
+export interface GroupDef {
+  readonly describe: string;
+  readonly examples: ReadonlyArray<readonly [string, string]>;
+}
+
+const toModule = (node: Node, groups: Readonly<Record<string, GroupDef>>): CommandModule => {
   const hasChildren = node.children.size > 0;
+  const group = groups[node.name];
   return {
     command: node.def || !hasChildren ? node.name : `${node.name} <command>`,
-    describe: node.def ? node.def.describe : (groups[node.name] ?? `${node.name} commands`),
+    describe: node.def ? node.def.describe : (group?.describe ?? `${node.name} commands`),
     builder: (y: Argv) => {
       let out = node.def ? applyOptions(y, node.def) : y;
+      if (!node.def) for (const [cmd, what] of group?.examples ?? []) out = out.example(cmd, what);
       for (const child of node.children.values()) out = out.command(toModule(child, groups));
-      return node.def ? out : out.demandCommand(1);
+      return node.def ? out : out.demandCommand(1, `name a command of lkp ${node.name}`);
     },
     handler: (argv) => (node.def ? runCommand(() => (node.def as CommandDef).run({ ...(argv as unknown as Record<string, string | boolean | number | string[] | undefined>), '--': ((argv['--'] as unknown[] | undefined) ?? []).map(String) })) : undefined),
   };
 };
 
 /** yargs command modules for a list of definitions (grouped by path). */
-export const yargsCommands = (defs: readonly CommandDef[], groups: Readonly<Record<string, string>> = {}): CommandModule[] => {
+export const yargsCommands = (defs: readonly CommandDef[], groups: Readonly<Record<string, GroupDef>> = {}): CommandModule[] => {
   const root = new Map<string, Node>();
   for (const def of defs) {
     let level = root;
@@ -85,6 +99,39 @@ export const yargsCommands = (defs: readonly CommandDef[], groups: Readonly<Reco
   return [...root.values()].map((n) => toModule(n, groups));
 };
 
+const looksLikeInstance = (word: string): boolean => /^(arn:[^:]*:ec2:|i-)/.test(word);
+
+/**
+ * Usage errors the declaration alone decides (an option the command does not have, a stray
+ * word): the same for both parsers, with a hint for the usual slip (a command for ssh
+ * without `--` before it).
+ */
+export const checkWords = (head: readonly string[], def: CommandDef): void => {
+  const name = `lkp ${def.path.join(' ')}`;
+  const stray: string[] = [];
+  for (let i = 0; i < head.length; i += 1) {
+    const word = head[i] as string;
+    if (word.startsWith('-') && word.length > 1) {
+      const flag = word.replace(/^--?/, '').split('=')[0] as string;
+      const spec = def.options[flag] ?? (flag.startsWith('no-') && def.options[flag.slice(3)]?.type === 'boolean' ? def.options[flag.slice(3)] : undefined);
+      if (!spec || !word.startsWith('--')) throw new LkpError('UsageError', `${name} has no option ${word.split('=')[0]} (see ${name} --help)`);
+      if (spec.type !== 'boolean' && !word.includes('=')) i += 1; // its value
+      // yargs reads `--users a b` as two values (user data relies on it): so do we.
+      if (spec.type === 'strings') while (i + 1 < head.length && !(head[i + 1] as string).startsWith('-')) i += 1;
+      continue;
+    }
+    stray.push(word);
+  }
+  if (stray.length === 0) return;
+  const first = JSON.stringify(stray[0]);
+  if (!def.trailing) throw new LkpError('UsageError', `${name} takes no argument ${first} (see ${name} --help)`);
+  const needsArn = def.options['instance-arn'] !== undefined && !head.some((w) => w === '--instance-arn' || w.startsWith('--instance-arn=')) && looksLikeInstance(stray[0] as string);
+  const command = needsArn ? stray.slice(1) : stray;
+  const flags = head.filter((w) => !stray.includes(w));
+  const suggestion = [name, ...flags, ...(needsArn ? ['--instance-arn', stray[0] as string] : []), '--', ...command].join(' ');
+  throw new LkpError('UsageError', `unexpected argument ${first}: ${needsArn ? 'name the instance with --instance-arn, and put ' : 'put '}${def.trailing} after --, e.g. ${suggestion}`);
+};
+
 /** Parses argv for one definition without yargs; undefined when yargs should decide. */
 export const parseFast = (argv: readonly string[], def: CommandDef, parseArgs: typeof import('node:util').parseArgs): Args | undefined => {
   if (!def.fast || def.path.some((p, i) => argv[i] !== p)) return undefined;
@@ -93,6 +140,9 @@ export const parseFast = (argv: readonly string[], def: CommandDef, parseArgs: t
   const head = dd >= 0 ? rest.slice(0, dd) : rest;
   const tail = dd >= 0 ? rest.slice(dd + 1) : [];
   if (head.some((a) => a === '--help' || a === '-h' || a === '--version')) return undefined;
+  // A word right after the path may name a subcommand (`host status`): yargs knows them all.
+  if (!def.trailing && head[0] !== undefined && !head[0].startsWith('-')) return undefined;
+  checkWords(head, def);
   // An option given twice (or as both --x and --no-x) is yargs' to judge: order matters there.
   const seen = new Map<string, number>();
   for (const a of head) {

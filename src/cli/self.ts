@@ -1,5 +1,7 @@
-// How to run this very lkp again from another program (ssh's Match exec, ProxyCommand):
-// the binary itself when lkp is a single executable, else node with the script it ran.
+// How ssh (Match exec, ProxyCommand) runs lkp again: the installed lkp — the single
+// executable itself, else the `lkp` found on PATH — never a checkout's node and script
+// paths when avoidable (they change with every node upgrade or moved clone).
+import { accessSync, constants } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -12,5 +14,25 @@ const isSea = (): boolean => {
   }
 };
 
-/** argv prefix that starts lkp again. */
-export const selfCommand = (): string[] => (isSea() ? [process.execPath] : [process.execPath, path.resolve(process.argv[1] ?? 'lkp')]);
+/** The absolute path of `name` on PATH, if there is an executable one. */
+export const findOnPath = (name: string, env: NodeJS.ProcessEnv = process.env): string | undefined => {
+  for (const dir of (env.PATH ?? '').split(path.delimiter)) {
+    if (!dir || !path.isAbsolute(dir)) continue; // a relative PATH entry depends on where ssh runs
+    const file = path.join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      return file;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+};
+
+/** argv prefix that starts lkp again, and whether it is an installed lkp (binary or on PATH). */
+export const selfCommand = (): { argv: string[]; installed: boolean } => {
+  if (isSea()) return { argv: [process.execPath], installed: true };
+  const onPath = findOnPath('lkp');
+  if (onPath) return { argv: [onPath], installed: true };
+  return { argv: [process.execPath, path.resolve(process.argv[1] ?? 'lkp')], installed: false };
+};

@@ -19,6 +19,8 @@ export interface SignerProfile {
 
 export interface ClientConfig {
   readonly file: string;
+  /** True when there is no such file (an empty config). */
+  readonly missing?: boolean;
   readonly defaultSigner?: string;
   readonly signers: ReadonlyMap<string, SignerProfile>;
 }
@@ -63,13 +65,19 @@ export const parseClientConfig = (doc: unknown, file: string): ClientConfig => {
   return { file, ...(defaultSigner ? { defaultSigner } : {}), signers };
 };
 
-/** Reads the config; a missing file is an empty config, a broken one an error. */
-export const loadClientConfig = async (file: string): Promise<ClientConfig> => {
+/**
+ * Reads the config; a missing default file is an empty config, a broken one an error, and
+ * so is a missing file the user named (LKP_CONFIG): a typo there must not go unnoticed.
+ */
+export const loadClientConfig = async (file: string, opts: { explicit?: boolean } = {}): Promise<ClientConfig> => {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { file, signers: new Map() };
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (opts.explicit) throw new LkpError('ConfigInvalid', `LKP_CONFIG names ${file}, which does not exist`);
+      return { file, missing: true, signers: new Map() };
+    }
     throw new LkpError('ConfigInvalid', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   let doc: unknown;
@@ -87,6 +95,10 @@ export const chooseSigners = (config: ClientConfig, opts: { signer?: string; fun
   let chain: SignerProfile[] = [];
   if (name !== undefined) {
     const first = config.signers.get(name);
+    if (!first && config.missing) {
+      const example = JSON.stringify({ version: 1, signers: { [name]: { functionName: 'lkp-signer', region: 'us-east-1' } } });
+      throw new LkpError('ConfigInvalid', `--signer ${name}: there is no client config (${config.file} does not exist); create it, e.g. ${example}, or set LKP_CONFIG to the file you meant`);
+    }
     if (!first) throw new LkpError('ConfigInvalid', `${config.file}: no signer named ${JSON.stringify(name)} (known: ${[...config.signers.keys()].join(', ') || 'none'})`);
     chain = [first, ...first.fallbacks.map((f) => config.signers.get(f) as SignerProfile)];
   } else {

@@ -9,7 +9,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import { requestDigest } from '../api/digest.js';
 import { userPrincipal } from '../api/principal-scheme.js';
 import type { CaKeysResponse } from '../api/response.js';
-import { parseTarget } from '../api/target.js';
+import { parseTarget, type Target } from '../api/target.js';
 import { callSigner } from '../aws/invoke-signer.js';
 import { LkpError } from '../errors.js';
 import { writeAtomic } from '../fs/write-atomic.js';
@@ -18,10 +18,12 @@ import { parseLogin, type Login } from '../ssh/names.js';
 import { cachePaths, readCacheEntry, writeCacheEntry, type CacheEntry } from './cert-cache.js';
 import type { SignerProfile } from './config.js';
 import { ensureKeyPair, readKeyPair, type KeyPair } from './keypair.js';
+import { lkpHome } from './home.js';
 import { ensureKnownHosts } from './known-hosts.js';
 import { requestUserCertificate } from './request-user-cert.js';
 import { withSignerFallbacks } from './signer-chain.js';
 import { buildSshArgs } from './ssh-command.js';
+import { configPath } from './ssh-config.js';
 
 export interface ExecOptions {
   /** An instance ARN, or a bare instance id with `region`. */
@@ -71,6 +73,8 @@ export interface HopSpec {
   readonly port?: number;
   readonly address?: string;
   readonly addressMode: AddressMode;
+  /** The option it came from, for messages. */
+  readonly flag?: string;
 }
 
 interface CertifiedHop {
@@ -94,30 +98,52 @@ interface HopContext {
   readonly credentials: () => Promise<AwsCredentialIdentity>;
 }
 
+type InstanceTarget = Extract<Target, { kind: 'instance' }>;
+
+/** An instance ARN or id as the user typed it: one code and one wording for every bad shape. */
+export const parseInstanceRef = (value: string, flag: string): InstanceTarget => {
+  let target: Target | undefined;
+  try {
+    target = parseTarget(value);
+  } catch {
+    target = undefined;
+  }
+  if (target?.kind !== 'instance') throw new LkpError('UsageError', `${flag} ${JSON.stringify(value.slice(0, 120))} is not an EC2 instance ARN (arn:aws:ec2:REGION:ACCOUNT:instance/i-…) or instance id`);
+  return target;
+};
+
 /** Parses a --jump value: `[LOGIN@]ARN-or-instance-id[#PORT]`. */
 export const parseJump = (value: string, defaultLogin: Login): HopSpec => {
   const m = /^(?:([^@#]+)@)?([^@#]+)(?:#(\d{1,5}))?$/.exec(value);
   if (!m) throw new LkpError('UsageError', `--jump ${JSON.stringify(value)} must be [LOGIN@]INSTANCE-ARN[#PORT]`);
-  const target = parseTarget(m[2]);
-  if (target.kind !== 'instance') throw new LkpError('UsageError', `--jump ${JSON.stringify(value)}: jump hosts are EC2 instances (ARN or instance id)`);
-  return { target: m[2] as string, login: m[1] ? parseLogin(m[1]) : defaultLogin, ...(m[3] ? { port: Number(m[3]) } : {}), addressMode: 'private' };
+  parseInstanceRef(m[2] as string, '--jump');
+  return { target: m[2] as string, login: m[1] ? parseLogin(m[1]) : defaultLogin, ...(m[3] ? { port: Number(m[3]) } : {}), addressMode: 'private', flag: '--jump' };
 };
 
-/** Gets (or reuses) the certificate for one hop and its address. */
-const certifyHop = async (hop: HopSpec, ctx: HopContext): Promise<CertifiedHop> => {
-  const target = parseTarget(hop.target);
-  if (target.kind !== 'instance') throw new LkpError('UsageError', `${hop.target} is not an instance ARN: arn:aws:ec2:REGION:ACCOUNT:instance/i-…`);
+/** What a hop is, before any network call: instance, region, principal, cache files. */
+export const resolveHop = (hop: HopSpec, ctx: { home: string; signers: readonly SignerProfile[]; region?: string; key?: KeyPair['key'] }) => {
+  const target = parseInstanceRef(hop.target, hop.flag ?? '--instance-arn');
   const region = target.region ?? ctx.region ?? ctx.signers[0]?.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   if (!region) throw new LkpError('UsageError', `which region is ${target.instanceId} in? use its ARN, or set a region (signer profile, AWS_REGION)`);
   const principal = userPrincipal(hop.login, target.instanceId);
   const primary = ctx.signers[0] as SignerProfile;
-  const paths = cachePaths(path.join(ctx.home, 'cache'), {
-    signer: primary.functionName,
-    instanceId: target.instanceId,
-    login: hop.login,
-    keyFingerprint: fingerprint(ctx.keyPair.key),
-    addressMode: hop.address !== undefined ? `fixed:${hop.address}` : hop.addressMode,
-  });
+  const paths = ctx.key
+    ? cachePaths(path.join(ctx.home, 'cache'), {
+        signer: primary.functionName,
+        instanceId: target.instanceId,
+        login: hop.login,
+        keyFingerprint: fingerprint(ctx.key),
+        addressMode: hop.address !== undefined ? `fixed:${hop.address}` : hop.addressMode,
+      })
+    : undefined;
+  return { target, region, principal, paths };
+};
+
+/** Gets (or reuses) the certificate for one hop and its address. */
+const certifyHop = async (hop: HopSpec, ctx: HopContext): Promise<CertifiedHop> => {
+  const resolved = resolveHop(hop, { ...ctx, key: ctx.keyPair.key });
+  const { target, region, principal } = resolved;
+  const paths = resolved.paths as NonNullable<typeof resolved.paths>;
   const cached = ctx.refresh ? undefined : await readCacheEntry(paths, { key: ctx.keyPair.key, principal, now: ctx.now() });
   let entry: CacheEntry;
   if (cached) entry = cached;
@@ -161,8 +187,14 @@ const certifyHop = async (hop: HopSpec, ctx: HopContext): Promise<CertifiedHop> 
   };
 };
 
-/** An ssh config with one Host block per hop, each with its own certificate and alias. */
-export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string, knownHosts: string): string =>
+const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * An ssh config with one Host block per hop, each with its own certificate and alias. A
+ * hop reaches the next through a ProxyCommand lkp quotes itself: ssh's own ProxyJump
+ * passes `-F FILE` to the inner ssh through a shell unquoted, so a path with a space breaks.
+ */
+export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string, knownHosts: string, self: { configFile: string; sshPath: string }): string =>
   hops
     .map((h, i) =>
       [
@@ -170,23 +202,27 @@ export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string
         `    HostName ${h.address}`,
         ...(h.port ? [`    Port ${h.port}`] : []),
         `    User ${h.login}`,
-        `    IdentityFile ${identity}`,
+        `    IdentityFile ${configPath(identity)}`,
         '    IdentitiesOnly yes',
-        `    CertificateFile ${h.certPath}`,
-        `    UserKnownHostsFile ${knownHosts}`,
+        `    CertificateFile ${configPath(h.certPath)}`,
+        `    UserKnownHostsFile ${configPath(knownHosts)}`,
         '    GlobalKnownHostsFile /dev/null',
         '    StrictHostKeyChecking yes',
         '    UpdateHostKeys no',
         `    HostKeyAlias ${h.instanceId}`,
-        ...(i > 0 ? [`    ProxyJump lkp-hop-${i - 1}`] : []),
+        ...(i > 0 ? [`    ProxyCommand ${[shellQuote(self.sshPath), '-F', shellQuote(self.configFile)].join(' ').replace(/%/g, '%%')} -W '[%h]:%p' lkp-hop-${i - 1}`] : []),
         '',
       ].join('\n'),
     )
     .join('\n');
 
+/** The name a signer's known_hosts file is kept under. */
+export const knownHostsName = (signer: SignerProfile): string => (signer.name === 'default' ? signer.functionName : signer.name);
+
 /** Everything up to starting ssh: returns the ssh argv. */
 export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Math.floor(Date.now() / 1000)): Promise<PreparedSsh> => {
-  const home = opts.home ?? path.join(os.homedir(), '.lkp');
+  parseInstanceRef(opts.instanceArn, '--instance-arn');
+  const home = opts.home ?? lkpHome();
   const identityPath = path.resolve(opts.identity ?? path.join(home, 'id_ed25519'));
   const keyPair = opts.identity ? await readKeyPair(identityPath) : await ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`);
   const primary = opts.signers[0] as SignerProfile;
@@ -209,15 +245,17 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
     ctx,
   );
   const allKeys = [...new Set([...hops, target].flatMap((h) => h.hostCaKeys))];
-  const knownHosts = await ensureKnownHosts(home, primary.name === 'default' ? primary.functionName : primary.name, allKeys);
+  const knownHosts = await ensureKnownHosts(home, knownHostsName(primary), allKeys);
   const sshPath = opts.sshPath ?? 'ssh';
   let argv: string[];
   if (hops.length === 0) {
     argv = buildSshArgs({ sshPath, identity: identityPath, certificate: target.certPath, knownHosts, hostKeyAlias: target.instanceId, login: opts.login, address: target.address, ...(opts.port ? { port: opts.port } : {}), args: opts.args });
   } else {
     const all = [...hops, target];
-    const configText = renderJumpConfig(all, identityPath, knownHosts);
-    const configFile = path.join(home, 'jump', `${createHash('sha256').update(configText).digest('hex').slice(0, 24)}.conf`);
+    // Named by a hash of its content (rendered with a stand-in for its own name).
+    const draft = renderJumpConfig(all, identityPath, knownHosts, { configFile: '', sshPath });
+    const configFile = path.join(home, 'jump', `${createHash('sha256').update(draft).digest('hex').slice(0, 24)}.conf`);
+    const configText = renderJumpConfig(all, identityPath, knownHosts, { configFile, sshPath });
     await mkdir(path.dirname(configFile), { recursive: true, mode: 0o700 });
     await writeAtomic(configFile, configText, 0o600);
     argv = ['-F', configFile, `lkp-hop-${all.length - 1}`, ...opts.args];

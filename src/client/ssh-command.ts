@@ -1,5 +1,6 @@
 // The ssh command line lkp runs (pure): our key and certificate only, host verified by
 // certificate under the instance id, then the user's arguments exactly as given.
+import { configPath } from './ssh-config.js';
 
 export interface SshCommandInput {
   readonly sshPath: string;
@@ -20,9 +21,10 @@ export interface SshCommandInput {
 export const buildSshArgs = (i: SshCommandInput): string[] => [
   ...(i.configFile ? ['-F', i.configFile] : []),
   '-i', i.identity,
-  '-o', `CertificateFile=${i.certificate}`,
+  // -o values are parsed like ssh_config lines: quoted, so a path with a space stays whole.
+  '-o', `CertificateFile=${configPath(i.certificate)}`,
   '-o', 'IdentitiesOnly=yes',
-  '-o', `UserKnownHostsFile=${i.knownHosts}`,
+  '-o', `UserKnownHostsFile=${configPath(i.knownHosts)}`,
   '-o', 'GlobalKnownHostsFile=/dev/null',
   '-o', 'StrictHostKeyChecking=yes',
   '-o', 'UpdateHostKeys=no',

@@ -4,14 +4,27 @@
 // Installing it is idempotent: one marked block at the top of ~/.ssh/config, replaced in
 // place on the next run, never duplicated.
 import path from 'node:path';
+import { LkpError } from '../errors.js';
 
 export const BEGIN = '# BEGIN lkp ssh config -- managed by `lkp ssh config --install`; do not edit';
 export const END = '# END lkp ssh config';
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** ssh expands %-tokens in these commands and paths: a literal % must be doubled. */
+const literal = (s: string): string => s.replace(/%/g, '%%');
+
+/**
+ * A path as one ssh_config argument: double-quoted (spaces), % doubled. ssh_config has no
+ * escape for a double quote or a line break, so such a path cannot be written at all.
+ */
+export const configPath = (p: string): string => {
+  if (/["\r\n]/.test(p)) throw new LkpError('UsageError', `${JSON.stringify(p)} cannot be written into an ssh config (it holds a double quote or a line break)`);
+  return `"${literal(p)}"`;
+};
+
 export interface SshConfigInput {
-  /** The command that runs lkp: e.g. [process.execPath, '/path/to/bin/lkp.js']. */
+  /** The command that runs lkp: e.g. ['/usr/local/bin/lkp'] (each word is shell-quoted). */
   readonly lkp: readonly string[];
   readonly home: string;
   readonly signer?: string;
@@ -27,15 +40,16 @@ const withoutMeta = (first: string): string => [first, ...SHELL_META.map((m) => 
 
 /** The block text (lines joined with \n, ending with a newline). */
 export const renderSshConfig = (i: SshConfigInput): string => {
-  const cmd = i.lkp.map(q).join(' ');
+  const cmd = literal(i.lkp.map(q).join(' '));
+  if (/["\r\n]/.test(cmd)) throw new LkpError('UsageError', 'the lkp command path cannot hold a double quote or a line break in an ssh config');
   const signer = i.signer ? ` --signer ${q(i.signer)}` : '';
   return [
     BEGIN,
     `Match host "${withoutMeta('i-*')},mi-*" user "${withoutMeta('*')}" exec "${cmd} ssh prepare --host '%h' --user '%r'${signer}"`,
-    `    IdentityFile ${path.join(i.home, 'id_ed25519')}`,
+    `    IdentityFile ${configPath(path.join(i.home, 'id_ed25519'))}`,
     '    IdentitiesOnly yes',
-    `    CertificateFile ${path.join(i.home, 'hosts', '%h', '%r-cert.pub')}`,
-    `    UserKnownHostsFile ${i.knownHosts}`,
+    `    CertificateFile ${configPath(path.join(i.home, 'hosts')).slice(0, -1)}/%h/%r-cert.pub"`,
+    `    UserKnownHostsFile ${configPath(i.knownHosts)}`,
     '    GlobalKnownHostsFile /dev/null',
     '    StrictHostKeyChecking yes',
     '    UpdateHostKeys no',

@@ -1,7 +1,7 @@
 // The two halves of transparent ssh. `prepare` (from Match exec) makes sure a certificate
 // and the address for (instance, login) are in place under ~/.lkp/hosts/ID/; `proxy` (the
 // ProxyCommand) connects stdin/stdout to that address.
-import { copyFile, mkdir, readFile, rename } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { LkpError } from '../errors.js';
@@ -23,9 +23,7 @@ export const prepareHost = async (opts: Omit<ExecOptions, 'args' | 'public' | 'r
   const prepared = await prepareSsh({ ...opts, public: false, refresh: false, args: [] });
   const files = hostFiles(opts.home, instanceId, opts.login);
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
-  const temp = `${files.cert}.lkp-tmp-${process.pid}`;
-  await copyFile(prepared.certificatePath, temp);
-  await rename(temp, files.cert);
+  await writeAtomic(files.cert, await readFile(prepared.certificatePath), 0o600);
   await writeAtomic(files.address, `${prepared.address}\n`, 0o600);
 };
 

@@ -8,17 +8,18 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import { LkpError } from '../errors.js';
 import type { Login } from '../ssh/names.js';
 import { applySshdChange, loadSshdConfigInput, previewSshdChange } from '../sshd/apply.js';
-import { planSshdEdit } from '../sshd/edit.js';
+import { planSshdEdit, type SshdEditPlan } from '../sshd/edit.js';
 import { reloadSshd, sshdReloader } from '../sshd/reload.js';
 import { effectiveHostKeys } from '../sshd/effective.js';
 import { validateLkpSshdSettings } from '../sshd/settings.js';
 import { assertSshdValid, sshdValidator } from '../sshd/validate.js';
-import { readHostKeys } from './host-keys.js';
-import type { ImdsClient } from './imds.js';
-import { hostLayout } from './layout.js';
+import { instancePrincipalsFromImds, joinTokenPrincipals } from './expected-principals.js';
+import { readHostKeys, type HostKey } from './host-keys.js';
+import type { ImdsClient, InstanceIdentity } from './imds.js';
+import { hostLayout, type HostLayout } from './layout.js';
 import { resolveLogins, type UserExists } from './logins.js';
-import { obtainHostCertificates } from './obtain-certificates.js';
-import { planHostFiles } from './plan-host-files.js';
+import { fetchPublishedCaKeys, obtainHostCertificates, type PublishedCaKeys } from './obtain-certificates.js';
+import { hostSshdSettings, planHostFiles, stalePrincipalFiles } from './plan-host-files.js';
 import { hostCertificateStatus, readTrustedUserCaKeys } from './read-host-state.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
 import { renewalDue } from './renewal.js';
@@ -83,10 +84,46 @@ export const checkUserCaContinuity = (offered: readonly PublicKey[], trusted: re
   }
 };
 
-/** The instance's region and role credentials from IMDSv2. */
-const instanceRole = async (imds: ImdsClient): Promise<{ region: string; credentials: AwsCredentialIdentity }> => {
+/** The instance's identity document and role credentials from IMDSv2. */
+const instanceRole = async (imds: ImdsClient): Promise<{ doc: InstanceIdentity; region: string; credentials: AwsCredentialIdentity }> => {
   const [doc, credentials] = await Promise.all([imds.identity(), imds.roleCredentials()]);
-  return { region: doc.region, credentials };
+  return { doc, region: doc.region, credentials };
+};
+
+/**
+ * --dry-run: what a real run would send and change, with nothing issued or spent. The
+ * signer is asked only for its published CA keys (so the user CA is vetted as a real run
+ * would); host-cert is never called, so a join token stays unused.
+ */
+const dryRun = async (o: {
+  readonly deps: HostDeps;
+  readonly layout: HostLayout;
+  readonly hostKeys: readonly HostKey[];
+  readonly logins: readonly Login[];
+  readonly expectedPrincipals: readonly string[];
+  readonly published: PublishedCaKeys;
+  readonly edit: SshdEditPlan;
+}): Promise<HostRunResult> => {
+  const { deps, layout } = o;
+  const out = (line: string): void => deps.out(line);
+  out(`lkp host --dry-run: nothing is issued, spent or written; the signer was asked only for its CA keys (${o.published.serverId})`);
+  out(`would send ${o.hostKeys.length} host key(s):`);
+  for (const k of o.hostKeys) out(`  ${k.key.type} ${fingerprint(k.key)} ${k.privatePath}.pub`);
+  out(`expected principals (not verified; the signer decides): ${o.expectedPrincipals.join(', ')}`);
+  out(`logins: ${o.logins.join(', ')}`);
+  out(`would write under ${layout.dir}:`);
+  const files = [
+    ...o.hostKeys.map((k) => layout.certFor(k.privatePath)),
+    layout.trustedUserCaKeys,
+    layout.hostCaKeys,
+    ...o.logins.map((l) => path.join(layout.principalsDir, l)),
+    layout.state,
+  ];
+  for (const f of files) out(`  ${f}`);
+  for (const f of stalePrincipalFiles(layout, o.logins, await listFiles(layout.principalsDir))) out(`  remove ${f}`);
+  const diff = await previewSshdChange(o.edit.changes.map((c) => ({ path: c.path, content: c.content, before: c.before })));
+  out(diff ? `sshd configuration (${o.edit.placement} in ${o.edit.target}):\n${diff}` : 'sshd configuration: no change');
+  return { changed: false };
 };
 
 /** Runs the whole host bootstrap (or renewal). */
@@ -114,15 +151,14 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   const instance = opts.joinToken ? undefined : instanceRole(deps.imds());
   instance?.catch(() => undefined); // awaited below; a local failure first must not leave it unhandled
   const logins = await resolveLogins(opts.users, deps.userExists);
-  // Every path lkp will write into sshd's configuration must pass sshd's rules now, before
-  // the signer is asked (a join token is single-use).
-  validateLkpSshdSettings({
-    hostCertificates: hostKeys.map((k) => layout.certFor(k.privatePath)),
-    trustedUserCaKeys: layout.trustedUserCaKeys,
-    authorizedPrincipalsFile: path.join(layout.principalsDir, '%u'),
-  });
-  // Read the sshd configuration before asking the signer: a broken config fails fast.
-  const sshdInput = await loadSshdConfigInput({ mainPath: opts.sshdConfig, sshDir: opts.sshDir });
+  // Every path lkp will write into sshd's configuration must pass sshd's rules now, and the
+  // sshd edit is planned, before the signer is asked (a join token is single-use).
+  const settings = hostSshdSettings(layout, hostKeys.map((k) => k.privatePath));
+  validateLkpSshdSettings(settings);
+  const edit = planSshdEdit(await loadSshdConfigInput({ mainPath: opts.sshdConfig, sshDir: opts.sshDir }), settings);
+  for (const c of edit.conflicts) deps.out(`lkp host: warning: ${c.message}`);
+  // Only a missing file is a first boot; an unreadable one stops here, before the signer.
+  const trustedBefore = opts.acceptNewUserCa ? [] : await readTrustedUserCaKeys(layout);
 
   let identity: HostIdentitySource;
   let region = opts.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -136,7 +172,12 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   }
   // On EC2 the instance role also signs the Invoke call (no SDK credential chain needed).
   const signer = { functionName: opts.functionName, ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) };
-  const trustedBefore = opts.acceptNewUserCa ? [] : await readTrustedUserCaKeys(layout);
+  if (opts.dryRun) {
+    const published = await fetchPublishedCaKeys(signer);
+    checkUserCaContinuity(published.userCaKeys, trustedBefore, opts);
+    const expectedPrincipals = instance ? instancePrincipalsFromImds((await instance).doc) : joinTokenPrincipals(opts.joinToken as string);
+    return dryRun({ deps, layout, hostKeys, logins, expectedPrincipals, published, edit });
+  }
   const obtained = await obtainHostCertificates({
     hostKeys,
     identity,
@@ -154,17 +195,6 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
     functionName: opts.functionName,
     now: deps.now(),
   });
-  const edit = planSshdEdit(sshdInput, plan.settings);
-  for (const c of edit.conflicts) deps.out(`lkp host: warning: ${c.message}`);
-
-  if (opts.dryRun) {
-    deps.out(`lkp host --dry-run: would write ${plan.files.length} files under ${layout.dir}:`);
-    for (const f of plan.files) deps.out(`  ${f.path}`);
-    for (const f of plan.stale) deps.out(`  remove ${f}`);
-    const diff = await previewSshdChange(edit.changes.map((c) => ({ path: c.path, content: c.content, before: c.before })));
-    deps.out(diff ? `sshd configuration (${edit.placement} in ${edit.target}):\n${diff}` : 'sshd configuration: no change');
-    return { changed: false, hostId: plan.state.hostId };
-  }
 
   const written = await writeHostFiles(plan.files, plan.stale);
   const reload = hostReloader(opts);

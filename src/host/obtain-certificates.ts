@@ -28,6 +28,19 @@ const parseKeyList = (lines: unknown, what: string): PublicKey[] => {
   });
 };
 
+export interface PublishedCaKeys {
+  /** The audience `aws` identity proofs must name. */
+  readonly serverId: string;
+  readonly userCaKeys: readonly PublicKey[];
+  readonly hostCaKeys: readonly PublicKey[];
+}
+
+/** The signer's `ca-keys` answer, parsed: it issues nothing and spends nothing (a dry run may call it). */
+export const fetchPublishedCaKeys = async (signer: InvokeOptions): Promise<PublishedCaKeys> => {
+  const published = await callSigner<CaKeysResponse>({ version: 1, action: 'ca-keys' }, signer);
+  return { serverId: published.serverId, userCaKeys: parseKeyList(published.userCaKeys, 'user CA keys'), hostCaKeys: Array.isArray(published.hostCaKeys) && published.hostCaKeys.length > 0 ? parseKeyList(published.hostCaKeys, 'host CA keys') : [] };
+};
+
 /** Requests and verifies host certificates. */
 export const obtainHostCertificates = async (opts: {
   hostKeys: readonly HostKey[];
@@ -40,8 +53,8 @@ export const obtainHostCertificates = async (opts: {
 }): Promise<ObtainedCertificates> => {
   const keys = opts.hostKeys.map((k) => k.key);
   // ca-keys first: the audience for the proof, and the user CA to vet before asking.
-  const published = await callSigner<CaKeysResponse>({ version: 1, action: 'ca-keys' }, opts.signer);
-  const publishedUserCas = parseKeyList(published.userCaKeys, 'user CA keys');
+  const published = await fetchPublishedCaKeys(opts.signer);
+  const publishedUserCas = published.userCaKeys;
   opts.checkUserCaKeys?.(publishedUserCas);
   const identity = await hostIdentity(opts.identity, keys, async () => published.serverId);
   const response = await callSigner<HostCertResponse>(

@@ -44,6 +44,19 @@ export interface HostFilesPlan {
 const keysFile = (keys: readonly PublicKey[], what: string): string =>
   `# ${what}, written by lkp; every key the signer lists is trusted so a CA rotation never locks anyone out.\n${keys.map((k) => formatPublicKey(k)).join('\n')}\n`;
 
+/** The sshd settings pointing at lkp's files, for these host keys (private key paths, in order). */
+export const hostSshdSettings = (layout: HostLayout, hostKeyPaths: readonly string[]): LkpSshdSettings => ({
+  hostCertificates: hostKeyPaths.map((p) => layout.certFor(p)),
+  trustedUserCaKeys: layout.trustedUserCaKeys,
+  authorizedPrincipalsFile: path.join(layout.principalsDir, '%u'),
+});
+
+/** Principals files of logins no longer configured ("no file, no login"). */
+export const stalePrincipalFiles = (layout: HostLayout, logins: readonly Login[], existing: readonly string[]): string[] => {
+  const wanted = new Set(logins.map((l) => path.join(layout.principalsDir, l)));
+  return existing.filter((f) => !wanted.has(f));
+};
+
 /** Plans every lkp-owned file for this host. */
 export const planHostFiles = (opts: {
   layout: HostLayout;
@@ -66,7 +79,6 @@ export const planHostFiles = (opts: {
       mode: 0o644,
     })),
   ];
-  const wanted = new Set(opts.logins.map((l) => path.join(layout.principalsDir, l)));
   const state: HostState = {
     version: 1,
     hostId,
@@ -86,12 +98,8 @@ export const planHostFiles = (opts: {
   };
   return {
     files: [...files, { path: layout.state, content: `${JSON.stringify(state, null, 2)}\n`, mode: 0o644 }],
-    stale: opts.existingPrincipalFiles.filter((f) => !wanted.has(f)),
-    settings: {
-      hostCertificates: obtained.certificates.map((c) => layout.certFor(c.hostKey.privatePath)),
-      trustedUserCaKeys: layout.trustedUserCaKeys,
-      authorizedPrincipalsFile: path.join(layout.principalsDir, '%u'),
-    },
+    stale: stalePrincipalFiles(layout, opts.logins, opts.existingPrincipalFiles),
+    settings: hostSshdSettings(layout, obtained.certificates.map((c) => c.hostKey.privatePath)),
     state,
   };
 };

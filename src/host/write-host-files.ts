@@ -1,10 +1,11 @@
 // Writes lkp's own host files atomically (temp file next to the target, fsync, rename)
 // and remembers what was there, so a later failure (sshd -t, reload) can put every file
 // back exactly as it was and remove the ones this run created.
-import { mkdir, readFile, readdir, rm, rmdir } from 'node:fs/promises';
-import { writeAtomic } from '../fs/write-atomic.js';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LkpError } from '../errors.js';
+import { readOptional } from '../fs/read-optional.js';
+import { writeAtomic } from '../fs/write-atomic.js';
 import type { HostFile } from './plan-host-files.js';
 
 export interface WrittenHostFiles {
@@ -14,21 +15,13 @@ export interface WrittenHostFiles {
   restore(): Promise<void>;
 }
 
-const readOptional = async (file: string): Promise<Buffer | null> => {
-  try {
-    return await readFile(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new LkpError('FileSystem', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-};
-
 /** Lists the principals files that exist now. */
 export const listFiles = async (dir: string): Promise<string[]> => {
   try {
     return (await readdir(dir)).filter((n) => !n.startsWith('.')).map((n) => path.join(dir, n));
-  } catch {
-    return [];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new LkpError('FileSystem', `cannot list ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
   }
 };
 

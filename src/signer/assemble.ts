@@ -11,10 +11,11 @@ const REMOTE_TEXT_STORES = new Set(['secretsmanager', 'ssm']);
 const usesRemoteKeys = (config: SignerConfig): boolean => REMOTE_TEXT_STORES.has(config.hostCa.store) || REMOTE_TEXT_STORES.has(config.userCa.store);
 
 /** Builds the signer for a config. */
-export const assembleSigner = async (config: SignerConfig, opts: { audit?: AuditSink; joinTokens?: boolean } = {}): Promise<SignerHandler> => {
+export const assembleSigner = async (config: SignerConfig, opts: { audit?: AuditSink; joinTokens?: boolean; checkAtStart?: boolean } = {}): Promise<SignerHandler> => {
   const runtime: { -readonly [K in keyof RuntimeOptions]: RuntimeOptions[K] } = {
     ...(opts.audit ? { audit: opts.audit } : {}),
     ...(opts.joinTokens === false ? { joinTokens: false } : {}),
+    ...(opts.checkAtStart ? { checkAtStart: true } : {}),
   };
   if (usesRemoteKeys(config)) runtime.remoteKeys = (await import('./ca-store/remote.js')).remoteCaKeys;
   if (usesAws(config) || config.authoriser) {

@@ -8,6 +8,8 @@ export interface AuditRecord {
   readonly outcome: 'issued' | 'denied' | 'answered' | 'error';
   readonly code?: string;
   readonly reason?: string;
+  /** For Internal outcomes: the cause chain's codes and messages (redacted, no key material). */
+  readonly causes?: readonly string[];
   readonly method?: string;
   readonly caller?: string;
   readonly rule?: string;

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { LkpError } from '../errors.js';
+import { rethrowSystemError } from '../system-error.js';
 import { generateOpenSshKey } from '../ssh/generate-key.js';
 import type { CaKeyAlgorithm } from '../ssh/private-key.js';
 
@@ -32,7 +33,12 @@ export interface CaInitResult {
 /** Creates the CA folder; refuses to overwrite anything that exists. */
 export const initCa = async (dir: string, algorithm: CaKeyAlgorithm = 'ed25519'): Promise<CaInitResult> => {
   const abs = path.resolve(dir);
-  await mkdir(abs, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(abs, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const fix = 'choose another --dir (a new or empty folder)';
+    rethrowSystemError(error, { path: abs, fix });
+  }
   const serverId = `lkp-local-${randomBytes(6).toString('hex')}`;
   const host = generateOpenSshKey(algorithm, 'lkp host CA');
   const user = generateOpenSshKey(algorithm, 'lkp user CA');
@@ -53,12 +59,14 @@ export const initCa = async (dir: string, algorithm: CaKeyAlgorithm = 'ed25519')
         handle = await open(file, 'wx', mode);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new LkpError('UsageError', `${file} already exists; lkp ca init never overwrites a CA (choose another --dir)`);
-        throw new LkpError('FileSystem', `cannot create ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+        return rethrowSystemError(error, { path: file, fix: 'choose another --dir' });
       }
       written.push(file);
       try {
         await handle.writeFile(content);
         await handle.sync();
+      } catch (error) {
+        return rethrowSystemError(error, { path: file, fix: 'free some space or choose another --dir' });
       } finally {
         await handle.close();
       }

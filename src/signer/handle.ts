@@ -3,9 +3,10 @@
 // hook) -> issue -> audit. One exit writes one audit line per decision. Refusals are
 // ordinary answers; only a bug escapes as an exception (a Lambda function error).
 import { randomUUID } from 'node:crypto';
-import { MAX_REQUEST_BYTES, parseSignerRequest, type CertRequest, type SignerRequest } from '../api/request.js';
-import { SIGNER_ERROR_CODES, type SignerErrorCode, type SignerResponse } from '../api/response.js';
-import { LkpError } from '../errors.js';
+import { checkJsonBounds } from '../api/json-bounds.js';
+import { MAX_REQUEST_BYTES, MAX_REQUEST_DEPTH, parseSignerRequest, type CertRequest, type SignerRequest } from '../api/request.js';
+import type { SignerErrorCode, SignerResponse } from '../api/response.js';
+import { causeChain, describeError, LkpError, type ErrorCode } from '../errors.js';
 import type { AuditRecord, AuditSink } from './audit.js';
 import type { SignerConfig } from './config.js';
 import type { CaKeys } from './ca-store/types.js';
@@ -38,12 +39,37 @@ type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
  */
 export type SignerHandler = (event: unknown, requestId?: string, transportError?: LkpError) => Promise<SignerResponse>;
 
-const toSignerCode = (error: LkpError): SignerErrorCode =>
-  (SIGNER_ERROR_CODES as readonly string[]).includes(error.code)
-    ? (error.code as SignerErrorCode)
-    : ['CaKeyUnavailable', 'AwsError', 'ConfigInvalid', 'AwsCredentialsMissing'].includes(error.code)
-      ? 'Internal'
-      : 'BadRequest';
+/**
+ * What each internal code answers as. Exhaustive, so the compiler makes whoever adds a code
+ * decide: infrastructure failures are Internal (details stay in the audit line); a
+ * malformed key or name in the request is BadRequest.
+ */
+export const SIGNER_CODE_FOR: Readonly<Record<ErrorCode, SignerErrorCode>> = {
+  BadRequest: 'BadRequest',
+  Unauthenticated: 'Unauthenticated',
+  Forbidden: 'Forbidden',
+  PayloadTooLarge: 'PayloadTooLarge',
+  NotFound: 'NotFound',
+  Throttled: 'Throttled',
+  Internal: 'Internal',
+  ConfigInvalid: 'Internal',
+  UsageError: 'BadRequest',
+  KeyInvalid: 'BadRequest',
+  CaKeyUnavailable: 'Internal',
+  SignerUnreachable: 'Internal',
+  SignerError: 'Internal',
+  ImdsUnavailable: 'Internal',
+  AwsCredentialsMissing: 'Internal',
+  AwsError: 'Internal',
+  InstanceNotUsable: 'Forbidden',
+  SshdConfigInvalid: 'Internal',
+  SshdReloadFailed: 'Internal',
+  SshdConflict: 'Internal',
+  LoginUnknown: 'BadRequest',
+  FileSystem: 'Internal',
+  SshFailed: 'Internal',
+  ListenFailed: 'Internal',
+};
 
 /** Builds the request handler around its dependencies. */
 export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
@@ -66,6 +92,9 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     audit.hostId = grant.hostId;
     audit.principals = grant.principals;
     const keys = await keysLoading;
+    // A single-use identity is spent only now, allowed and with keys at hand (if signing
+    // then fails, the token stays spent).
+    await verifier.commit?.(identity);
     const ctx = { requestId, caller: audit.caller, now: deps.now(), ...(deps.random ? { random: deps.random } : {}) };
     const ca = request.action === 'host-cert' ? keys.host : keys.user;
     const subjects = request.action === 'host-cert' ? request.publicKeys : [request.publicKey];
@@ -86,7 +115,8 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     const audit: Mutable<AuditRecord> = { requestId, action: 'unknown', outcome: 'answered' };
     try {
       if (transportError) throw transportError;
-      if (JSON.stringify(event ?? null).length > MAX_REQUEST_BYTES) throw new LkpError('PayloadTooLarge', `request is larger than ${MAX_REQUEST_BYTES} bytes`);
+      // Bounded before anything walks it: a deeply nested event must not overflow a stack.
+      checkJsonBounds(event ?? null, { maxBytes: MAX_REQUEST_BYTES, maxDepth: MAX_REQUEST_DEPTH });
       const head = event as { action?: unknown } | null;
       if (head && typeof head.action === 'string' && head.action.length <= 32) audit.action = head.action.replace(/[^a-z-]/g, '?');
       const request = parseSignerRequest(event);
@@ -95,12 +125,19 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
       if (!(error instanceof LkpError)) {
         audit.outcome = 'error';
         audit.code = 'Internal';
+        audit.reason = describeError(error);
+        const causes = causeChain(error);
+        if (causes.length > 0) audit.causes = causes;
         throw error; // a bug: let Lambda count it
       }
-      const code = toSignerCode(error);
+      const code = SIGNER_CODE_FOR[error.code];
       audit.outcome = 'denied';
       audit.code = code;
       audit.reason = error.message;
+      if (code === 'Internal') {
+        const causes = causeChain(error);
+        if (causes.length > 0) audit.causes = causes;
+      }
       // Infrastructure details (key stores, paths, AWS errors) stay in the audit line.
       const message = code === 'Internal' ? `the signer could not complete this request; its operators can look up request ${requestId}` : error.message;
       return { version: 1, requestId, error: { code, message } };

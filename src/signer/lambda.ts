@@ -30,8 +30,8 @@ const loadConfig = async (): Promise<SignerConfig> => {
     let doc: unknown;
     try {
       doc = JSON.parse(text);
-    } catch {
-      throw new LkpError('ConfigInvalid', `SSM parameter ${parameter} is not valid JSON`);
+    } catch (error) {
+      throw new LkpError('ConfigInvalid', `SSM parameter ${parameter} is not valid JSON`, { cause: error });
     }
     return parseSignerConfig(doc, `ssm:${parameter}`);
   }

@@ -6,7 +6,7 @@ import type { CertType } from '../ssh/key-policy.js';
 import { parsePrincipals } from '../ssh/names.js';
 import type { SignerConfig } from './config.js';
 import { createJoinToken } from './identity/join-token.js';
-import { matchesAny } from './policy/glob.js';
+import { joinTokenRuleAllows } from './policy/authorize-join-token.js';
 import type { JoinTokenRule } from './policy/rules.js';
 
 export interface TokenCreateInput {
@@ -28,8 +28,8 @@ export const createTokenFor = (input: TokenCreateInput): { token: string; id: st
     throw new LkpError('UsageError', 'user tokens name LOGIN@HOST principals, e.g. --principal ec2-user@web-1');
   }
   const rules = config.rules.filter((r): r is JoinTokenRule => r.method === 'join-token' && r.for === input.certType);
-  if (!rules.some((r) => principals.every((p) => matchesAny(r.principals, p)))) {
-    throw new LkpError('Forbidden', `no join-token rule for ${input.certType} certificates allows ${principals.join(', ')}`);
+  if (!rules.some((r) => principals.every((p) => joinTokenRuleAllows(r, p)))) {
+    throw new LkpError('Forbidden', `no join-token rule for ${input.certType} certificates allows ${principals.join(', ')} (names shaped like an instance id, an IP address or an EC2 DNS name need a rule that lists them without wildcards)`);
   }
   const id = randomUUID();
   const expiresAt = input.now + input.ttlSeconds;

@@ -18,7 +18,9 @@ export const DEFAULT_USER_EXTENSIONS = [
   'permit-user-rc',
 ] as const;
 export type Extension = (typeof DEFAULT_USER_EXTENSIONS)[number] | 'no-touch-required';
-const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set<string>([...DEFAULT_USER_EXTENSIONS, 'no-touch-required']);
+/** Every user-certificate extension OpenSSH knows (PROTOCOL.certkeys). */
+export const KNOWN_USER_EXTENSIONS: ReadonlySet<string> = new Set<string>([...DEFAULT_USER_EXTENSIONS, 'no-touch-required']);
+const KNOWN_EXTENSIONS = KNOWN_USER_EXTENSIONS;
 
 export interface CriticalOptions {
   readonly forceCommand?: string;

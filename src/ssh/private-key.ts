@@ -38,7 +38,9 @@ export const parsePrivateKey = (text: string, what = 'private key'): LoadedPriva
     try {
       privateKey = createPrivateKey(text);
     } catch (error) {
-      throw new LkpError('KeyInvalid', `${what} could not be read (encrypted keys are not supported)`, { cause: error });
+      // Only say "encrypted" when the file says so: a garbage file is not an encrypted key.
+      const encrypted = /ENCRYPTED/.test(text);
+      throw new LkpError('KeyInvalid', encrypted ? `${what} is encrypted; lkp needs it unencrypted in its protected store` : `${what} is not an OpenSSH or PEM private key`, { cause: error });
     }
     loaded = { privateKey, publicKey: sshPublicOf(privateKey) };
   }

@@ -3,11 +3,11 @@
 // next to its target; so a crash at any instant leaves either the old or the new file.
 // File text is handled as binary strings (latin1: one char per byte) so every byte lkp did
 // not mean to change survives, whatever the file's encoding.
-import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { lstat, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LkpError } from '../errors.js';
+import { readOptional as readOptionalFile } from '../fs/read-optional.js';
+import { syncDir as fsyncDir, TEMP_NAME, tempPathFor as tempPath, writeAtomic, writeNewFile } from '../fs/write-atomic.js';
 import { diffSshdChanges } from './diff.js';
 import { BACKUP_SUFFIX, DEFAULT_SSH_DIR, type SshdConfigInput, type SshdSourceFile } from './edit.js';
 import { compareBytes, hasGlobMagic, matchComponent, matchIncludePattern, resolveIncludeArg } from './include.js';
@@ -49,7 +49,6 @@ export interface ApplySshdResult {
 }
 
 const ENCODING = 'latin1';
-const TEMP_NAME = /^\..+\.lkp-(?:tmp|check)-(\d+)-[0-9a-f]+$/;
 
 const fsError = (what: string, error: unknown): LkpError =>
   error instanceof LkpError
@@ -59,18 +58,7 @@ const fsError = (what: string, error: unknown): LkpError =>
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException)?.code === 'ENOENT';
 
 /** A file's bytes as a binary string, or null when it does not exist. */
-const readOptional = async (path: string): Promise<string | null> => {
-  try {
-    return await readFile(path, ENCODING);
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw fsError(`cannot read ${path}`, error);
-  }
-};
-
-/** Temp path next to `target`: hidden (no Include glob like `*` or `*.conf` reads it) and tagged with our pid. */
-const tempPath = (target: string, kind: 'tmp' | 'check'): string =>
-  join(dirname(target), `.${basename(target)}.lkp-${kind}-${process.pid}-${randomBytes(6).toString('hex')}`);
+const readOptional = (path: string): Promise<string | null> => readOptionalFile(path, ENCODING);
 
 const isAlive = (pid: number): boolean => {
   try {
@@ -109,35 +97,14 @@ const includeDirs = (mainText: string | null, sshDir: string): string[] =>
       : [],
   );
 
-const fsyncDir = async (dir: string): Promise<void> => {
-  const handle = await open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-};
-
 interface Owner {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
 }
 
-/** Write a complete file at `path` (which must not exist), with mode and owner, and fsync it. */
-const writeDurable = async (path: string, content: string, owner: Owner | { mode: number }): Promise<void> => {
-  const handle = await open(path, 'wx', 0o600);
-  try {
-    await handle.writeFile(content, ENCODING);
-    if ('uid' in owner && (owner.uid !== process.getuid?.() || owner.gid !== process.getgid?.())) {
-      await handle.chown(owner.uid, owner.gid);
-    }
-    await handle.chmod(owner.mode);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-};
+/** Write options keeping a replaced file's mode and owner (binary string content). */
+const asWritten = (owner: Owner | { mode: number }): { mode: number; uid?: number; gid?: number; encoding: BufferEncoding } => ({ ...owner, encoding: ENCODING });
 
 /** Create a missing directory for a new file (e.g. an absent sshd_config.d); true when this call created it. */
 const ensureDir = async (dir: string): Promise<boolean> => {
@@ -279,18 +246,13 @@ const rollback = async (swapped: readonly Planned[]): Promise<string[]> => {
           if (!isMissing(error)) throw error;
         });
       } else {
-        const temp = tempPath(item.path, 'tmp');
-        try {
-          await writeDurable(temp, await readFile(item.path + BACKUP_SUFFIX, ENCODING), item.owner ?? { mode: item.mode });
-          await rename(temp, item.path);
-        } catch (error) {
-          await unlinkQuiet(temp);
-          throw error;
-        }
+        const backup = await readOptional(item.path + BACKUP_SUFFIX);
+        if (backup === null) throw new LkpError('FileSystem', `${item.path + BACKUP_SUFFIX} is gone`);
+        await writeAtomic(item.path, backup, asWritten(item.owner ?? { mode: item.mode }));
       }
       await fsyncDir(dirname(item.path));
     } catch (error) {
-      failures.push(`${item.path}: ${(error as NodeJS.ErrnoException)?.code ?? String(error)}`);
+      failures.push(error instanceof LkpError ? error.message : `${item.path}: ${(error as NodeJS.ErrnoException)?.code ?? String(error)}`);
     }
   }
   return failures;
@@ -326,7 +288,7 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
       if (item.current === null && (await ensureDir(dirname(item.path)))) createdDirs.push(dirname(item.path));
       const temp = tempPath(item.path, 'tmp');
       temps.push(temp);
-      await writeDurable(temp, item.content, item.owner ?? { mode: item.mode });
+      await writeNewFile(temp, item.content, asWritten(item.owner ?? { mode: item.mode }));
       staged.set(item.path, temp);
     }
     await step('staged');
@@ -337,7 +299,7 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
     if (mainText === null) throw new LkpError('SshdConfigInvalid', `${options.mainConfigPath} does not exist`);
     checkPath = tempPath(options.mainConfigPath, 'check');
     temps.push(checkPath);
-    await writeDurable(checkPath, await candidateMain(mainText, staged, sshDir), { mode: 0o600 });
+    await writeNewFile(checkPath, await candidateMain(mainText, staged, sshDir), asWritten({ mode: 0o600 }));
     await step('candidate-written');
     const verdict = await options.validate(checkPath).catch((error: unknown) => {
       throw new LkpError('SshdConfigInvalid', `cannot run sshd -t: ${error instanceof Error ? error.message : String(error)}`, {
@@ -361,10 +323,7 @@ export const applySshdChange = async (options: ApplySshdChangeOptions): Promise<
   const swapped: Planned[] = [];
   try {
     for (const item of items.filter((it) => it.current !== null)) {
-      const temp = tempPath(item.path, 'tmp');
-      temps.push(temp);
-      await writeDurable(temp, item.current as string, item.owner ?? { mode: item.mode });
-      await rename(temp, item.path + BACKUP_SUFFIX);
+      await writeAtomic(item.path + BACKUP_SUFFIX, item.current as string, asWritten(item.owner ?? { mode: item.mode }));
       backups.push(item.path + BACKUP_SUFFIX);
       await step(`backed-up ${item.path}`);
     }

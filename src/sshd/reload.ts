@@ -2,8 +2,8 @@
 // systemd unit `ssh` (Debian, Ubuntu) or `sshd` (Amazon Linux, RHEL), else the `service`
 // wrapper, else SIGHUP to the pid in sshd's pid file. Every effect goes through injected
 // functions (no shell), so each path is testable without a real init system.
-import { readFile } from 'node:fs/promises';
 import { LkpError } from '../errors.js';
+import { readOptional } from '../fs/read-optional.js';
 import { processRunner, type CommandResult, type CommandRunner } from './runner.js';
 
 /** sshd's default PidFile. */
@@ -32,19 +32,22 @@ export interface SshdReloadResult {
   readonly reloaded: boolean;
 }
 
-const readOptional = async (path: string): Promise<string | null> => {
+const readPidFile = (path: string): Promise<string | null> => readOptional(path, 'utf8');
+
+/** /proc/PID/comm, or null when there is no such process (also when it exits while being read: ESRCH). */
+const processName = async (pid: number): Promise<string | null> => {
   try {
-    return await readFile(path, 'utf8');
+    return (await readOptional(`/proc/${pid}/comm`, 'utf8'))?.trim() ?? null;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ESRCH') return null;
+    if (((error as LkpError).cause as NodeJS.ErrnoException | undefined)?.code === 'ESRCH') return null;
     throw error;
   }
 };
 
 const defaults = (deps: SshdServiceDeps) => ({
   run: deps.run ?? processRunner,
-  readPidFile: deps.readPidFile ?? readOptional,
-  processName: deps.processName ?? (async (pid: number) => (await readOptional(`/proc/${pid}/comm`))?.trim() ?? null),
+  readPidFile: deps.readPidFile ?? readPidFile,
+  processName: deps.processName ?? processName,
   kill: deps.kill ?? ((pid: number, signal: 'SIGHUP') => void process.kill(pid, signal)),
   pidFile: deps.pidFile ?? DEFAULT_SSHD_PID_FILE,
 });

@@ -172,9 +172,15 @@ describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => 
     const host = await makeSandboxHost();
     const original = readFileSync(host.sshdConfig);
     const env = hostEnv();
+    const stsBefore = world.sts.calls.length;
+    const auditBefore = signer.audit().length;
     const dry = await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--dry-run'], { env });
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/\+TrustedUserCAKeys /);
+    // Expected from IMDS facts, not verified; no identity proof checked, nothing issued.
+    expect(dry.stdout).toMatch(new RegExp(`expected principals.*${TEST_INSTANCE_ID}, 10\\.0\\.0\\.12`));
+    expect(world.sts.calls.length).toBe(stsBefore);
+    expect(signer.audit().slice(auditBefore).filter((a) => a.outcome === 'issued')).toEqual([]);
     expect(readFileSync(host.sshdConfig).equals(original)).toBe(true);
     expect(existsSync(path.join(host.sshDir, 'lkp'))).toBe(false);
 

@@ -2,7 +2,7 @@
 // STS, EC2 and IMDS fakes and `lkp signer serve` as the signer.
 import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ssoRole, TEST_ACCOUNT } from '../fakes/credentials.js';
@@ -44,7 +44,7 @@ describe('lkp ssh exec', () => {
   let sshdX: RunningSshd;
   let sshdY: RunningSshd;
   const login = currentUser();
-  const home = tempDir('lkp-home-');
+  const home = tempDir('lkp-home dir-'); // a space: every path lkp writes into ssh's config or argv must survive it
   let env: Record<string, string>;
 
   const bootstrap = async (instanceId: string): Promise<RunningSshd> => {
@@ -142,9 +142,13 @@ describe('lkp ssh exec', () => {
   });
 
   it('ok/transparent mode: after `lkp ssh config --install`, plain ssh logs in by instance id; a second install changes nothing', async () => {
-    const fakeHome = tempDir('lkp-userhome-');
+    // A home with a space, and lkp installed on PATH (in a folder with a space too).
+    const fakeHome = tempDir('lkp-user home-');
     const tHome = path.join(fakeHome, '.lkp');
-    const tEnv = { ...env, HOME: fakeHome, LKP_HOME: tHome, AWS_REGION: 'us-east-1' };
+    const binDir = path.join(fakeHome, 'bin dir');
+    mkdirSync(binDir);
+    symlinkSync(LKP_BIN, path.join(binDir, 'lkp'));
+    const tEnv = { ...env, HOME: fakeHome, LKP_HOME: tHome, AWS_REGION: 'us-east-1', PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}` };
     const sshConfig = path.join(fakeHome, '.ssh', 'config');
     mkdirSync(path.dirname(sshConfig), { recursive: true });
     writeFileSync(sshConfig, 'Host *\n    ServerAliveInterval 30\n');
@@ -153,6 +157,7 @@ describe('lkp ssh exec', () => {
     const once = readFileSync(sshConfig, 'utf8');
     expect(once.startsWith('# BEGIN lkp ssh config')).toBe(true);
     expect(once).toContain('ServerAliveInterval 30');
+    expect(once).toContain(`ProxyCommand '${path.join(binDir, 'lkp')}' ssh proxy`);
     const again = await lkp(['ssh', 'config', '--install'], { env: tEnv });
     expect(again.stdout).toMatch(/already up to date/);
     expect(readFileSync(sshConfig, 'utf8')).toBe(once);
@@ -203,7 +208,7 @@ describe('lkp ssh exec', () => {
     const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
     try {
       for (let i = 0; i < 100 && !existsSync(sock); i += 1) await new Promise((r) => setTimeout(r, 20));
-      const r = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--agent', '--dry-run', '--', 'true'], { env: { ...env, SSH_AUTH_SOCK: sock } });
+      const r = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--agent', '--', 'true'], { env: { ...env, SSH_AUTH_SOCK: sock } });
       expect(r.code, r.stderr).toBe(0);
       const listed = await runSshAdd(['-L'], sock);
       expect(listed).toMatch(/ssh-ed25519-cert-v01@openssh.com /);
@@ -223,11 +228,35 @@ describe('lkp ssh exec', () => {
   });
 
   it('fail/no credentials: says how to log in', async () => {
+    const awsConfig = path.join(tempDir('lkp-aws-'), 'config');
+    writeFileSync(awsConfig, '[profile nope]\nregion = us-east-1\n');
     const r = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--refresh', '--profile', 'nope', '--', 'true'], {
-      env: { ...env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
+      env: { ...env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_SESSION_TOKEN: '', AWS_CONFIG_FILE: awsConfig, AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
     });
     expect(r.code).toBe(33);
     expect(r.stderr).toMatch(/aws sso login --profile nope/);
+  });
+
+  it('ok/--dry-run issues nothing and spends nothing: it shows what it would request and run', async () => {
+    const dryHome = tempDir('lkp-dryhome-');
+    const issuedBefore = issued();
+    const auditBefore = signer.audit().length;
+    const r = await lkp(['ssh', 'exec', '--instance-arn', arn(Y), '--user', login, '--port', String(sshdY.port), '--dry-run', '--', 'uptime'], { env: { ...env, LKP_HOME: dryHome } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(Y);
+    expect(r.stdout).toContain(`${login}@${Y}`);
+    expect(r.stdout).toMatch(/DescribeInstances at http:\/\/127\.0\.0\.1:\d+ \(AWS_ENDPOINT_URL_EC2\)/);
+    expect(r.stdout).toContain(`(AWS_ENDPOINT_URL_LAMBDA)`);
+    expect(r.stdout).toMatch(/^ssh: +ssh .*HostKeyAlias=i-0bbbbbbbbbbbbbbb2 .* uptime$/m);
+    // With the key present (a real run made it), --refresh: still nothing issued.
+    const again = await lkp(['ssh', 'exec', '--instance-arn', arn(Y), '--user', login, '--refresh', '--dry-run', '--', 'true'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/key: +.+ SHA256:/);
+    await signer.waitForAudit(auditBefore + 2); // the two ca-keys answers, if any, arrive first
+    expect(issued()).toBe(issuedBefore);
+    expect(signer.audit().filter((a) => a.outcome === 'issued').length).toBe(signer.audit().slice(0, auditBefore).filter((a) => a.outcome === 'issued').length);
+    expect(existsSync(path.join(dryHome, 'cache'))).toBe(false);
+    expect(existsSync(path.join(dryHome, 'id_ed25519'))).toBe(false);
   });
 
   it('fail/a broken client config names the file and the field', async () => {

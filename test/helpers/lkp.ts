@@ -1,6 +1,7 @@
 // Runs the real lkp CLI (the compiled bin, as `npx lkp` would) and the local signer.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { onCleanup } from './temp.js';
 
 export const LKP_BIN = path.resolve('bin/lkp.js');
 
@@ -40,6 +41,8 @@ export interface LocalSigner {
 /** Starts `lkp signer serve --config FILE --listen 127.0.0.1:0` and waits for its address. */
 export const startLocalSigner = async (config: string, extra: string[] = [], env: Record<string, string> = {}): Promise<LocalSigner> => {
   const child = spawn(process.execPath, [LKP_BIN, 'signer', 'serve', '--config', config, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  // A signer left running keeps writing its audit and ledger into a removed CA folder.
+  onCleanup(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,11 +1,12 @@
 // Real OpenSSH for tests: key generation with ssh-keygen, an sshd on 127.0.0.1 started
 // from a config in a temp dir, and an ssh client run with strict host checking.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { onCleanup, tempDir } from './temp.js';
 
 const run = promisify(execFile);
 export const SSHD = ['/usr/sbin/sshd', '/usr/bin/sshd'].find((p) => {
@@ -17,8 +18,8 @@ export const SSHD = ['/usr/sbin/sshd', '/usr/bin/sshd'].find((p) => {
   }
 }) ?? 'sshd';
 
-/** A fresh temp dir under the OS temp folder. */
-export const tempDir = (prefix = 'lkp-test-'): string => mkdtempSync(path.join(os.tmpdir(), prefix));
+/** A fresh temp dir under the OS temp folder, removed when the test file ends. */
+export { tempDir } from './temp.js';
 
 export type KeyType = 'ed25519' | 'ecdsa-256' | 'ecdsa-384' | 'ecdsa-521' | 'rsa-2048' | 'rsa-3072' | 'rsa-1024';
 
@@ -62,6 +63,8 @@ export const startSshd = async (configFile: string, extraArgs: string[] = []): P
   mkdirSync('/run/sshd', { recursive: true });
   const port = await freePort();
   const child = spawn(SSHD, ['-D', '-e', '-f', configFile, '-p', String(port), '-o', 'ListenAddress=127.0.0.1', ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Stopped when the test file ends even if the test forgot (or failed before) stop().
+  onCleanup(() => child.exitCode === null && child.signalCode === null && child.kill('SIGKILL'));
   let log = '';
   child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
   const deadline = Date.now() + 10_000;

@@ -181,7 +181,7 @@ describe('aws identity method', () => {
 
   it('fail/a person cannot get a host certificate, and a host role from another role name is refused', async () => {
     await expectDenied(await hostRequest(alice()), 'Forbidden', /instance role session/);
-    await expectDenied(await hostRequest(world.registry.add(instanceRole(HOST_ID, 'some-other-role'))), 'Forbidden', /no host rule|not EC2-only/);
+    await expectDenied(await hostRequest(world.registry.add(instanceRole(HOST_ID, 'some-other-role'))), 'Forbidden', /no host rule|no policy rule names|not EC2-only/);
   });
 
   it('fail/a host role that more than EC2 can assume is refused (session names could be spoofed)', async () => {

@@ -38,6 +38,16 @@ describe('checkAwsProof', () => {
     ['digest not signed', (p) => { p.headers.authorization = (p.headers.authorization as string).replace(';x-lkp-request-digest', ''); }, /x-lkp-request-digest is not covered/],
     ['region of signature differs from host', (p) => { p.headers.authorization = (p.headers.authorization as string).replace('/us-east-1/', '/eu-west-1/'); }, /region does not match/],
     ['missing date', (p) => { delete p.headers['x-amz-date']; }, /x-amz-date/],
+    // The global endpoint is us-east-1: another scope region would choose where instances are looked up.
+    ['global endpoint scoped to another region', (p) => {
+      p.url = 'https://sts.amazonaws.com/';
+      p.headers.host = 'sts.amazonaws.com';
+      p.headers.authorization = (p.headers.authorization as string).replace('/us-east-1/', '/eu-west-1/');
+    }, /region does not match/],
+    // Read as own properties only: `constructor` must not come from Object.prototype.
+    ['a signed header absent but named like a prototype member', (p) => {
+      p.headers.authorization = (p.headers.authorization as string).replace('SignedHeaders=', 'SignedHeaders=constructor;');
+    }, /signed header constructor is missing/],
   ];
   for (const [name, fn, why] of cases) {
     it(`fail/${name}`, async () => {
@@ -45,6 +55,14 @@ describe('checkAwsProof', () => {
       expect(() => checkAwsProof(proof, expectFor)).toThrow(why);
     });
   }
+
+  it('ok/the global endpoint signed for us-east-1', async () => {
+    const proof = await mutate((p) => {
+      p.url = 'https://sts.amazonaws.com/';
+      p.headers.host = 'sts.amazonaws.com';
+    });
+    expect(checkAwsProof(proof, expectFor).region).toBe('us-east-1');
+  });
 
   it('fail/another audience, another digest, too old, from the future', async () => {
     const other = await make('us-east-1', 'other');

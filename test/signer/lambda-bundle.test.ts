@@ -15,15 +15,21 @@ import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
 import { makeCa } from '../helpers/ca.js';
 import { genKey, readPub, tempDir } from '../helpers/openssh.js';
 
-const runBundle = (events: unknown[], env: Record<string, string>): Promise<string[]> =>
+/** An event already serialised (for one JSON.stringify cannot serialise itself). */
+class RawEvent {
+  constructor(readonly line: string) {}
+}
+
+/** Results (and with `audit`, the audit lines too) of running `events` through the bundle. */
+const runBundle = (events: unknown[], env: Record<string, string>, audit = false): Promise<string[]> =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.resolve('test/helpers/lambda-runner.mjs'), path.resolve('build/lambda/index.mjs')], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => (code === 0 ? resolve(out.split('\n').filter((l) => /^(RESULT|THROWN) /.test(l))) : reject(new Error(`runner exited ${code}: ${err}`))));
-    child.stdin.end(events.map((e) => JSON.stringify(e)).join('\n'));
+    child.on('close', (code) => (code === 0 ? resolve(out.split('\n').filter((l) => /^(RESULT|THROWN) /.test(l) || (audit && l.startsWith('{"type":"lkp.audit"')))) : reject(new Error(`runner exited ${code}: ${err}`))));
+    child.stdin.end(events.map((e) => (e instanceof RawEvent ? e.line : JSON.stringify(e))).join('\n'));
   });
 
 describe('Lambda bundle', () => {
@@ -45,7 +51,7 @@ describe('Lambda bundle', () => {
       userCa: { store: 'ssm', names: ['/lkp/user-ca'] },
       rules: [{ name: 'fleet', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], roles: ['lkp-host'] }],
     };
-    ssm = await startFakeSsm({ registry: world.registry, parameters: { '/lkp/config': JSON.stringify(config), '/lkp/user-ca': { type: 'SecureString', value: userCa.privateText }, '/lkp/broken': '{"version":1' } });
+    ssm = await startFakeSsm({ registry: world.registry, parameters: { '/lkp/config': JSON.stringify(config), '/lkp/user-ca': { type: 'SecureString', value: userCa.privateText }, '/lkp/broken': '{"version":1', '/lkp/config-lost-key': JSON.stringify({ ...config, hostCa: { store: 'secretsmanager', secretIds: ['lkp/no-such-secret'] } }) } });
   });
   afterAll(async () => {
     await Promise.all([world?.close(), secrets?.close(), ssm?.close()]);
@@ -74,6 +80,24 @@ describe('Lambda bundle', () => {
     expect(results[3]).toMatchObject({ error: { code: 'BadRequest' } });
     expect(results[4]).toMatchObject({ error: { code: 'Unauthenticated' } });
     expect(secrets.calls.length).toBe(1); // loaded once per container
+  });
+
+  it('fail/an already-parsed event nested 5,000 levels deep is a BadRequest answer, not a function error', async () => {
+    const deep = new RawEvent(`{"version":1,"action":"ca-keys","x":${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    const lines = await runBundle([deep, { version: 1, action: 'ca-keys' }], env());
+    expect(lines[0]).toMatch(/^RESULT /);
+    expect(JSON.parse((lines[0] as string).slice(7))).toMatchObject({ error: { code: 'BadRequest' } });
+    expect(lines[1]).toMatch(/^RESULT .*hostCaKeys/);
+  });
+
+  it('fail/an unreachable CA key is an Internal answer; its audit line carries the cause chain', async () => {
+    const lines = await runBundle([{ version: 1, action: 'ca-keys' }], env('/lkp/config-lost-key'), true);
+    const result = lines.find((l) => l.startsWith('RESULT ')) as string;
+    expect(JSON.parse(result.slice(7))).toMatchObject({ error: { code: 'Internal' } });
+    expect(result).not.toContain('no-such-secret');
+    const audit = JSON.parse(lines.find((l) => l.startsWith('{')) as string) as { code: string; reason: string; causes?: string[] };
+    expect(audit).toMatchObject({ code: 'Internal', reason: expect.stringContaining('lkp/no-such-secret') });
+    expect(audit.causes?.[0]).toMatch(/^AwsError: /);
   });
 
   it('fail/a broken config is a function error (someone must look), not a denial', async () => {

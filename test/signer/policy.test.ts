@@ -85,6 +85,18 @@ describe('policy', () => {
     expect(() => config([{ ...USER_RULE, logins: ['root user'] }])).toThrow(/logins\[0\]/);
     expect(() => config([{ ...USER_RULE, sourceAddress: ['10.0.0.0/99'] }])).toThrow(/sourceAddress/);
     expect(() => config([{ ...HOST_RULE, extraPrincipalsTag: 'x' }])).toThrow(/extraPrincipals: is required/);
+    expect(() => config([{ ...USER_RULE, extensions: ['permit-everything'] }])).toThrow(/extensions\[0\]: must be one of/);
+    expect(() => config([{ ...USER_RULE, extensions: ['permit-pty', 'permit-pty'] }])).toThrow(/must not repeat/);
+    expect(() => config([{ ...USER_RULE, extensions: 'permit-pty' }])).toThrow(/extensions: must be a list/);
+    expect(() => config([{ name: 'h', for: 'host', method: 'join-token', principals: ['*'], extensions: [] }])).toThrow(/host rules take no/);
+  });
+
+  it('ok/a forced command grants no extensions unless the rule lists them; without one, the defaults', () => {
+    const sso = person('arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_abc/alice@example.com');
+    expect(authorize(userReq('ec2-user'), sso, config([USER_RULE])).extensions).toEqual([]);
+    expect(authorize(userReq('ec2-user'), sso, config([{ ...USER_RULE, extensions: ['permit-pty'] }])).extensions).toEqual(['permit-pty']);
+    const { forceCommand: _, ...open } = USER_RULE;
+    expect(authorize(userReq('ec2-user'), sso, config([open])).extensions).toEqual(['permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc']);
   });
 });
 

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,6 +38,9 @@ describe('OpenSSH private keys (lkp reader)', () => {
     expect(() => parsePrivateKey(wrap(flipped))).toThrow();
     const small = readFileSync(await genKey(dir, 'rsa2k', 'rsa-2048'), 'utf8');
     expect(() => parsePrivateKey(small)).toThrow(/at least 3072/);
-    expect(() => parsePrivateKey('not a key')).toThrow(/could not be read/);
+    // Garbage is not called encrypted (that sent operators looking for a passphrase).
+    expect(() => parsePrivateKey('not a key')).toThrow(/is not an OpenSSH or PEM private key/);
+    const encryptedPem = generateKeyPairSync('ed25519', { publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'x' } }).privateKey;
+    expect(() => parsePrivateKey(encryptedPem)).toThrow(/is encrypted/);
   });
 });

@@ -6,6 +6,7 @@ import { chmod, copyFile, mkdir, mkdtemp, readdir, readFile, stat, writeFile } f
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { removeLater } from '../helpers/temp.js';
 import type { LkpSshdSettings } from '../../src/sshd/settings.js';
 
 export const SSHD = '/usr/sbin/sshd';
@@ -20,7 +21,7 @@ export interface TestKeys {
 /** A fresh temp directory (sshd needs /run/sshd to exist even for -t). */
 export const makeTempDir = async (prefix: string): Promise<string> => {
   await mkdir('/run/sshd', { recursive: true });
-  return mkdtemp(join(tmpdir(), prefix));
+  return removeLater(await mkdtemp(join(tmpdir(), prefix)));
 };
 
 const keygen = async (args: readonly string[]): Promise<void> => {

@@ -10,13 +10,19 @@ const common: Record<string, OptionSpec> = {
 export const hostStatusCommand: CommandDef = {
   path: ['host', 'status'],
   describe: 'Show the host certificates and whether renewal is due (exit 0 ok, 1 renewal due, 12 missing, expired or invalid)',
-  options: common,
-  examples: [['$0 host status', 'check /etc/ssh/lkp']],
+  options: {
+    ...common,
+    json: { type: 'boolean', default: false, describe: 'Print a JSON report (docs/host-status.md); same exit codes' },
+  },
+  examples: [
+    ['$0 host status', 'check /etc/ssh/lkp'],
+    ['$0 host status --json', 'the same for fleet tooling'],
+  ],
   fast: true,
   run: async (args) => {
     const { hostStatus } = await import('../../host/status.js');
     const path = await import('node:path');
-    return hostStatus(path.resolve(args['ssh-dir'] as string), new Date(), (l) => process.stdout.write(`${l}\n`));
+    return hostStatus(path.resolve(args['ssh-dir'] as string), new Date(), (l) => process.stdout.write(`${l}\n`), { json: args.json as boolean });
   },
 };
 

@@ -27,26 +27,39 @@ export const signerServe: CommandDef = {
     const { loadSignerConfig } = await import('../../signer/config.js');
     const { assembleSigner } = await import('../../signer/assemble.js');
     const { serveSigner } = await import('../../signer/serve.js');
+    const { causeChain, describeError } = await import('../../errors.js');
+    const audit = (record: object): void => void process.stdout.write(`${JSON.stringify({ type: 'lkp.audit', ...record })}\n`);
     const config = await loadSignerConfig(argv.config as string);
-    const handler = await assembleSigner(config, { audit: (r) => process.stdout.write(`${JSON.stringify({ type: 'lkp.audit', ...r })}\n`) });
+    // Config, CA keys and token key are checked now: a signer that cannot sign must not say "listening".
+    const handler = await assembleSigner(config, { audit, checkAtStart: true });
     const server = await serveSigner(handler, {
       ...listen,
       functionNames: (argv['function-name'] as string[] | undefined) ?? [],
-      onError: (error, id) => process.stderr.write(`lkp signer: internal error in request ${id}: ${(error as Error)?.message ?? 'unknown'}\n`),
+      onError: (error, id, where) => {
+        const causes = causeChain(error);
+        const detail = process.env.LKP_DEBUG ? causes.map((c) => `  caused by ${c}\n`).join('') : '';
+        process.stderr.write(`lkp signer: internal error in request ${id}: ${describeError(error)}\n${detail}`);
+        // The handler audits its own crashes; a failure around it is audited here.
+        if (where === 'server') {
+          audit({ ts: new Date().toISOString(), requestId: id, action: 'unknown', outcome: 'error', code: 'Internal', reason: describeError(error), ...(causes.length > 0 ? { causes } : {}) });
+        }
+      },
     });
     // Handlers first, then the "listening" line: whoever waits for it may signal at once.
-    const stopped = new Promise<void>((resolve) => {
-      const stop = (): void => {
-        server.close(() => resolve());
+    // After a clean shutdown the exit code says which signal ended it (130 SIGINT, 143 SIGTERM),
+    // as a shell would report it; a systemd unit should set SuccessExitStatus=143.
+    const stopped = new Promise<number>((resolve) => {
+      const stop = (code: number) => (): void => {
+        server.close(() => resolve(code));
         server.closeIdleConnections();
       };
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop(143));
+      process.once('SIGINT', stop(130));
     });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : listen.port;
     process.stderr.write(`lkp signer listening on http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}\n`);
-    await stopped;
+    return await stopped;
   },
 };
 

@@ -4,11 +4,11 @@ import type { Args, CommandDef, OptionSpec } from '../command.js';
 
 /** Client config and signer choice shared by exec, prepare and config. */
 const clientContext = async (args: Args) => {
-  const path = await import('node:path');
-  const os = await import('node:os');
+  const { lkpHome, clientConfigFile } = await import('../../client/home.js');
   const { loadClientConfig, chooseSigners } = await import('../../client/config.js');
-  const home = process.env.LKP_HOME ?? path.join(os.homedir(), '.lkp');
-  const config = await loadClientConfig(process.env.LKP_CONFIG ?? path.join(home, 'config.json'));
+  const home = lkpHome();
+  const { file, explicit } = clientConfigFile();
+  const config = await loadClientConfig(file, { explicit });
   const signers = chooseSigners(config, {
     ...(args.signer ? { signer: args.signer as string } : {}),
     ...(args['function-name'] ? { functionName: args['function-name'] as string } : {}),
@@ -19,7 +19,7 @@ const clientContext = async (args: Args) => {
 };
 
 const signerOptions: Record<string, OptionSpec> = {
-  signer: { type: 'string', describe: 'Named signer from ~/.lkp/config.json' },
+  signer: { type: 'string', describe: 'Named signer from the client config (LKP_CONFIG, default ~/.lkp/config.json)' },
   'function-name': { type: 'string', describe: 'Signer function name or ARN (overrides the profile)' },
   region: { type: 'string', describe: "Signer region (default: the instance's)" },
   profile: { type: 'string', describe: 'AWS profile for credentials' },
@@ -39,13 +39,14 @@ export const sshExec: CommandDef = {
     agent: { type: 'boolean', default: false, describe: "Also add the key and certificate to ssh-agent for the certificate's remaining life" },
     refresh: { type: 'boolean', default: false, describe: 'Ignore the certificate cache' },
     jump: { type: 'strings', describe: 'Bastion [LOGIN@]INSTANCE-ARN[#PORT], repeatable, outermost first; each hop gets its own certificate and is verified by its host certificate' },
-    'dry-run': { type: 'boolean', default: false, describe: 'Print the ssh command line instead of running it' },
+    'dry-run': { type: 'boolean', default: false, describe: 'Show what would be requested and run (instance, login, key, signer, address lookup, ssh command line); request no certificate, spend nothing' },
   },
   examples: [
     ['$0 ssh exec --instance-arn arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0', 'a shell as ec2-user'],
     ['$0 ssh exec --instance-arn ARN --user ubuntu -- uptime', "run one command; its exit code is lkp's"],
   ],
   fast: true,
+  trailing: 'the command for ssh (or its options)',
   run: async (args) => {
     const { home, signers } = await clientContext(args);
     const { parseLogin } = await import('../../ssh/names.js');
@@ -53,7 +54,7 @@ export const sshExec: CommandDef = {
     const login = parseLogin((args.user as string | undefined) ?? signers[0]?.defaultLogin ?? 'ec2-user');
     const { LkpError } = await import('../../errors.js');
     if (args.port !== undefined && (!Number.isInteger(args.port) || (args.port as number) < 1 || (args.port as number) > 65535)) throw new LkpError('UsageError', '--port must be 1..65535');
-    const prepared = await prepareSsh({
+    const options = {
       instanceArn: args['instance-arn'] as string,
       login,
       signers,
@@ -65,15 +66,20 @@ export const sshExec: CommandDef = {
       ...(args.address ? { address: args.address as string } : {}),
       ...(args.port ? { port: args.port as number } : {}),
       jumps: ((args.jump as string[] | undefined) ?? []).map((j) => parseJump(j, login)),
-    });
+    };
+    if (args['dry-run']) {
+      // Nothing issued, nothing spent: show what a run would request and run.
+      const { dryRunSsh } = await import('../../client/dry-run.js');
+      const { personCredentials } = await import('../../client/credentials.js');
+      const plan = await dryRunSsh({ ...options, agent: args.agent as boolean }, () => personCredentials(signers[0]?.profile));
+      process.stdout.write(`${plan.lines.join('\n')}\n`);
+      if (plan.failure) throw plan.failure;
+      return 0;
+    }
+    const prepared = await prepareSsh(options);
     if (args.agent) {
       const { addToAgent } = await import('../../client/agent.js');
       await addToAgent(prepared.identityPath, prepared.certificatePath, prepared.validBefore - Math.floor(Date.now() / 1000));
-    }
-    if (args['dry-run']) {
-      const { formatCommandLine } = await import('../../client/ssh-command.js');
-      process.stdout.write(`${formatCommandLine([prepared.sshPath, ...prepared.argv])}\n`);
-      return 0;
     }
     const { runSsh } = await import('../../client/run-ssh.js');
     return runSsh(prepared.sshPath, prepared.argv);
@@ -92,25 +98,29 @@ export const sshConfig: CommandDef = {
   run: async (args) => {
     const path = await import('node:path');
     const os = await import('node:os');
-    const { readFile, mkdir } = await import('node:fs/promises');
+    const { mkdir } = await import('node:fs/promises');
     const { home, signers } = await clientContext(args);
     const { renderSshConfig, installSshConfig } = await import('../../client/ssh-config.js');
     const { writeAtomic } = await import('../../fs/write-atomic.js');
     const { selfCommand } = await import('../self.js');
-    const primary = signers[0];
-    const signerName = primary && primary.name !== 'default' ? primary.name : (primary?.functionName ?? 'lkp-signer');
+    const { knownHostsPath } = await import('../../client/known-hosts.js');
+    const { knownHostsName } = await import('../../client/exec.js');
+    const self = selfCommand();
     const block = renderSshConfig({
-      lkp: selfCommand(),
+      lkp: self.argv,
       home,
       ...(args.signer ? { signer: args.signer as string } : {}),
-      knownHosts: path.join(home, `known_hosts.${signerName.replace(/[^A-Za-z0-9._-]/g, '_')}`),
+      knownHosts: knownHostsPath(home, knownHostsName(signers[0] as NonNullable<(typeof signers)[0]>)),
     });
+    // Without an installed lkp the block names this node and script: it breaks when either moves.
+    if (!self.installed) process.stderr.write(`lkp: lkp is not on PATH, so the ssh config runs ${self.argv.join(' ')}; put lkp on PATH (npm link, or the binary from npm run build:binary) and run this again\n`);
     if (!args.install) {
       process.stdout.write(block);
       return 0;
     }
     const file = path.resolve((args['ssh-config'] as string | undefined) ?? path.join(os.homedir(), '.ssh', 'config'));
-    const current = await readFile(file, 'utf8').catch(() => '');
+    const { readOptional } = await import('../../fs/read-optional.js');
+    const current = (await readOptional(file, 'utf8')) ?? '';
     const next = installSshConfig(current, block);
     if (next === current) {
       process.stdout.write(`${file}: already up to date\n`);
@@ -130,10 +140,10 @@ export const sshCert: CommandDef = {
     'join-token': { type: 'string', demand: true, describe: 'A user token from `lkp signer token create --for user`' },
     target: { type: 'string', demand: true, describe: 'The host (its joined name or instance id)' },
     user: { type: 'string', demand: true, describe: 'The login' },
-    identity: { type: 'string', describe: 'Private key to certify (default ~/.lkp/id_ed25519, created if absent)' },
+    identity: { type: 'string', describe: 'Private key to certify (default $LKP_HOME/id_ed25519, ~/.lkp unless set; created if absent)' },
     'function-name': { type: 'string', default: process.env.LKP_FUNCTION_NAME ?? 'lkp-signer', describe: 'Signer function name or ARN' },
   },
-  examples: [['$0 ssh cert --join-token "$T" --target web-1 --user deploy', 'writes ~/.lkp/id_ed25519-cert.pub']],
+  examples: [['$0 ssh cert --join-token "$T" --target web-1 --user deploy', 'writes ~/.lkp/id_ed25519-cert.pub (or under LKP_HOME)']],
   run: async (args) => {
     const os = await import('node:os');
     const path = await import('node:path');
@@ -145,7 +155,8 @@ export const sshCert: CommandDef = {
     const { userPrincipal } = await import('../../api/principal-scheme.js');
     const login = parseLogin(args.user);
     const target = parseTarget(args.target);
-    const identityPath = path.resolve((args.identity as string | undefined) ?? path.join(os.homedir(), '.lkp', 'id_ed25519'));
+    const { lkpHome } = await import('../../client/home.js');
+    const identityPath = path.resolve((args.identity as string | undefined) ?? path.join(lkpHome(), 'id_ed25519'));
     const keyPair = await ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`);
     const result = await requestUserCertificate({
       identity: { method: 'join-token', token: args['join-token'] as string },
@@ -181,10 +192,9 @@ export const sshProxy: CommandDef = {
   options: { host: { type: 'string', demand: true, describe: 'instance id' }, port: { type: 'number', default: 22, describe: 'port' } },
   fast: true,
   run: async (args) => {
-    const path = await import('node:path');
-    const os = await import('node:os');
+    const { lkpHome } = await import('../../client/home.js');
     const { proxyToHost } = await import('../../client/transparent.js');
-    await proxyToHost(process.env.LKP_HOME ?? path.join(os.homedir(), '.lkp'), args.host as string, args.port as number);
+    await proxyToHost(lkpHome(), args.host as string, args.port as number);
     return 0;
   },
 };

@@ -2,6 +2,7 @@
 // Refuses a private key file others can read, like ssh does.
 import { readFile, stat } from 'node:fs/promises';
 import { LkpError } from '../../errors.js';
+import { systemErrorToLkp } from '../../system-error.js';
 import { caKeySetFromPrivateKeys } from './from-private-keys.js';
 import type { CaKeySet } from './types.js';
 
@@ -15,7 +16,8 @@ export const loadFileCaKeySet = async (paths: readonly string[]): Promise<CaKeyS
         return await readFile(p, 'utf8');
       } catch (error) {
         if (error instanceof LkpError) throw error;
-        throw new LkpError('CaKeyUnavailable', `cannot read CA key ${p}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+        const reason = systemErrorToLkp(error, { path: p, fix: 'check the CA key paths in the signer config (lkp ca init creates a CA)' });
+        throw new LkpError('CaKeyUnavailable', reason ? `CA key ${reason.message}` : `cannot read CA key ${p}`, { cause: error });
       }
     }),
   );

@@ -12,8 +12,9 @@ export const caKeySetFromPrivateKeys = (texts: readonly string[], names: readonl
     try {
       return parsePrivateKey(text, `CA key ${names[i] ?? i}`);
     } catch (error) {
-      // Never echo key material: name the key, keep the parser's reason.
-      throw new LkpError('CaKeyUnavailable', `CA key ${names[i] ?? i} is unusable: ${error instanceof LkpError ? error.message : 'unreadable'}`);
+      // Never echo key material: name the key, keep the parser's reason (it names the key too).
+      const reason = error instanceof LkpError ? error.message : `CA key ${names[i] ?? i} is unreadable`;
+      throw new LkpError('CaKeyUnavailable', `${reason}; replace it with a CA key from lkp ca init or ssh-keygen -t ed25519`, { cause: error });
     }
   });
   const first = loaded[0] as (typeof loaded)[number];

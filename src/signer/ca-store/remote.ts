@@ -14,7 +14,7 @@ export const remoteCaKeys: RemoteKeyFetcher = async (store) => {
       try {
         return store.store === 'secretsmanager' ? await fetchSecretString(name, region) : await fetchSsmParameter(name, region);
       } catch (error) {
-        throw new LkpError('CaKeyUnavailable', `cannot load CA key from ${store.store} ${name}: ${(error as Error).message}`);
+        throw new LkpError('CaKeyUnavailable', `cannot load CA key from ${store.store} ${name}: ${(error as Error).message}`, { cause: error });
       }
     }),
   );

@@ -47,8 +47,10 @@ export const checkAwsProof = (proof: AwsProof, expected: { audience: string; dig
   const am = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([a-z0-9-]+)\/sts\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=[0-9a-f]{64}$/.exec(auth);
   if (!am) return reject('authorization is not a SigV4 signature for sts');
   const scopeRegion = am[3] as string;
+  // The global endpoint is its partition's home region: a free scope region there would
+  // choose where the signer looks the instance up.
   const hostRegion = m![1] ?? (url.hostname.endsWith('.cn') ? 'cn-north-1' : 'us-east-1');
-  if (m![1] && scopeRegion !== hostRegion) reject('signature region does not match the STS endpoint');
+  if (scopeRegion !== hostRegion) reject('signature region does not match the STS endpoint');
   const signed = new Set((am[4] as string).split(';'));
   for (const required of ['host', 'x-amz-date', AUDIENCE_HEADER, DIGEST_HEADER]) if (!signed.has(required)) reject(`${required} is not covered by the signature`);
   if (h['x-amz-security-token'] !== undefined && !signed.has('x-amz-security-token')) reject('x-amz-security-token is not covered by the signature');
@@ -59,11 +61,12 @@ export const checkAwsProof = (proof: AwsProof, expected: { audience: string; dig
   if (Math.abs(expected.now - date) > MAX_PROOF_AGE_SECONDS) reject('it is older than 5 minutes (or from the future: check the clock)');
   if ((am[2] as string) !== (h['x-amz-date'] as string).slice(0, 8)) reject('credential scope date does not match x-amz-date');
   // Forward exactly what was signed (plus the signature); lengths are ours to compute.
-  const forwarded: Record<string, string> = { authorization: auth };
+  const forwarded = Object.assign(Object.create(null) as Record<string, string>, { authorization: auth });
   for (const name of signed) {
     if (name === 'content-length') continue;
-    const value = h[name];
-    if (value === undefined) reject(`signed header ${name} is missing`);
+    // Own properties only: a signed header named `constructor` must not come from the prototype.
+    const value = Object.hasOwn(h, name) ? h[name] : undefined;
+    if (typeof value !== 'string') reject(`signed header ${name} is missing`);
     forwarded[name] = value as string;
   }
   return { host: url.hostname, region: scopeRegion, headers: forwarded, body: proof.body };

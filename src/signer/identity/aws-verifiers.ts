@@ -7,6 +7,7 @@ import { describeInstance } from '../../aws/ec2-describe-instance.js';
 import { assumeRoleProvider } from '../../aws/assume-role.js';
 import { fetchRoleTrustPolicy } from '../../aws/iam-role-trust.js';
 import { forwardProofToSts } from '../../aws/sts-forward.js';
+import { awsCallerNamedByRules } from '../policy/authorize-aws.js';
 import { ec2OnlyTrustProblem } from '../policy/trust-policy.js';
 import type { SignerConfig } from '../config.js';
 import type { Authoriser } from '../handle.js';
@@ -47,6 +48,7 @@ export const awsVerifiers = async (config: SignerConfig, now: () => number = () 
         return describeInstance({ instanceId, region, maxAttempts: 6, retryMode: 'adaptive', ...(credentials ? { credentials } : {}) });
       },
       ...(config.aws.requireEc2OnlyHostRoles ? { hostRoleTrustProblem } : {}),
+      callerNamed: (action, caller) => awsCallerNamedByRules(action, caller, config),
     }),
   };
 };

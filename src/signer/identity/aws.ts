@@ -21,6 +21,11 @@ export interface AwsVerifierDeps {
    * anyone else allowed to assume it), or undefined when it is. Absent: not checked.
    */
   readonly hostRoleTrustProblem?: (q: { account: string; role: string; partition: string }) => Promise<string | undefined>;
+  /**
+   * Whether any policy rule names this caller (host: its account and role; person: its
+   * ARN). Asked before any EC2 or IAM call; absent: every caller goes on.
+   */
+  readonly callerNamed?: (action: CertRequest['action'], caller: { arn: string; account: string; role?: string }) => boolean;
 }
 
 const LIVE_STATES = new Set(['pending', 'running']);
@@ -39,9 +44,14 @@ export const awsVerifier = (deps: AwsVerifierDeps): IdentityVerifier => ({
     const arn = parseCallerArn(sts.arn);
     if (arn.account !== sts.account) throw new LkpError('Unauthenticated', 'STS answer is inconsistent (account)');
     const caller = { arn: sts.arn, account: sts.account, userId: sts.userId, partition: arn.partition };
+    // One answer for every caller no rule names, whatever the target: no oracle, no AWS cost.
+    const unnamed = (): never => {
+      throw new LkpError('Forbidden', `no policy rule names ${sts.arn}`);
+    };
 
     if (request.action === 'host-cert') {
       if (!isInstanceSession(arn)) throw new LkpError('Forbidden', 'only an EC2 instance role session (assumed-role/ROLE/i-…) can request a host certificate');
+      if (deps.callerNamed && !deps.callerNamed(request.action, { arn: sts.arn, account: arn.account, role: arn.role })) unnamed();
       // EC2's facts and the role's trust policy are independent: ask both at once.
       const [instance, trust] = await Promise.all([
         deps.describeInstance({ instanceId: arn.session, region: checked.region, account: arn.account }),
@@ -56,11 +66,14 @@ export const awsVerifier = (deps: AwsVerifierDeps): IdentityVerifier => ({
     }
 
     if (request.target.kind !== 'instance') throw new LkpError('BadRequest', 'aws identities get user certificates for EC2 instances (instance id or ARN) only');
+    if (deps.callerNamed && !deps.callerNamed(request.action, { arn: sts.arn, account: arn.account })) unnamed();
     if (request.target.partition && request.target.partition !== arn.partition) throw new LkpError('Forbidden', 'target instance is in another AWS partition');
     const region = request.target.region ?? checked.region;
     const account = request.target.account ?? arn.account;
     const instance = await deps.describeInstance({ instanceId: request.target.instanceId, region, account });
     if (!instance) throw new LkpError('NotFound', `instance ${request.target.instanceId} does not exist in ${account}/${region}`);
+    // The account that was asked (and whose credentials were used) must own the instance.
+    if (instance.account && instance.account !== account) throw new LkpError('Forbidden', `instance ${request.target.instanceId} does not belong to account ${account}`);
     if (!LIVE_STATES.has(instance.state)) throw new LkpError('Forbidden', `instance ${request.target.instanceId} is ${instance.state}; start it first`);
     return { method: 'aws', kind: 'person', caller, instance };
   },

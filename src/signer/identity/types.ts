@@ -11,6 +11,8 @@ export interface JoinTokenIdentity {
   readonly certType: CertType;
   /** The names the operator's token allows (host names, or LOGIN@HOST for users). */
   readonly principals: readonly Principal[];
+  /** Unix seconds: the token's expiry (how long the ledger must remember it). */
+  readonly expiresAt: number;
 }
 
 /** Facts about an EC2 instance, as DescribeInstances reported them. */
@@ -59,4 +61,9 @@ export const describeCaller = (id: VerifiedIdentity): string =>
 export interface IdentityVerifier {
   /** Verifies the request's proof; throws Unauthenticated (or Forbidden) when it fails. */
   verify(request: CertRequest): Promise<VerifiedIdentity>;
+  /**
+   * Called once the request is allowed, right before signing: a single-use identity is
+   * spent here (so a refused request does not spend it); throws when it already was.
+   */
+  commit?(identity: VerifiedIdentity): Promise<void>;
 }

@@ -4,21 +4,26 @@
 // the instance, and allow the login; the principal is LOGIN@INSTANCE-ID. Default deny.
 import type { CertRequest } from '../../api/request.js';
 import { userPrincipal } from '../../api/principal-scheme.js';
-import { INSTANCE_ID_RE } from '../../api/target.js';
 import { LkpError } from '../../errors.js';
-import { DEFAULT_USER_EXTENSIONS } from '../../ssh/certificate.js';
+import { looksEc2Owned } from '../../ssh/ec2-names.js';
 import { parsePrincipal, type Principal } from '../../ssh/names.js';
 import type { SignerConfig } from '../config.js';
 import type { AwsHostIdentity, AwsPersonIdentity, InstanceFacts } from '../identity/types.js';
 import { matchesAny } from './glob.js';
 import type { Grant } from './grant.js';
 import type { AwsHostRule, AwsUserRule, InstanceSelector } from './rules.js';
+import { userCertOptions } from './user-options.js';
 import { grantedValidity } from './validity.js';
 
 const accountMatches = (accounts: readonly string[] | undefined, account: string): boolean => !accounts || accounts.includes('*') || accounts.includes(account);
 const regionMatches = (regions: readonly string[] | undefined, region: string): boolean => !regions || regions.includes(region);
+/** An instance tag's value; own properties only (tag keys are chosen by anyone who can tag). */
+const tagValue = (instance: InstanceFacts, key: string): string | undefined => (Object.hasOwn(instance.tags, key) ? instance.tags[key] : undefined);
 const tagsMatch = (tags: InstanceSelector['tags'], instance: InstanceFacts): boolean =>
-  !tags || Object.entries(tags).every(([key, patterns]) => instance.tags[key] !== undefined && matchesAny(patterns, instance.tags[key] as string));
+  !tags || Object.entries(tags).every(([key, patterns]) => {
+    const value = tagValue(instance, key);
+    return value !== undefined && matchesAny(patterns, value);
+  });
 
 /** The instance's own names, from DescribeInstances only. */
 export const instancePrincipals = (instance: InstanceFacts): Principal[] => {
@@ -29,7 +34,7 @@ export const instancePrincipals = (instance: InstanceFacts): Principal[] => {
 /** Extra names from the rule's tag: each must be a valid principal and match the rule's patterns. */
 const tagPrincipals = (rule: AwsHostRule, instance: InstanceFacts): Principal[] => {
   if (!rule.extraPrincipalsTag || !rule.extraPrincipals) return [];
-  const raw = instance.tags[rule.extraPrincipalsTag];
+  const raw = tagValue(instance, rule.extraPrincipalsTag);
   if (!raw) return [];
   const out: Principal[] = [];
   for (const name of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -41,8 +46,8 @@ const tagPrincipals = (rule: AwsHostRule, instance: InstanceFacts): Principal[] 
     }
     if (!matchesAny(rule.extraPrincipals, p)) throw new LkpError('Forbidden', `tag ${rule.extraPrincipalsTag} names ${p}, which rule "${rule.name}" does not allow`);
     // Anyone with ec2:CreateTags could otherwise claim another instance's id or address.
-    if (INSTANCE_ID_RE.test(p) || /^\d{1,3}(\.\d{1,3}){3}$/.test(p) || p.includes(':')) {
-      throw new LkpError('Forbidden', `tag ${rule.extraPrincipalsTag} names ${p}, which looks like an instance id or an address; those come only from EC2`);
+    if (looksEc2Owned(p)) {
+      throw new LkpError('Forbidden', `tag ${rule.extraPrincipalsTag} names ${p}, which looks like an instance id or an address (or an EC2 DNS name); those come only from EC2`);
     }
     out.push(p);
   }
@@ -55,6 +60,20 @@ const profileMatches = (rule: AwsHostRule, arn: string | undefined): boolean => 
   const name = arn.slice(arn.lastIndexOf('/') + 1);
   return matchesAny(rule.instanceProfiles, arn) || matchesAny(rule.instanceProfiles, name);
 };
+
+/**
+ * Whether any rule could allow this caller at all, decided from the STS answer alone,
+ * before any instance is described: a caller no rule names learns nothing about
+ * instances (existence, state) and costs no EC2 or IAM call.
+ */
+export const awsCallerNamedByRules = (action: CertRequest['action'], caller: { arn: string; account: string; role?: string }, config: SignerConfig): boolean =>
+  config.rules.some((r) =>
+    r.method !== 'aws'
+      ? false
+      : r.for === 'host'
+        ? action === 'host-cert' && caller.role !== undefined && accountMatches(r.accounts, caller.account) && matchesAny(r.roles, caller.role)
+        : action === 'user-cert' && matchesAny(r.callers, caller.arn),
+  );
 
 /** Decides a host certificate for an instance. */
 export const authorizeAwsHost = (request: CertRequest, id: AwsHostIdentity, config: SignerConfig): Grant => {
@@ -110,10 +129,6 @@ export const authorizeAwsUser = (request: CertRequest, id: AwsPersonIdentity, co
     principals: [userPrincipal(request.login, instance.instanceId)],
     hostId: instance.instanceId,
     validitySeconds: grantedValidity(request.validitySeconds, config.certificates.user, rule.maxValidity),
-    criticalOptions: {
-      ...(rule.forceCommand !== undefined ? { forceCommand: rule.forceCommand } : {}),
-      ...(rule.sourceAddress !== undefined ? { sourceAddress: rule.sourceAddress } : {}),
-    },
-    extensions: [...DEFAULT_USER_EXTENSIONS],
+    ...userCertOptions(rule),
   };
 };

@@ -4,20 +4,29 @@ import type { CertRequest } from '../../api/request.js';
 import { targetHostId } from '../../api/target.js';
 import { userPrincipal } from '../../api/principal-scheme.js';
 import { LkpError } from '../../errors.js';
-import { DEFAULT_USER_EXTENSIONS } from '../../ssh/certificate.js';
 import type { SignerConfig } from '../config.js';
 import type { JoinTokenIdentity } from '../identity/types.js';
+import { looksEc2Owned, principalHost } from '../../ssh/ec2-names.js';
 import { matchesAny } from './glob.js';
 import type { Grant } from './grant.js';
 import type { JoinTokenRule } from './rules.js';
+import { userCertOptions } from './user-options.js';
 import { grantedValidity } from './validity.js';
+
+/**
+ * True when `rule` lets a token grant `principal`. A name shaped like an EC2 name (instance
+ * id, IP address, EC2 DNS name; for LOGIN@HOST, the HOST part) could open an instance that
+ * never joined, so only a rule that lists it literally (no wildcard) grants it.
+ */
+export const joinTokenRuleAllows = (rule: JoinTokenRule, principal: string): boolean =>
+  matchesAny(rule.principals, principal) && (!looksEc2Owned(principalHost(principal)) || rule.literalPrincipals.has(principal));
 
 /** Decides a join-token request; throws Forbidden when no rule allows it. */
 export const authorizeJoinToken = (request: CertRequest, identity: JoinTokenIdentity, config: SignerConfig): Grant => {
   const certType = request.action === 'host-cert' ? 'host' : 'user';
   const rules = config.rules.filter((r): r is JoinTokenRule => r.method === 'join-token' && r.for === certType);
   if (request.action === 'host-cert') {
-    const rule = rules.find((r) => identity.principals.every((p) => matchesAny(r.principals, p)));
+    const rule = rules.find((r) => identity.principals.every((p) => joinTokenRuleAllows(r, p)));
     if (!rule) throw new LkpError('Forbidden', `no policy rule allows a host certificate for ${identity.principals.join(', ')}`);
     return {
       ruleName: rule.name,
@@ -34,7 +43,7 @@ export const authorizeJoinToken = (request: CertRequest, identity: JoinTokenIden
   if (!identity.principals.includes(principal)) {
     throw new LkpError('Forbidden', `this join token does not allow login ${request.login} on ${hostId} (it allows ${identity.principals.join(', ')})`);
   }
-  const rule = rules.find((r) => matchesAny(r.principals, principal));
+  const rule = rules.find((r) => joinTokenRuleAllows(r, principal));
   if (!rule) throw new LkpError('Forbidden', `no policy rule allows a user certificate for ${principal}`);
   return {
     ruleName: rule.name,
@@ -42,10 +51,6 @@ export const authorizeJoinToken = (request: CertRequest, identity: JoinTokenIden
     principals: [principal],
     hostId,
     validitySeconds: grantedValidity(request.validitySeconds, config.certificates.user, rule.maxValidity),
-    criticalOptions: {
-      ...(rule.forceCommand !== undefined ? { forceCommand: rule.forceCommand } : {}),
-      ...(rule.sourceAddress !== undefined ? { sourceAddress: rule.sourceAddress } : {}),
-    },
-    extensions: [...DEFAULT_USER_EXTENSIONS],
+    ...userCertOptions(rule),
   };
 };

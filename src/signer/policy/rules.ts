@@ -4,6 +4,7 @@ import { parseDuration } from '../../duration.js';
 import { readObject, type ObjectReader } from '../../schema.js';
 import type { CertType } from '../../ssh/key-policy.js';
 import { parseLogin, type Login } from '../../ssh/names.js';
+import { KNOWN_USER_EXTENSIONS, type Extension } from '../../ssh/certificate.js';
 import { parseSourceAddress, type Cidr } from '../../ssh/source-address.js';
 import { compileGlob } from './glob.js';
 
@@ -27,8 +28,11 @@ export interface JoinTokenRule extends RuleBase {
   readonly method: 'join-token';
   /** Principals a token may grant under this rule. */
   readonly principals: readonly RegExp[];
+  /** Patterns without wildcards: only these may grant a name shaped like an EC2 name. */
+  readonly literalPrincipals: ReadonlySet<string>;
   readonly forceCommand?: string;
   readonly sourceAddress?: readonly Cidr[];
+  readonly extensions?: readonly Extension[];
 }
 
 export interface AwsHostRule extends RuleBase {
@@ -55,6 +59,8 @@ export interface AwsUserRule extends RuleBase {
   readonly logins: readonly Login[] | '*';
   readonly forceCommand?: string;
   readonly sourceAddress?: readonly Cidr[];
+  /** Certificate extensions; absent: OpenSSH's defaults, or none when a command is forced. */
+  readonly extensions?: readonly Extension[];
   /** Shown to a person this rule matched but who asked for a login it does not allow. */
   readonly message?: string;
 }
@@ -67,7 +73,7 @@ const parseTags = (r: ObjectReader, field: string): Record<string, RegExp[]> | u
   if (!r.has(field)) return undefined;
   const raw = r.value[field];
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return r.fail(field, 'must be an object of tag name to allowed values');
-  const out: Record<string, RegExp[]> = {};
+  const out = Object.create(null) as Record<string, RegExp[]>;
   for (const [key, values] of Object.entries(raw as Record<string, unknown>)) {
     const list = typeof values === 'string' ? [values] : values;
     if (!Array.isArray(list) || list.length === 0 || !list.every((v) => typeof v === 'string')) r.fail(`${field}.${key}`, 'must be a string or a list of strings');
@@ -88,9 +94,18 @@ const common = (r: ObjectReader, type: CertType) => ({
   ...(r.has('maxValidity') ? { maxValidity: parseDuration(r.value.maxValidity, `${r.path}.maxValidity`, 'ConfigInvalid') } : {}),
 });
 
+const parseExtensions = (r: ObjectReader): Extension[] => {
+  const list = r.value.extensions;
+  if (!Array.isArray(list)) return r.fail('extensions', 'must be a list of extension names (may be empty)');
+  list.forEach((e, i) => (typeof e === 'string' && KNOWN_USER_EXTENSIONS.has(e)) || r.fail(`extensions[${i}]`, `must be one of ${[...KNOWN_USER_EXTENSIONS].join(', ')}`));
+  if (new Set(list).size !== list.length) r.fail('extensions', 'must not repeat a name');
+  return list as Extension[];
+};
+
 const userOptions = (r: ObjectReader) => ({
   ...(r.has('forceCommand') ? { forceCommand: r.string('forceCommand', { max: 1024 }) } : {}),
   ...(r.has('sourceAddress') ? { sourceAddress: wrap(r, 'sourceAddress', () => parseSourceAddress(r.value.sourceAddress)) } : {}),
+  ...(r.has('extensions') ? { extensions: parseExtensions(r) } : {}),
 });
 
 const wrap = <T>(r: ObjectReader, field: string, fn: () => T): T => {
@@ -106,9 +121,10 @@ const parseRule = (value: unknown, at: string): PolicyRule => {
   const type = head.oneOf('for', ['host', 'user'] as const);
   const method = head.oneOf('method', ['join-token', 'aws'] as const);
   if (method === 'join-token') {
-    const r = readObject(value, at, ['name', 'for', 'method', 'principals', 'maxValidity', 'forceCommand', 'sourceAddress'], 'ConfigInvalid');
-    if (type === 'host' && (r.has('forceCommand') || r.has('sourceAddress'))) r.fail('', 'host rules take no forceCommand or sourceAddress');
-    return { ...common(r, type), method, principals: globs(r, 'principals'), ...userOptions(r) };
+    const r = readObject(value, at, ['name', 'for', 'method', 'principals', 'maxValidity', 'forceCommand', 'sourceAddress', 'extensions'], 'ConfigInvalid');
+    if (type === 'host' && (r.has('forceCommand') || r.has('sourceAddress') || r.has('extensions'))) r.fail('', 'host rules take no forceCommand, sourceAddress or extensions');
+    const literal = r.stringArray('principals', { min: 1, max: 256, maxLength: 2048 }).filter((p) => !/[*?]/.test(p));
+    return { ...common(r, type), method, principals: globs(r, 'principals'), literalPrincipals: new Set(literal), ...userOptions(r) };
   }
   if (type === 'host') {
     const r = readObject(value, at, ['name', 'for', 'method', 'accounts', 'regions', 'roles', 'instanceProfiles', 'tags', 'extraPrincipalsTag', 'extraPrincipals', 'maxValidity'], 'ConfigInvalid');
@@ -127,7 +143,7 @@ const parseRule = (value: unknown, at: string): PolicyRule => {
     if (rule.extraPrincipalsTag !== undefined && rule.extraPrincipals === undefined) r.fail('extraPrincipals', 'is required with extraPrincipalsTag (which names may the tag add?)');
     return rule;
   }
-  const r = readObject(value, at, ['name', 'for', 'method', 'callers', 'instances', 'logins', 'maxValidity', 'forceCommand', 'sourceAddress', 'message'], 'ConfigInvalid');
+  const r = readObject(value, at, ['name', 'for', 'method', 'callers', 'instances', 'logins', 'maxValidity', 'forceCommand', 'sourceAddress', 'extensions', 'message'], 'ConfigInvalid');
   const inst = r.object('instances', ['accounts', 'regions', 'tags']);
   const logins = r.stringArray('logins', { min: 1, max: 256 });
   return {

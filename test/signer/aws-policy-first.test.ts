@@ -1,0 +1,170 @@
+// The `aws` method from an attacker's side, over the wire to `lkp signer serve` with the
+// STS/EC2/IAM fakes: the policy names the caller before any instance is described (no
+// oracle, no amplification), tags cannot claim EC2's names, the target ARN's account must
+// own the instance, the global STS endpoint is pinned to its home region, and signed
+// header names are read as own properties only.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestDigest } from '../../src/api/digest.js';
+import { AUDIENCE_HEADER, DIGEST_HEADER, STS_BODY, createAwsProof } from '../../src/aws/identity-proof.js';
+import { signRequest } from '../../src/aws/sigv4.js';
+import { parsePublicKey } from '../../src/ssh/public-key.js';
+import { iamUser, instanceRole, sdkCredentials, ssoRole, TEST_ACCOUNT, type TestIdentity } from '../fakes/credentials.js';
+import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
+import { invokeJson, lambdaClient } from '../helpers/lambda-client.js';
+import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
+import { startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
+import { genKey, readPub, tempDir } from '../helpers/openssh.js';
+
+const OTHER_ACCOUNT = '444455556666';
+const RUNNING = 'i-0a1b2c3d4e5f60718';
+const STOPPED = 'i-0000000000000000a';
+const FOREIGN = 'i-0000000000000000e';
+const PROFILE = { arn: `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA1' };
+// Names a tag must never add: each instance below claims one of them.
+const EC2_SHAPED = ['ip-10-1-2-3', 'ip-10-1-2-3.ec2.internal', 'web.eu-west-1.compute.internal', 'ec2-54-1-2-3.compute-1.amazonaws.com', 'i-0fffffffffffffff0', '10.1.2.3', '2001:db8::1'];
+const taggedId = (i: number) => `i-000000000000000${(16 + i).toString(16)}`;
+
+describe('aws identities: policy before facts', () => {
+  let world: AwsWorld;
+  let ca: LocalCa;
+  let signer: LocalSigner;
+  let client: LambdaClient;
+  let key: string;
+  const dir = tempDir();
+
+  beforeAll(async () => {
+    world = await startAwsWorld({
+      instances: [
+        { instanceId: RUNNING, availabilityZone: 'us-east-1a', privateIpAddress: '10.0.1.5', iamInstanceProfile: PROFILE, tags: { Team: 'payments', 'lkp:principals': 'web.example.com' } },
+        { instanceId: STOPPED, iamInstanceProfile: PROFILE, tags: { Team: 'payments' }, state: 'stopped' },
+        { instanceId: FOREIGN, ownerId: OTHER_ACCOUNT, iamInstanceProfile: { arn: `arn:aws:iam::${OTHER_ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA3' }, tags: { Team: 'payments' } },
+        ...[...EC2_SHAPED, ''].map((name, i) => ({ instanceId: taggedId(i), iamInstanceProfile: PROFILE, tags: { Team: 'payments', 'lkp:principals': `ok.example.com,${name}` } })),
+      ],
+    });
+    ca = await makeLocalCa();
+    const config = JSON.parse(readFileSync(ca.config, 'utf8')) as Record<string, unknown>;
+    config.rules = [
+      { name: 'fleet hosts', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], roles: ['lkp-host'], extraPrincipalsTag: 'lkp:principals', extraPrincipals: ['*'] },
+      { name: 'payments admins', for: 'user', method: 'aws', callers: [`arn:aws:sts::${TEST_ACCOUNT}:assumed-role/AWSReservedSSO_Admin_*/*`], instances: { accounts: [TEST_ACCOUNT, OTHER_ACCOUNT], tags: { Team: 'payments' } }, logins: ['ec2-user'] },
+    ];
+    writeFileSync(ca.config, JSON.stringify(config));
+    signer = await startLocalSigner(ca.config, [], world.env());
+    client = lambdaClient(signer.url);
+    key = readPub(await genKey(dir, 'k'));
+  });
+  afterAll(async () => {
+    await signer?.stop();
+    await world?.close();
+    rmSync(dir, { recursive: true, force: true });
+    if (ca) rmSync(path.dirname(ca.dir), { recursive: true, force: true });
+  });
+
+  const userRequest = async (who: TestIdentity, target: string, login = 'ec2-user') => ({
+    version: 1,
+    action: 'user-cert',
+    identity: {
+      method: 'aws',
+      proof: await createAwsProof({ credentials: sdkCredentials(who), region: 'us-east-1', audience: ca.serverId, digest: requestDigest({ action: 'user-cert', publicKeys: [parsePublicKey(key)], login, target }) }),
+    },
+    publicKey: key,
+    login,
+    target,
+  });
+  const hostRequest = async (who: TestIdentity) => ({
+    version: 1,
+    action: 'host-cert',
+    identity: { method: 'aws', proof: await createAwsProof({ credentials: sdkCredentials(who), region: 'us-east-1', audience: ca.serverId, digest: requestDigest({ action: 'host-cert', publicKeys: [parsePublicKey(key)] }) }) },
+    publicKeys: [key],
+  });
+  const errorOf = async (request: unknown) => {
+    const { body, functionError } = await invokeJson(client, request);
+    expect(functionError).toBeUndefined();
+    expect(body.certificate ?? body.certificates).toBeUndefined();
+    return body.error as { code: string; message: string };
+  };
+  const awsCalls = () => world.ec2.calls.length + world.iam.calls.length;
+  const arn = (id: string, account = TEST_ACCOUNT, region = 'us-east-1') => `arn:aws:ec2:${region}:${account}:instance/${id}`;
+
+  it('fail/a caller no rule names gets one answer for existing, stopped and missing instances, and costs no EC2 call', async () => {
+    const mallory = world.registry.add(iamUser('mallory'));
+    const before = awsCalls();
+    const answers = [];
+    for (const target of [RUNNING, STOPPED, 'i-0ffffffffffffffff', arn(RUNNING), arn('i-0ffffffffffffffff', OTHER_ACCOUNT, 'eu-west-1')]) {
+      answers.push(await errorOf(await userRequest(mallory, target)));
+    }
+    expect(awsCalls()).toBe(before);
+    expect(answers[0]?.code).toBe('Forbidden');
+    for (const a of answers) expect(a).toEqual(answers[0]);
+  });
+
+  it('fail/an instance session whose role no host rule names costs no EC2 or IAM call', async () => {
+    const before = awsCalls();
+    const a = await errorOf(await hostRequest(world.registry.add(instanceRole(RUNNING, 'some-other-role'))));
+    const b = await errorOf(await hostRequest(world.registry.add(instanceRole('i-0ffffffffffffffff', 'some-other-role'))));
+    expect(a.code).toBe('Forbidden');
+    // Two callers (the session name is the instance id), one answer: nothing about the instance.
+    expect({ ...b, message: b.message.replace('i-0ffffffffffffffff', RUNNING) }).toEqual(a);
+    expect(awsCalls()).toBe(before);
+  });
+
+  it('ok/a named caller still gets its certificate', async () => {
+    const { body } = await invokeJson(client, await userRequest(world.registry.add(ssoRole('alice@example.com')), arn(RUNNING)));
+    expect(body.error).toBeUndefined();
+    expect((body.certificate as { principals: string[] }).principals).toEqual([`ec2-user@${RUNNING}`]);
+  });
+
+  it('fail/a target ARN whose account does not own the instance', async () => {
+    const alice = world.registry.add(ssoRole('alice@example.com'));
+    expect((await errorOf(await userRequest(alice, arn(FOREIGN, TEST_ACCOUNT)))).code).toBe('Forbidden');
+  });
+
+  it('fail/a tag naming an EC2 DNS name, an instance id or an address adds nothing: the host is refused', async () => {
+    for (const [i, name] of EC2_SHAPED.entries()) {
+      expect((await errorOf(await hostRequest(world.registry.add(instanceRole(taggedId(i), 'lkp-host'))))).code, name).toBe('Forbidden');
+    }
+    // The same host with only a name of its own gets it.
+    const { body } = await invokeJson(client, await hostRequest(world.registry.add(instanceRole(taggedId(EC2_SHAPED.length), 'lkp-host'))));
+    expect(body.error).toBeUndefined();
+    expect((body.certificates as Array<{ principals: string[] }>)[0]!.principals).toContain('ok.example.com');
+  });
+
+  it('fail/the global STS endpoint signed for another region is refused before STS is asked', async () => {
+    const alice = world.registry.add(ssoRole('alice@example.com'));
+    const host = 'sts.amazonaws.com';
+    const target = RUNNING;
+    const headers = await signRequest(
+      {
+        method: 'POST',
+        protocol: 'https:',
+        hostname: host,
+        path: '/',
+        headers: {
+          host,
+          'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+          [AUDIENCE_HEADER]: ca.serverId,
+          [DIGEST_HEADER]: requestDigest({ action: 'user-cert', publicKeys: [parsePublicKey(key)], login: 'ec2-user', target }),
+        },
+        body: STS_BODY,
+      },
+      { service: 'sts', region: 'eu-west-1', credentials: sdkCredentials(alice) },
+    );
+    const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const before = world.sts.calls.length;
+    const error = await errorOf({ version: 1, action: 'user-cert', identity: { method: 'aws', proof: { url: `https://${host}/`, method: 'POST', headers: lower, body: STS_BODY } }, publicKey: key, login: 'ec2-user', target });
+    expect(error.code).toBe('Unauthenticated');
+    expect(world.sts.calls.length).toBe(before);
+  });
+
+  it('fail/a signed header named like an Object.prototype member but absent is refused, not read from the prototype', async () => {
+    const request = await userRequest(world.registry.add(ssoRole('alice@example.com')), arn(RUNNING));
+    const proof = request.identity.proof;
+    const auth = proof.headers.authorization as string;
+    const tampered = { ...request, identity: { method: 'aws', proof: { ...proof, headers: { ...proof.headers, authorization: auth.replace('SignedHeaders=', 'SignedHeaders=constructor;') } } } };
+    const before = world.sts.calls.length;
+    expect((await errorOf(tampered)).code).toBe('Unauthenticated');
+    expect(world.sts.calls.length).toBe(before);
+  });
+});
