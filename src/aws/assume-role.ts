@@ -15,7 +15,7 @@ export const assumeRoleProvider = async (roleArn: string, region: string, base?:
     try {
       return await provider(options);
     } catch (error) {
-      throw sdkFailure(`sts:AssumeRole ${roleArn}`, 'STS', error);
+      throw sdkFailure({ operation: 'STS AssumeRole', endpointEnvId: 'STS' }, error, roleArn);
     }
   };
 };

@@ -3,14 +3,15 @@
 // (RequestLimitExceeded) with jitter and corrects clock skew.
 import { LkpError } from '../errors.js';
 import type { InstanceFacts } from '../signer/identity/types.js';
-import { clientCache, clientConfig, sdkErrorName, sdkFailure, type ClientOptions, type Credentials } from './sdk-options.js';
+import { clientCache, clientConfig, sdkErrorName, sdkFailure, withProgress, type ClientOptions, type Credentials } from './sdk-options.js';
 
 const NOT_FOUND = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
 const ec2Module = () => import('@aws-sdk/client-ec2');
 type Ec2Module = Awaited<ReturnType<typeof ec2Module>>;
 let loaded: Ec2Module | undefined;
-const clients = clientCache((o: ClientOptions) => new (loaded as Ec2Module).EC2Client(clientConfig(o)));
+const LABEL = { operation: 'EC2 DescribeInstances', endpointEnvId: 'EC2' };
+const clients = clientCache((o: ClientOptions) => withProgress(new (loaded as Ec2Module).EC2Client(clientConfig(o)), LABEL));
 
 const nonEmpty = <K extends string>(key: K, v: string | undefined): Partial<Record<K, string>> => (v ? ({ [key]: v } as Record<K, string>) : {});
 
@@ -32,7 +33,7 @@ export const describeInstance = async (opts: DescribeOptions): Promise<InstanceF
     out = await client.send(new loaded.DescribeInstancesCommand({ InstanceIds: [opts.instanceId] }));
   } catch (error) {
     if (NOT_FOUND.has(sdkErrorName(error))) return undefined;
-    throw sdkFailure(`ec2:DescribeInstances in ${opts.region}`, 'EC2', error);
+    throw sdkFailure(LABEL, error, `in ${opts.region}`);
   }
   for (const reservation of out.Reservations ?? []) {
     for (const instance of reservation.Instances ?? []) {

@@ -43,6 +43,8 @@ const named = (label: RequestLabel, origin: string): string => `${label.operatio
 
 /** Where progress lines go; stderr unless replaced (tests, quiet callers). */
 let notice: (line: string) => void = (line) => void process.stderr.write(`lkp: ${line}\n`);
+/** Says on stderr (or where setWaitNotice points) what lkp is waiting for. */
+export const waitNotice = (line: string): void => notice(line);
 export const setWaitNotice = (fn: (line: string) => void): void => {
   notice = fn;
 };

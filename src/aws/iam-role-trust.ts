@@ -1,12 +1,13 @@
 // iam:GetRole through @aws-sdk/client-iam: the role's trust policy document, decoded.
 // IAM is global; the SDK picks the partition's endpoint from the region given.
 import { LkpError } from '../errors.js';
-import { clientCache, clientConfig, sdkErrorName, sdkFailure, type ClientOptions, type Credentials } from './sdk-options.js';
+import { clientCache, clientConfig, sdkErrorName, sdkFailure, withProgress, type ClientOptions, type Credentials } from './sdk-options.js';
 
 const iamModule = () => import('@aws-sdk/client-iam');
 type IamModule = Awaited<ReturnType<typeof iamModule>>;
 let loaded: IamModule | undefined;
-const clients = clientCache((o: ClientOptions) => new (loaded as IamModule).IAMClient(clientConfig(o)));
+const LABEL = { operation: 'IAM GetRole', endpointEnvId: 'IAM' };
+const clients = clientCache((o: ClientOptions) => withProgress(new (loaded as IamModule).IAMClient(clientConfig(o)), LABEL));
 
 /** The region IAM requests are signed for in each partition. */
 const IAM_REGION: Readonly<Record<string, string>> = { aws: 'us-east-1', 'aws-cn': 'cn-north-1', 'aws-us-gov': 'us-gov-west-1' };
@@ -21,7 +22,7 @@ export const fetchRoleTrustPolicy = async (roleName: string, credentials?: Crede
     encoded = out.Role?.AssumeRolePolicyDocument;
   } catch (error) {
     if (sdkErrorName(error) === 'NoSuchEntity' || sdkErrorName(error) === 'NoSuchEntityException') return undefined;
-    throw sdkFailure(`iam:GetRole ${roleName}`, 'IAM', error);
+    throw sdkFailure(LABEL, error, roleName);
   }
   if (!encoded) throw new LkpError('AwsError', `iam:GetRole ${roleName} answered no trust policy`);
   try {

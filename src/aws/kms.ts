@@ -3,24 +3,18 @@
 // only when a CA store names KMS.
 import { LkpError } from '../errors.js';
 import type { KmsApi } from '../signer/ca-store/kms.js';
+import { clientConfig, sdkFailure, withProgress } from './sdk-options.js';
 
-const describe = (error: unknown): string => {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  return `${e.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${(e.message ?? String(error)).slice(0, 300)}`;
+/** A KMS failure: Throttled stays retryable; anything else makes the CA key unavailable. */
+const kmsFailure = (operation: string, keyId: string, error: unknown): LkpError => {
+  const failure = sdkFailure({ operation: `KMS ${operation}`, endpointEnvId: 'KMS' }, error, `on ${keyId}`);
+  return failure.code === 'Throttled' ? failure : new LkpError('CaKeyUnavailable', failure.message, { cause: error });
 };
-
-const THROTTLING = new Set(['ThrottlingException', 'LimitExceededException', 'KMSInternalException']);
 
 /** A KmsApi for one region (the SDK's default region and credential chain otherwise). */
 export const sdkKmsApi = async (region?: string): Promise<KmsApi> => {
   const { KMSClient, GetPublicKeyCommand, SignCommand } = await import('@aws-sdk/client-kms');
-  const client = new KMSClient({ ...(region ? { region } : {}), maxAttempts: 4 });
-  const fail = (operation: string, keyId: string, error: unknown): never => {
-    const name = (error as { name?: string }).name ?? '';
-    // Throttling after the SDK's own retries is the signer's retryable answer.
-    throw new LkpError(THROTTLING.has(name) ? 'Throttled' : 'CaKeyUnavailable', `kms:${operation} on ${keyId} failed: ${describe(error)}`, { cause: error });
-  };
+  const client = withProgress(new KMSClient({ ...clientConfig({ region: region ?? process.env.AWS_REGION ?? 'us-east-1', maxAttempts: 4 }) }), { operation: 'KMS', endpointEnvId: 'KMS' });
   return {
     getPublicKey: async (keyId) => {
       try {
@@ -30,7 +24,7 @@ export const sdkKmsApi = async (region?: string): Promise<KmsApi> => {
         if (!out.PublicKey || !out.KeyId || !keySpec) throw new Error('answer lacks PublicKey, KeyId or KeySpec');
         return { keyArn: out.KeyId, keySpec, keyUsage: out.KeyUsage ?? 'SIGN_VERIFY', publicKeyDer: Buffer.from(out.PublicKey) };
       } catch (error) {
-        return fail('GetPublicKey', keyId, error);
+        throw kmsFailure('GetPublicKey', keyId, error);
       }
     },
     sign: async ({ keyArn, message, messageType, algorithm }) => {
@@ -39,7 +33,7 @@ export const sdkKmsApi = async (region?: string): Promise<KmsApi> => {
         if (!out.Signature) throw new Error('answer lacks Signature');
         return Buffer.from(out.Signature);
       } catch (error) {
-        return fail('Sign', keyArn, error);
+        throw kmsFailure('Sign', keyArn, error);
       }
     },
   };

@@ -1,12 +1,13 @@
 // lambda:Invoke through @aws-sdk/client-lambda (RequestResponse): the signer calls its
 // authoriser with it. A function error is an error here, as is a payload that is not JSON.
 import { LkpError } from '../errors.js';
-import { clientCache, clientConfig, sdkFailure, type ClientOptions, type Credentials } from './sdk-options.js';
+import { clientCache, clientConfig, sdkFailure, withProgress, type ClientOptions, type Credentials } from './sdk-options.js';
 
 const lambdaModule = () => import('@aws-sdk/client-lambda');
 type LambdaModule = Awaited<ReturnType<typeof lambdaModule>>;
 let loaded: LambdaModule | undefined;
-const clients = clientCache((o: ClientOptions) => new (loaded as LambdaModule).LambdaClient(clientConfig(o)));
+const LABEL = { operation: 'Lambda Invoke', endpointEnvId: 'LAMBDA' };
+const clients = clientCache((o: ClientOptions) => withProgress(new (loaded as LambdaModule).LambdaClient(clientConfig(o)), LABEL));
 
 export interface InvokeJsonOptions {
   readonly functionName: string;
@@ -25,7 +26,7 @@ export const invokeJson = async (opts: InvokeJsonOptions): Promise<unknown> => {
   try {
     out = await client.send(new loaded.InvokeCommand({ FunctionName: opts.functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify(opts.payload)) }));
   } catch (error) {
-    throw sdkFailure(`lambda:Invoke ${opts.functionName}`, 'LAMBDA', error);
+    throw sdkFailure(LABEL, error, opts.functionName);
   }
   if (out.FunctionError) throw new LkpError('AwsError', `function ${opts.functionName} failed (${out.FunctionError})`);
   try {

@@ -4,6 +4,7 @@
 // from the SDK itself (AWS_ENDPOINT_URL_<SERVICE>, AWS_USE_FIPS_ENDPOINT, ...).
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { LkpError } from '../errors.js';
+import { httpTimeoutMs, waitNotice } from './http.js';
 
 export type Credentials = AwsCredentialIdentity | AwsCredentialIdentityProvider;
 
@@ -11,7 +12,7 @@ export interface ClientOptions {
   readonly region: string;
   /** Omitted: the SDK's default provider chain, which refreshes before expiry. */
   readonly credentials?: Credentials;
-  /** Per attempt, milliseconds (default 10 s). */
+  /** Per attempt, milliseconds (default LKP_HTTP_TIMEOUT_MS, else 10 s). */
   readonly timeoutMs?: number;
   /** Attempts including the first (default 3). */
   readonly maxAttempts?: number;
@@ -20,13 +21,58 @@ export interface ClientOptions {
 }
 
 /** The configuration object every lkp SDK client is built with. */
-export const clientConfig = (o: ClientOptions) => ({
-  region: o.region,
-  ...(o.credentials ? { credentials: o.credentials } : {}),
-  maxAttempts: o.maxAttempts ?? 3,
-  retryMode: o.retryMode ?? 'standard',
-  requestHandler: { connectionTimeout: Math.min(o.timeoutMs ?? 10_000, 5_000), requestTimeout: o.timeoutMs ?? 10_000 },
-});
+export const clientConfig = (o: ClientOptions) => {
+  const timeout = o.timeoutMs ?? httpTimeoutMs();
+  return {
+    region: o.region,
+    ...(o.credentials ? { credentials: o.credentials } : {}),
+    maxAttempts: o.maxAttempts ?? 3,
+    retryMode: o.retryMode ?? 'standard',
+    // Without throwOnRequestTimeout the handler only warns and waits for ever.
+    requestHandler: { connectionTimeout: Math.min(timeout, 5_000), requestTimeout: timeout, throwOnRequestTimeout: true },
+  };
+};
+
+/** What an operation is, for people: `EC2 DescribeInstances` and the variable steering its endpoint. */
+export interface OperationLabel {
+  readonly operation: string;
+  /** Suffix of AWS_ENDPOINT_URL_<ID>: `EC2`, `IAM`, `LAMBDA`, ... */
+  readonly endpointEnvId: string;
+}
+
+const endpointOf = (endpointEnvId: string): { where: string; variable: string } => {
+  const variable = `AWS_ENDPOINT_URL_${endpointEnvId}`;
+  const override = process.env[variable] ?? process.env.AWS_ENDPOINT_URL;
+  return { where: override ? `${override.replace(/\/$/, '')} (${process.env[variable] ? variable : 'AWS_ENDPOINT_URL'})` : `the AWS endpoint (${variable} overrides it)`, variable };
+};
+
+interface Stack {
+  add(middleware: (next: (args: { request: unknown }) => Promise<unknown>) => (args: { request: unknown }) => Promise<unknown>, options: { step: 'finalizeRequest'; priority: 'low'; name: string }): void;
+}
+
+/**
+ * Adds a middleware inside the SDK's retry loop: when one attempt has waited a few seconds,
+ * stderr says which operation waits on which endpoint, and which attempt of how many.
+ */
+export const withProgress = <C extends { middlewareStack: unknown }>(client: C, label: OperationLabel, timeoutMs = httpTimeoutMs()): C => {
+  const afterMs = Math.min(3_000, Math.floor(timeoutMs / 2));
+  const limit = `${Number((timeoutMs / 1000).toFixed(1))} s`;
+  (client.middlewareStack as Stack).add(
+    (next) => async (args) => {
+      const headers = (args.request as { headers?: Record<string, string> }).headers ?? {};
+      const m = /attempt=(\d+); max=(\d+)/.exec(headers['amz-sdk-request'] ?? '');
+      const attempt = m ? `, attempt ${m[1]}/${m[2]}` : '';
+      const timer = setTimeout(() => waitNotice(`waiting for ${label.operation} to ${endpointOf(label.endpointEnvId).where}${attempt} (gives up after ${limit})`), afterMs);
+      try {
+        return await next(args);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'lkpProgress' },
+  );
+  return client;
+};
 
 /** Error names AWS uses for "slow down"; the signer turns them into its Throttled answer. */
 const THROTTLING = new Set([
@@ -60,21 +106,25 @@ const describe = (error: unknown): string => {
 };
 
 /**
- * Turns an SDK failure of `operation` (e.g. `ec2:DescribeInstances`) into an LkpError:
- * Throttled when AWS kept saying slow down after the SDK's retries, AwsCredentialsMissing
- * for credentials AWS does not accept, AwsError otherwise. Network failures name the
- * environment variable that steers the endpoint.
+ * Turns an SDK failure into an LkpError: Throttled when AWS kept saying slow down after the
+ * SDK's retries, AwsCredentialsMissing for credentials AWS does not accept, AwsError
+ * otherwise. Messages name the operation (`EC2 DescribeInstances`), the endpoint and the
+ * variable that steers it; `detail` (a key id, an instance) is added when given.
  */
-export const sdkFailure = (operation: string, endpointEnvId: string, error: unknown): LkpError => {
+export const sdkFailure = (label: OperationLabel, error: unknown, detail = ''): LkpError => {
   if (error instanceof LkpError) return error;
+  const what = `${label.operation}${detail ? ` ${detail}` : ''}`;
   const name = sdkErrorName(error);
-  if (THROTTLING.has(name)) return new LkpError('Throttled', `${operation} was throttled by AWS after retries: ${describe(error)}`, { cause: error });
-  if (CREDENTIALS.has(name)) return new LkpError('AwsCredentialsMissing', `${operation}: AWS did not accept the credentials: ${describe(error)}`, { cause: error });
-  const override = process.env[`AWS_ENDPOINT_URL_${endpointEnvId}`] ?? process.env.AWS_ENDPOINT_URL;
-  const where = override ? ` at ${override} (AWS_ENDPOINT_URL_${endpointEnvId})` : '';
+  if (THROTTLING.has(name)) return new LkpError('Throttled', `${what} was throttled by AWS after retries: ${describe(error)}`, { cause: error });
+  if (CREDENTIALS.has(name)) return new LkpError('AwsCredentialsMissing', `${what}: AWS did not accept the credentials: ${describe(error)}`, { cause: error });
+  const { where } = endpointOf(label.endpointEnvId);
+  const about = detail ? ` (${detail})` : '';
   const code = (error as { code?: string })?.code ?? name;
-  if (NETWORK.has(code) || NETWORK.has(name)) return new LkpError('AwsError', `${operation}${where} could not be reached: ${describe(error)}`, { cause: error });
-  return new LkpError('AwsError', `${operation}${where} failed: ${describe(error)}`, { cause: error });
+  if (name === 'TimeoutError' || code === 'ETIMEDOUT') {
+    return new LkpError('AwsError', `${label.operation} to ${where} did not answer in ${Number((httpTimeoutMs() / 1000).toFixed(1))} s per attempt${about}`, { cause: error });
+  }
+  if (NETWORK.has(code) || NETWORK.has(name)) return new LkpError('AwsError', `${label.operation} to ${where} could not be reached${about}: ${describe(error)}`, { cause: error });
+  return new LkpError('AwsError', `${label.operation} to ${where} failed${about}: ${describe(error)}`, { cause: error });
 };
 
 /** One client per (key, region, credentials), reused across calls in this process. */
