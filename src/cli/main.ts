@@ -1,14 +1,14 @@
 // The lkp command line. Commands are declarations (src/cli/command.ts); the hot ones are
 // parsed without yargs, everything else (and every --help) goes through yargs. Each command
 // loads its implementation lazily so start-up stays short.
-import { caInit } from './commands/ca.js';
+import { caInit, caShow } from './commands/ca.js';
 import { hostCommand, hostStatusCommand } from './commands/host.js';
 import { signerServe, signerTokenCreate } from './commands/signer.js';
 import { sshCert, sshConfig, sshExec, sshPrepare, sshProxy } from './commands/ssh.js';
 import { parseFast, yargsCommands, type CommandDef, type GroupDef } from './command.js';
 import { runCommand } from './run.js';
 
-export const COMMANDS: readonly CommandDef[] = [caInit, signerServe, signerTokenCreate, hostStatusCommand, hostCommand, sshExec, sshConfig, sshCert, sshPrepare, sshProxy];
+export const COMMANDS: readonly CommandDef[] = [caInit, caShow, signerServe, signerTokenCreate, hostStatusCommand, hostCommand, sshExec, sshConfig, sshCert, sshPrepare, sshProxy];
 
 const GROUPS: Readonly<Record<string, GroupDef>> = {
   ca: { describe: 'Manage a local certificate authority', examples: [['$0 ca init --dir ./ca', 'host and user CA keys, a join-token key and a starter signer.json']] },

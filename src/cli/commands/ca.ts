@@ -1,4 +1,4 @@
-// `lkp ca init`: create a local CA folder.
+// `lkp ca init`: create a local CA folder. `lkp ca show`: the CA public keys to pin.
 import type { CommandDef } from '../command.js';
 
 export const caInit: CommandDef = {
@@ -13,5 +13,42 @@ export const caInit: CommandDef = {
     const { initCa } = await import('../../signer/ca-init.js');
     const result = await initCa(args.dir as string, args['key-type'] as 'ed25519');
     process.stdout.write(`created CA in ${result.dir}\n  signer config: ${result.configFile}\n`);
+  },
+};
+
+export const caShow: CommandDef = {
+  path: ['ca', 'show'],
+  describe: 'Print the host and user CA public keys and SHA256 fingerprints of a signer config (any key store)',
+  options: {
+    config: { type: 'string', describe: 'Signer config file', conflicts: 'ssm-parameter' },
+    'ssm-parameter': { type: 'string', describe: 'SSM parameter holding the signer config (as the Lambda reads it)' },
+    json: { type: 'boolean', default: false, describe: 'Print JSON: { serverId, hostCa: { store, keys: [{ publicKey, fingerprint, signing }] }, userCa }' },
+  },
+  examples: [
+    ['$0 ca show --config ./ca/signer.json', 'fingerprints to pin with lkp host --user-ca-fingerprint'],
+    ['$0 ca show --ssm-parameter /lkp/signer-config --json', 'the deployed signer (KMS keys), as JSON'],
+  ],
+  run: async (args) => {
+    const { LkpError } = await import('../../errors.js');
+    const { loadSignerConfig, parseSignerConfig } = await import('../../signer/config.js');
+    const { cachedCaKeys } = await import('../../signer/ca-store/load.js');
+    const { caShowReport, formatCaShow } = await import('../../signer/ca-show.js');
+    let config;
+    if (args.config) config = await loadSignerConfig(args.config as string);
+    else if (args['ssm-parameter']) {
+      const name = args['ssm-parameter'] as string;
+      const { fetchSsmParameter } = await import('../../aws/ssm-parameter.js');
+      const text = await fetchSsmParameter(name, process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1');
+      let doc: unknown;
+      try {
+        doc = JSON.parse(text);
+      } catch (error) {
+        throw new LkpError('ConfigInvalid', `SSM parameter ${name} is not valid JSON`, { cause: error });
+      }
+      config = parseSignerConfig(doc, `ssm:${name}`);
+    } else throw new LkpError('UsageError', 'give --config FILE or --ssm-parameter NAME');
+    const remote = [config.hostCa.store, config.userCa.store].some((s) => s === 'secretsmanager' || s === 'ssm') ? (await import('../../signer/ca-store/remote.js')).remoteCaKeys : undefined;
+    const report = caShowReport(config, await cachedCaKeys(config.hostCa, config.userCa, remote)());
+    process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatCaShow(report).join('\n')}\n`);
   },
 };
