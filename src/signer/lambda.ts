@@ -45,10 +45,12 @@ let signer: Promise<SignerHandler> | undefined;
 const getSigner = (): Promise<SignerHandler> => {
   signer ??= loadConfig()
     .then((config) => {
-      // A single-use token needs one ledger for every container; Lambda has none here, so
-      // join tokens stay off in Lambda (use the aws method, or `lkp signer serve`).
-      if (config.joinTokens) process.stderr.write('lkp signer: joinTokens ignored in Lambda (no shared single-use ledger); use the aws identity method\n');
-      return assembleSigner(config, { joinTokens: false });
+      // A single-use token needs one ledger for every container: a file or memory ledger
+      // here would let each container accept the same token once.
+      if (config.joinTokens && config.joinTokens.ledger.store !== 'dynamodb') {
+        throw new LkpError('ConfigInvalid', `joinTokens in Lambda need a ledger all containers share: set joinTokens.ledger to { "store": "dynamodb", "table": "..." } (a ${config.joinTokens.ledger.store} ledger would let a token be used once per container), or remove joinTokens and use the aws identity method`);
+      }
+      return assembleSigner(config);
     })
     .catch((error: unknown) => {
       signer = undefined; // retry on the next invocation rather than poisoning the container
