@@ -8,6 +8,7 @@ import { LkpError } from '../errors.js';
 import { parseSignerConfig, loadSignerConfig, type SignerConfig } from './config.js';
 import type { SignerHandler } from './handle.js';
 import { assembleSigner } from './assemble.js';
+import { lambdaConfigProblem } from './lambda-config.js';
 
 interface LambdaContext {
   readonly awsRequestId?: string;
@@ -45,11 +46,8 @@ let signer: Promise<SignerHandler> | undefined;
 const getSigner = (): Promise<SignerHandler> => {
   signer ??= loadConfig()
     .then((config) => {
-      // A single-use token needs one ledger for every container: a file or memory ledger
-      // here would let each container accept the same token once.
-      if (config.joinTokens && config.joinTokens.ledger.store !== 'dynamodb') {
-        throw new LkpError('ConfigInvalid', `joinTokens in Lambda need a ledger all containers share: set joinTokens.ledger to { "store": "dynamodb", "table": "..." } (a ${config.joinTokens.ledger.store} ledger would let a token be used once per container), or remove joinTokens and use the aws identity method`);
-      }
+      const problem = lambdaConfigProblem(config);
+      if (problem) throw new LkpError('ConfigInvalid', problem);
       return assembleSigner(config);
     })
     .catch((error: unknown) => {
