@@ -5,6 +5,8 @@
 // moto 5.2.1 evaluates KMS actions against Resource "*" only (see kms-moto.test.ts), so the
 // policies here grant their actions on "*"; the deploy template scopes them to the key and table.
 import { readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
@@ -121,6 +123,41 @@ describe('join tokens with a KMS HMAC key and a DynamoDB ledger (moto, IAM enfor
     const audit = (await signer.waitForAudit(1)).find((a) => a.code === 'Internal') as { reason?: string } | undefined;
     expect(audit?.reason).toContain('DynamoDB PutItem');
     expect(code((await hostCert(token, signers[3]!.url)).body)).toBeUndefined();
+  });
+
+  it('ok/a PutItem whose answer is lost is retried by the SDK and still counts as this redemption, not as "already used"', async () => {
+    // A proxy in front of moto that lets the first PutItem reach DynamoDB, then drops the
+    // connection instead of passing the answer on: the write happened, the signer never heard.
+    let dropped = 0;
+    const proxy = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const upstream = http.request(`${moto.url}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (answer) => {
+          const body: Buffer[] = [];
+          answer.on('data', (c: Buffer) => body.push(c));
+          answer.on('end', () => {
+            if (String(req.headers['x-amz-target']).endsWith('.PutItem') && dropped === 0) {
+              dropped += 1;
+              req.socket.destroy();
+              return;
+            }
+            res.writeHead(answer.statusCode ?? 500, answer.headers).end(Buffer.concat(body));
+          });
+        });
+        upstream.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    const lossy = await startLocalSigner(config, [], { ...moto.env(signerCreds), AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    signers.push(lossy);
+    const token = (await mint('web-11')).stdout.trim();
+    const answer = await hostCert(token, lossy.url);
+    expect(dropped).toBe(1);
+    expect(code(answer.body)).toBeUndefined();
+    expect(Array.isArray(answer.body.certificates)).toBe(true);
+    expect(code((await hostCert(token, signers[0]!.url)).body)).toBe('Unauthenticated');
   });
 
   it('fail/a signer identity without kms:VerifyMac on the token key refuses to start', async () => {
