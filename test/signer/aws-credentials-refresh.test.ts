@@ -78,7 +78,6 @@ process.stdout.write(JSON.stringify(c));
   it('fail/credentials that expired are resolved again, not kept for ever', async () => {
     const before = await hostCert();
     expect(before.body.error, JSON.stringify(before.body)).toBeUndefined();
-    expect(world.callsTo('ec2').at(-1)?.arn).toBe(first.arn);
     // Let the first credentials expire, and make AWS forget them as it would.
     await new Promise((r) => setTimeout(r, A_LIFETIME_MS + 500));
     await world.forget(first);
