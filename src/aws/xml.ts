@@ -32,6 +32,9 @@ export const xmlItems = (node: XmlValue | undefined, ...names: string[]): XmlObj
   return (Array.isArray(v) ? v : [v]).filter((x): x is XmlObject => typeof x === 'object' && !Array.isArray(x));
 };
 
-/** The AWS error code in a query-protocol error answer (STS or EC2 shape). */
+/**
+ * The AWS error code in a query-protocol error answer (STS or EC2 shape, or the
+ * `ErrorResponse/Errors/Error` mix that AWS emulators such as moto answer auth errors with).
+ */
 export const xmlErrorCode = (doc: XmlObject): string | undefined =>
-  xmlText(doc, 'ErrorResponse', 'Error', 'Code') ?? xmlText(doc, 'Response', 'Errors', 'Error', 'Code');
+  xmlText(doc, 'ErrorResponse', 'Error', 'Code') ?? xmlText(doc, 'Response', 'Errors', 'Error', 'Code') ?? xmlText(doc, 'ErrorResponse', 'Errors', 'Error', 'Code');

@@ -1,4 +1,5 @@
-// `lkp host` end to end: the EC2 path (IMDSv2, STS and EC2 fakes, `lkp signer serve`)
+// `lkp host` end to end: the EC2 path (moto's STS, EC2 and IAM with IAM enforced, the
+// instance's role credentials from sts:AssumeRole served by the IMDSv2 fake, `lkp signer serve`)
 // and the join-token path, each followed by a real sshd started from the configuration lkp
 // wrote and real ssh logins, host verified by certificate with StrictHostKeyChecking=yes.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
@@ -8,21 +9,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestDigest } from '../../src/api/digest.js';
 import { createAwsProof } from '../../src/aws/identity-proof.js';
 import { parsePublicKey } from '../../src/ssh/public-key.js';
-import { ssoRole, sdkCredentials, TEST_ACCOUNT, TEST_INSTANCE_ID } from '../fakes/credentials.js';
 import { startFakeImds, type FakeImds } from '../fakes/imds.js';
-import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
+import { EC2_TRUST, startMotoWorld, type MotoWorld } from '../helpers/moto-world.js';
 import { invokeJson, lambdaClient } from '../helpers/lambda-client.js';
 import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
 import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { currentUser, genKey, readPub, runSsh, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
 import { makeSandboxHost, type SandboxHost } from '../helpers/sandbox-host.js';
 
-const OTHER_INSTANCE = 'i-0fedcba9876543210';
-const PROFILE = `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`;
-
 describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => {
-  let world: AwsWorld;
+  let world: MotoWorld;
   let imds: FakeImds;
+  // moto's ids and address for this instance and another one of the fleet.
+  let TEST_INSTANCE_ID: string;
+  let OTHER_INSTANCE: string;
+  let privateIp: string;
   let ca: LocalCa;
   let signer: LocalSigner;
   let client: LambdaClient;
@@ -31,23 +32,24 @@ describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => 
   const running: RunningSshd[] = [];
 
   beforeAll(async () => {
-    world = await startAwsWorld({
-      instances: [
-        { instanceId: TEST_INSTANCE_ID, privateIpAddress: '10.0.0.12', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'payments' } },
-        { instanceId: OTHER_INSTANCE, privateIpAddress: '10.0.0.13', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'payments' } },
-      ],
-    });
-    imds = await startFakeImds({ registry: world.registry, instanceId: TEST_INSTANCE_ID, privateIp: '10.0.0.12' });
+    world = await startMotoWorld();
+    await world.role('lkp-host', EC2_TRUST, { instanceProfile: true });
+    const self = await world.launch({ tags: { Team: 'payments' } });
+    TEST_INSTANCE_ID = self.InstanceId ?? '';
+    privateIp = self.PrivateIpAddress ?? '';
+    OTHER_INSTANCE = (await world.launch({ tags: { Team: 'payments' } })).InstanceId ?? '';
+    const credentials = await world.session('lkp-host', TEST_INSTANCE_ID);
+    imds = await startFakeImds({ instanceId: TEST_INSTANCE_ID, accountId: world.account, privateIp, roleCredentials: { ...credentials, sessionToken: credentials.sessionToken ?? '' } });
     ca = await makeLocalCa();
     const config = JSON.parse(readFileSync(ca.config, 'utf8')) as { rules: unknown[] };
     config.rules.push(
-      { name: 'fleet hosts', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], roles: ['lkp-host'], instanceProfiles: ['lkp-host'] },
+      { name: 'fleet hosts', for: 'host', method: 'aws', accounts: [world.account], roles: ['lkp-host'], instanceProfiles: ['lkp-host'] },
       { name: 'admins', for: 'user', method: 'aws', callers: ['arn:aws:sts::*:assumed-role/AWSReservedSSO_Admin_*/*'], instances: { tags: { Team: 'payments' } }, logins: ['*'] },
     );
     writeFileSync(ca.config, JSON.stringify(config));
     signer = await startLocalSigner(ca.config, [], world.env());
     client = lambdaClient(signer.url);
-  });
+  }, 120_000);
   afterAll(async () => {
     await Promise.all(running.map((s) => s.stop()));
     await signer?.stop();
@@ -59,8 +61,8 @@ describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => 
 
   const userCert = async (target: string, user: string, keyName: string): Promise<string> => {
     const key = await genKey(laptop, keyName);
-    const who = world.registry.add(ssoRole('alice@example.com'));
-    const proof = await createAwsProof({ credentials: sdkCredentials(who), region: 'us-east-1', audience: ca.serverId, digest: requestDigest({ action: 'user-cert', publicKeys: [parsePublicKey(readPub(key))], login: user, target }) });
+    const who = await world.sso('alice@example.com');
+    const proof = await createAwsProof({ credentials: who, region: 'us-east-1', audience: ca.serverId, digest: requestDigest({ action: 'user-cert', publicKeys: [parsePublicKey(readPub(key))], login: user, target }) });
     const { body } = await invokeJson(client, { version: 1, action: 'user-cert', identity: { method: 'aws', proof }, publicKey: readPub(key), login: user, target });
     expect(body.error, JSON.stringify(body.error)).toBeUndefined();
     writeFileSync(`${key}-cert.pub`, `${(body.certificate as { certificate: string }).certificate}\n`);
@@ -78,7 +80,7 @@ describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => 
     expect(r.stdout).toContain(`${login}@${TEST_INSTANCE_ID}`);
     expect(readFileSync(path.join(host.sshDir, 'lkp/principals', login), 'utf8')).toBe(`${login}@${TEST_INSTANCE_ID}\n`);
     expect(imds.tokensIssued()).toBeGreaterThan(0);
-    expect(world.sts.calls.at(-1)?.arn).toBe(`arn:aws:sts::${TEST_ACCOUNT}:assumed-role/lkp-host/${TEST_INSTANCE_ID}`);
+    expect(world.callsTo('sts').at(-1)?.arn).toBe(`arn:aws:sts::${world.account}:assumed-role/lkp-host/${TEST_INSTANCE_ID}`);
 
     const sshd = await startSshd(host.sshdConfig);
     running.push(sshd);
@@ -172,14 +174,14 @@ describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => 
     const host = await makeSandboxHost();
     const original = readFileSync(host.sshdConfig);
     const env = hostEnv();
-    const stsBefore = world.sts.calls.length;
+    const stsBefore = world.callsTo('sts').length;
     const auditBefore = signer.audit().length;
     const dry = await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--dry-run'], { env });
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(/\+TrustedUserCAKeys /);
     // Expected from IMDS facts, not verified; no identity proof checked, nothing issued.
-    expect(dry.stdout).toMatch(new RegExp(`expected principals.*${TEST_INSTANCE_ID}, 10\\.0\\.0\\.12`));
-    expect(world.sts.calls.length).toBe(stsBefore);
+    expect(dry.stdout).toMatch(new RegExp(`expected principals.*${TEST_INSTANCE_ID}, ${privateIp.replaceAll('.', '\\.')}`));
+    expect(world.callsTo('sts').length).toBe(stsBefore);
     expect(signer.audit().slice(auditBefore).filter((a) => a.outcome === 'issued')).toEqual([]);
     expect(readFileSync(host.sshdConfig).equals(original)).toBe(true);
     expect(existsSync(path.join(host.sshDir, 'lkp'))).toBe(false);
@@ -189,10 +191,10 @@ describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => 
     const status = await lkp(['host', 'status', '--ssh-dir', host.sshDir]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`principals: ${TEST_INSTANCE_ID}`);
-    const stsCalls = world.sts.calls.length;
+    const stsCalls = world.callsTo('sts').length;
     const renew = await lkp(['host', '--renew-if-needed', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
     expect(renew.stdout).toMatch(/not due for renewal/);
-    expect(world.sts.calls.length).toBe(stsCalls);
+    expect(world.callsTo('sts').length).toBe(stsCalls);
     // A host key changed: renewal is due, and --renew-if-needed renews.
     await genKey(host.root, 'newkey');
     writeFileSync(path.join(host.sshDir, 'ssh_host_ecdsa_key.pub'), readFileSync(path.join(host.root, 'newkey.pub')));

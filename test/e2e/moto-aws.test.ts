@@ -8,21 +8,19 @@
 // the AWS error.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { EC2Client, RunInstancesCommand, StopInstancesCommand, TerminateInstancesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
-import { AddRoleToInstanceProfileCommand, CreateAccessKeyCommand, CreateInstanceProfileCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand, UpdateAssumeRolePolicyCommand } from '@aws-sdk/client-iam';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { EC2Client, StopInstancesCommand, TerminateInstancesCommand, DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeImds, type FakeImds } from '../fakes/imds.js';
 import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
 import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
-import { startMoto, type Moto, type MotoCredentials } from '../helpers/moto.js';
+import type { MotoCredentials } from '../helpers/moto.js';
+import { EC2_TRUST, startMotoWorld, type MotoWorld } from '../helpers/moto-world.js';
 import { currentUser, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
 import { makeSandboxHost } from '../helpers/sandbox-host.js';
 
-const ACCOUNT = '123456789012'; // moto's account
-
 describe('lkp against moto with IAM enforced', () => {
-  let moto: Moto;
+  let world: MotoWorld;
+  let ACCOUNT: string;
   let ca: LocalCa;
   let signer: LocalSigner;
   let blindSigner: LocalSigner;
@@ -32,39 +30,16 @@ describe('lkp against moto with IAM enforced', () => {
   const home = tempDir('lkp-moto-home-');
   const cleanup: Array<() => Promise<unknown> | unknown> = [];
 
-  const user = async (iam: IAMClient, name: string, actions: string[]): Promise<MotoCredentials> => {
-    await iam.send(new CreateUserCommand({ UserName: name }));
-    if (actions.length > 0) await iam.send(new PutUserPolicyCommand({ UserName: name, PolicyName: 'p', PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: actions, Resource: '*' }] }) }));
-    const key = await iam.send(new CreateAccessKeyCommand({ UserName: name }));
-    return { accessKeyId: key.AccessKey?.AccessKeyId ?? '', secretAccessKey: key.AccessKey?.SecretAccessKey ?? '' };
-  };
-
-  /** An instance of the fleet, and the credentials its role has on it (session name = its id). */
+  /** An instance of the fleet (RunInstances with profile and tags), and its role's credentials (session name = its id). */
   const launch = async (): Promise<{ instanceId: string; privateIp: string; credentials: { accessKeyId: string; secretAccessKey: string; sessionToken: string } }> => {
-    const out = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: 'ami-12c6146b',
-        MinCount: 1,
-        MaxCount: 1,
-        IamInstanceProfile: { Name: 'lkp-host' },
-        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'Team', Value: 'payments' }] }],
-      }),
-    );
-    const instance = out.Instances?.[0];
-    const instanceId = instance?.InstanceId ?? '';
+    const instance = await world.launch({ tags: { Team: 'payments' } });
+    const instanceId = instance.InstanceId ?? '';
     // moto answers AssumeRole with HTTP 500 when the trust names a Service principal: the
-    // role trusts the admin while its sessions are made, then EC2 only (as on AWS; the
-    // sessions stay valid). The signer checks the trust policy at request time.
-    const iam = new IAMClient(moto.client());
-    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'lkp-host', PolicyDocument: trust({ AWS: `arn:aws:iam::${ACCOUNT}:user/lkp-test-admin` }) }));
-    const sts = new STSClient(moto.client());
-    const assumed = await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/lkp-host`, RoleSessionName: instanceId }));
-    await iam.send(new UpdateAssumeRolePolicyCommand({ RoleName: 'lkp-host', PolicyDocument: trust({ Service: 'ec2.amazonaws.com' }) }));
-    const c = assumed.Credentials;
-    return { instanceId, privateIp: instance?.PrivateIpAddress ?? '', credentials: { accessKeyId: c?.AccessKeyId ?? '', secretAccessKey: c?.SecretAccessKey ?? '', sessionToken: c?.SessionToken ?? '' } };
+    // world's session() lets the role trust the admin while it is assumed, then EC2 only
+    // again (as on AWS, the session stays valid). The signer checks the trust at request time.
+    const c = await world.session('lkp-host', instanceId);
+    return { instanceId, privateIp: instance.PrivateIpAddress ?? '', credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken ?? '' } };
   };
-
-  const trust = (principal: Record<string, string>): string => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: principal, Action: 'sts:AssumeRole' }] });
 
   /** Runs `lkp host` as the instance would: IMDSv2 fake serving its role's moto credentials. */
   const bootstrap = async (host: Awaited<ReturnType<typeof launch>>, via: LocalSigner = signer) => {
@@ -79,16 +54,13 @@ describe('lkp against moto with IAM enforced', () => {
   };
 
   beforeAll(async () => {
-    moto = await startMoto();
-    const iam = new IAMClient(moto.client());
-    ec2 = new EC2Client(moto.client());
-    await iam.send(new CreateRoleCommand({ RoleName: 'lkp-host', AssumeRolePolicyDocument: trust({ Service: 'ec2.amazonaws.com' }) }));
-    await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: 'lkp-host' }));
-    await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: 'lkp-host', RoleName: 'lkp-host' }));
     // The signer's identity: what the deploy template grants it for the aws method.
-    const signerCreds = await user(iam, 'lkp-signer', ['ec2:DescribeInstances', 'iam:GetRole']);
-    const blindCreds = await user(iam, 'lkp-signer-blind', ['iam:GetRole']);
-    alice = await user(iam, 'alice', ['lambda:InvokeFunction', 'ec2:DescribeInstances']);
+    world = await startMotoWorld({ signerActions: ['ec2:DescribeInstances', 'iam:GetRole'] });
+    ACCOUNT = world.account;
+    ec2 = new EC2Client(world.client());
+    await world.role('lkp-host', EC2_TRUST, { instanceProfile: true });
+    const blindCreds = await world.user('lkp-signer-blind', ['iam:GetRole']);
+    alice = await world.user('alice', ['lambda:InvokeFunction', 'ec2:DescribeInstances']);
 
     ca = await makeLocalCa();
     cleanup.push(() => rmSync(path.dirname(ca.dir), { recursive: true, force: true }));
@@ -98,15 +70,15 @@ describe('lkp against moto with IAM enforced', () => {
       { name: 'payments', for: 'user', method: 'aws', callers: [`arn:aws:iam::${ACCOUNT}:user/alice`], instances: { tags: { Team: 'payments' } }, logins: [login] },
     );
     writeFileSync(ca.config, JSON.stringify(config));
-    signer = await startLocalSigner(ca.config, [], moto.env(signerCreds));
-    blindSigner = await startLocalSigner(ca.config, [], moto.env(blindCreds));
+    signer = await startLocalSigner(ca.config, [], world.env());
+    blindSigner = await startLocalSigner(ca.config, [], world.env(blindCreds));
   }, 120_000);
 
   afterAll(async () => {
     await signer?.stop();
     await blindSigner?.stop();
     for (const c of cleanup.reverse()) await c();
-    await moto?.close();
+    await world?.close();
     rmSync(home, { recursive: true, force: true });
   });
 
@@ -128,7 +100,7 @@ describe('lkp against moto with IAM enforced', () => {
     const sshd: RunningSshd = await startSshd(sandbox.sshdConfig);
     cleanup.push(() => sshd.stop());
     const arn = `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${host.instanceId}`;
-    const env = { ...moto.env(alice), AWS_ENDPOINT_URL_LAMBDA: signer.url, LKP_HOME: home };
+    const env = { ...world.env(alice), AWS_ENDPOINT_URL_LAMBDA: signer.url, LKP_HOME: home };
     const ok = await lkp(['ssh', 'exec', '--instance-arn', arn, '--user', login, '--address', '127.0.0.1', '--port', String(sshd.port), '--', 'echo', 'moto-ok'], { env });
     expect(ok.stderr).toBe('');
     expect(ok.stdout.trim()).toBe('moto-ok');

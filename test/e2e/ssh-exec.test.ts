@@ -1,23 +1,29 @@
 // `lkp ssh exec` end to end against a real sshd configured by `lkp host` (EC2 path), with
-// STS, EC2 and IMDS fakes and `lkp signer serve` as the signer.
+// `lkp signer serve` as the signer. The signer's AWS (STS, EC2, IAM) is moto with IAM
+// enforced; hosts get their role credentials from sts:AssumeRole through the IMDSv2 fake.
+// The laptop's own DescribeInstances (which address to dial) answers from the EC2 fake,
+// holding the same instance ids at 127.0.0.1: moto gives every instance a public address
+// outside loopback and cannot place one at 127.0.0.1, and tests dial loopback only.
 import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ssoRole, TEST_ACCOUNT } from '../fakes/credentials.js';
+import { CredentialRegistry } from '../fakes/credentials.js';
+import { startFakeEc2, type FakeEc2 } from '../fakes/ec2.js';
 import { startFakeImds, type FakeImds } from '../fakes/imds.js';
-import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
+import { asTestIdentity, EC2_TRUST, startMotoWorld, type MotoWorld } from '../helpers/moto-world.js';
 import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
 import { LKP_BIN, lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { currentUser, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
 import { makeSandboxHost } from '../helpers/sandbox-host.js';
 
-const X = 'i-0aaaaaaaaaaaaaaa1';
-const Y = 'i-0bbbbbbbbbbbbbbb2';
-const STOPPED = 'i-0ccccccccccccccc3';
-const arn = (id: string) => `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/${id}`;
-const PROFILE = { arn: `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA1' };
+// moto's ids for two running instances of the fleet and a stopped one.
+let X: string;
+let Y: string;
+let STOPPED: string;
+let ACCOUNT: string;
+const arn = (id: string) => `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${id}`;
 
 /** Plain ssh with an environment (the transparent mode's Match exec runs lkp with it). */
 const runSshWithEnv = (args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> =>
@@ -38,7 +44,8 @@ const runSshAdd = (args: string[], sock: string): Promise<string> =>
   new Promise((resolve) => execFile('ssh-add', args, { env: { ...process.env, SSH_AUTH_SOCK: sock } }, (_e, out) => resolve(out)));
 
 describe('lkp ssh exec', () => {
-  let world: AwsWorld;
+  let world: MotoWorld;
+  let laptopEc2: FakeEc2;
   let ca: LocalCa;
   let signer: LocalSigner;
   let sshdX: RunningSshd;
@@ -48,7 +55,8 @@ describe('lkp ssh exec', () => {
   let env: Record<string, string>;
 
   const bootstrap = async (instanceId: string): Promise<RunningSshd> => {
-    const imds: FakeImds = await startFakeImds({ registry: world.registry, instanceId });
+    const credentials = await world.session('lkp-host', instanceId);
+    const imds: FakeImds = await startFakeImds({ instanceId, accountId: ACCOUNT, privateIp: '127.0.0.1', roleCredentials: { ...credentials, sessionToken: credentials.sessionToken ?? '' } });
     const host = await makeSandboxHost();
     const r = await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], {
       env: { AWS_ENDPOINT_URL_LAMBDA: signer.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
@@ -59,38 +67,49 @@ describe('lkp ssh exec', () => {
   };
 
   beforeAll(async () => {
-    world = await startAwsWorld({
+    world = await startMotoWorld();
+    ACCOUNT = world.account;
+    await world.role('lkp-host', EC2_TRUST, { instanceProfile: true });
+    X = (await world.launch({ tags: { Team: 'payments' } })).InstanceId ?? '';
+    Y = (await world.launch({ tags: { Team: 'payments' } })).InstanceId ?? '';
+    STOPPED = (await world.launch({ tags: { Team: 'payments' }, state: 'stopped' })).InstanceId ?? '';
+    const alice = await world.sso('alice@example.com');
+    const registry = new CredentialRegistry();
+    registry.add(asTestIdentity(alice));
+    const profile = { arn: `arn:aws:iam::${ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA1' };
+    laptopEc2 = await startFakeEc2({
+      registry,
       instances: [
-        { instanceId: X, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' } },
-        { instanceId: Y, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' } },
-        { instanceId: STOPPED, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' }, state: 'stopped' },
+        { instanceId: X, ownerId: ACCOUNT, privateIpAddress: '127.0.0.1', iamInstanceProfile: profile, tags: { Team: 'payments' } },
+        { instanceId: Y, ownerId: ACCOUNT, privateIpAddress: '127.0.0.1', iamInstanceProfile: profile, tags: { Team: 'payments' } },
+        { instanceId: STOPPED, ownerId: ACCOUNT, privateIpAddress: '127.0.0.1', iamInstanceProfile: profile, tags: { Team: 'payments' }, state: 'stopped' },
       ],
     });
     ca = await makeLocalCa();
     const config = JSON.parse(readFileSync(ca.config, 'utf8')) as { rules: unknown[] };
     config.rules.push(
-      { name: 'fleet', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], roles: ['lkp-host'] },
+      { name: 'fleet', for: 'host', method: 'aws', accounts: [ACCOUNT], roles: ['lkp-host'] },
       { name: 'payments', for: 'user', method: 'aws', callers: ['arn:aws:sts::*:assumed-role/AWSReservedSSO_Admin_*/*'], instances: { tags: { Team: 'payments' } }, logins: [login], message: `payments admins log in as ${login} only` },
     );
     writeFileSync(ca.config, JSON.stringify(config));
     signer = await startLocalSigner(ca.config, [], world.env());
     sshdX = await bootstrap(X);
     sshdY = await bootstrap(Y);
-    const alice = world.registry.add(ssoRole('alice@example.com'));
     env = {
       AWS_ENDPOINT_URL_LAMBDA: signer.url,
-      AWS_ENDPOINT_URL_EC2: world.ec2.url,
+      AWS_ENDPOINT_URL_EC2: laptopEc2.url,
       AWS_ACCESS_KEY_ID: alice.accessKeyId,
       AWS_SECRET_ACCESS_KEY: alice.secretAccessKey,
       AWS_SESSION_TOKEN: alice.sessionToken ?? '',
       LKP_HOME: home,
     };
-  });
+  }, 120_000);
   afterAll(async () => {
     await Promise.all([sshdX?.stop(), sshdY?.stop()]);
     await signer?.stop();
+    await laptopEc2?.close();
     await world?.close();
-  });
+  }, 60_000);
 
   const exec = (id: string, port: number, args: string[], extra: string[] = []) => lkp(['ssh', 'exec', '--instance-arn', arn(id), '--user', login, '--port', String(port), ...extra, '--', ...args], { env });
   const issued = () => signer.audit().filter((a) => a.outcome === 'issued' && a.action === 'user-cert').length;
@@ -247,7 +266,7 @@ describe('lkp ssh exec', () => {
     expect(r.stdout).toContain(`${login}@${Y}`);
     expect(r.stdout).toMatch(/DescribeInstances at http:\/\/127\.0\.0\.1:\d+ \(AWS_ENDPOINT_URL_EC2\)/);
     expect(r.stdout).toContain(`(AWS_ENDPOINT_URL_LAMBDA)`);
-    expect(r.stdout).toMatch(/^ssh: +ssh .*HostKeyAlias=i-0bbbbbbbbbbbbbbb2 .* uptime$/m);
+    expect(r.stdout).toMatch(new RegExp(`^ssh: +ssh .*HostKeyAlias=${Y} .* uptime$`, 'm'));
     // With the key present (a real run made it), --refresh: still nothing issued.
     const again = await lkp(['ssh', 'exec', '--instance-arn', arn(Y), '--user', login, '--refresh', '--dry-run', '--', 'true'], { env });
     expect(again.code, again.stderr).toBe(0);

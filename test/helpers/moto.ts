@@ -16,6 +16,10 @@ export interface Moto {
   readonly url: string;
   /** An IAM user allowed everything (the operator). */
   readonly admin: MotoCredentials;
+  /** The account moto runs in by default (the admin's). */
+  readonly account: string;
+  /** An admin in each extra account asked for with `startMoto({ accounts })`. */
+  readonly admins: Readonly<Record<string, MotoCredentials>>;
   /** SDK client options for these credentials against this moto. */
   client(credentials?: MotoCredentials): { endpoint: string; region: string; credentials: MotoCredentials };
   /** Environment for a child process acting with these credentials. */
@@ -59,13 +63,19 @@ const waitReady = async (url: string, child: ChildProcess, output: () => string)
   throw new Error(`moto_server did not answer on ${url} within 30 s: ${output()}`);
 };
 
-/** Starts moto on 127.0.0.1 and creates the admin; IAM is enforced from then on. */
-export const startMoto = async (): Promise<Moto> => {
+const ACCOUNT = '123456789012'; // moto's default account
+
+/**
+ * Starts moto on 127.0.0.1 and creates the admin (and one admin per extra account); IAM is
+ * enforced from then on.
+ */
+export const startMoto = async (options: { accounts?: readonly string[] } = {}): Promise<Moto> => {
+  const extra = options.accounts ?? [];
   requireMoto();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: '3', MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
+    env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: String(3 * (1 + extra.length)), MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
@@ -85,22 +95,40 @@ export const startMoto = async (): Promise<Moto> => {
   try {
     await waitReady(url, child, () => tail);
     const { IAMClient, CreateUserCommand, PutUserPolicyCommand, CreateAccessKeyCommand } = await import('@aws-sdk/client-iam');
-    // The three unauthenticated requests moto grants: spent on the admin and its key.
-    const iam = new IAMClient({ endpoint: url, region: REGION, credentials: { accessKeyId: 'bootstrap', secretAccessKey: 'bootstrap' } });
-    await iam.send(new CreateUserCommand({ UserName: 'lkp-test-admin' }));
-    await iam.send(
-      new PutUserPolicyCommand({
-        UserName: 'lkp-test-admin',
-        PolicyName: 'all',
-        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
-      }),
-    );
-    const key = await iam.send(new CreateAccessKeyCommand({ UserName: 'lkp-test-admin' }));
-    const admin = { accessKeyId: key.AccessKey?.AccessKeyId ?? '', secretAccessKey: key.AccessKey?.SecretAccessKey ?? '' };
+    // The unauthenticated requests moto grants (three per account): spent on the admins and
+    // their keys. moto files a request under the account its `x-moto-account-id` header
+    // names; afterwards a key's own account decides, as on AWS.
+    const makeAdmin = async (account?: string): Promise<MotoCredentials> => {
+      const iam = new IAMClient({ endpoint: url, region: REGION, credentials: { accessKeyId: 'bootstrap', secretAccessKey: 'bootstrap' } });
+      if (account !== undefined) {
+        iam.middlewareStack.add(
+          (next) => (args) => {
+            (args.request as { headers: Record<string, string> }).headers['x-moto-account-id'] = account;
+            return next(args);
+          },
+          { step: 'build' },
+        );
+      }
+      await iam.send(new CreateUserCommand({ UserName: 'lkp-test-admin' }));
+      await iam.send(
+        new PutUserPolicyCommand({
+          UserName: 'lkp-test-admin',
+          PolicyName: 'all',
+          PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }),
+        }),
+      );
+      const key = await iam.send(new CreateAccessKeyCommand({ UserName: 'lkp-test-admin' }));
+      return { accessKeyId: key.AccessKey?.AccessKeyId ?? '', secretAccessKey: key.AccessKey?.SecretAccessKey ?? '' };
+    };
+    const admin = await makeAdmin();
+    const admins: Record<string, MotoCredentials> = { [ACCOUNT]: admin };
+    for (const account of extra) admins[account] = await makeAdmin(account);
     const withCreds = (c: MotoCredentials): MotoCredentials => ({ accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) });
     return {
       url,
       admin,
+      account: ACCOUNT,
+      admins,
       client: (credentials = admin) => ({ endpoint: url, region: REGION, credentials: withCreds(credentials) }),
       env: (credentials = admin) => ({
         ...Object.fromEntries(SERVICES.map((s) => [`AWS_ENDPOINT_URL_${s}`, url])),

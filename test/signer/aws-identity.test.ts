@@ -1,48 +1,47 @@
 // The `aws` identity method end to end: proofs signed with the SDK's SigV4 signer, sent
-// through the real Lambda client to `lkp signer serve`, which forwards them to a fake STS
-// that verifies signatures for real and asks a fake EC2 about the instance.
+// through the real Lambda client to `lkp signer serve`, which forwards them to moto's STS
+// (IAM enforced: signatures and keys checked for real) and asks moto's EC2 about the
+// instance and moto's IAM about the role's trust. Instances come from RunInstances (their
+// ids, addresses and names are moto's); the authoriser is the Lambda fake (moto cannot
+// invoke functions without Docker). A second moto account holds the cross-account instance.
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { Instance } from '@aws-sdk/client-ec2';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestDigest } from '../../src/api/digest.js';
 import { createAwsProof } from '../../src/aws/identity-proof.js';
 import { parsePublicKey } from '../../src/ssh/public-key.js';
-import { instanceRole, ssoRole, iamUser, sdkCredentials, TEST_ACCOUNT, type TestIdentity } from '../fakes/credentials.js';
-import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
-import { EC2_ONLY_TRUST } from '../fakes/iam.js';
+import { instanceRole, type SdkCredentials } from '../fakes/credentials.js';
+import { EC2_TRUST, startMotoWorld, type MotoWorld } from '../helpers/moto-world.js';
 import { invokeJson, lambdaClient } from '../helpers/lambda-client.js';
 import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
 import { startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { certInfo, genKey, readPub, tempDir } from '../helpers/openssh.js';
 
-const HOST_ID = 'i-0a1b2c3d4e5f60718';
-const PROFILE = `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`;
 const OTHER_ACCOUNT = '444455556666';
+const MISSING = 'i-0ffffffffffffffff';
 
-describe('aws identity method', () => {
-  let world: AwsWorld;
+describe('aws identity method (moto, IAM enforced)', () => {
+  let world: MotoWorld;
+  let ACCOUNT: string;
   let ca: LocalCa;
   let signer: LocalSigner;
   let client: LambdaClient;
   let hostKey: string;
   let otherKey: string;
+  let HOST: Instance;
+  let HOST_ID: string;
+  let STOPPED: string;
+  let OTHER_PROFILE: string;
+  let SEARCH: string;
+  let TERMINATED: string;
+  let FOREIGN: string;
   let authoriserMode: 'allow' | 'deny' | 'throw' | 'slow' | 'narrow' = 'allow';
   const dir = tempDir();
 
   beforeAll(async () => {
-    world = await startAwsWorld({
-      roles: {
-        'lkp-host': EC2_ONLY_TRUST,
-        'lkp-host-loose': { Version: '2012-10-17', Statement: [EC2_ONLY_TRUST.Statement[0], { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${TEST_ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] },
-      },
-      instances: [
-        { instanceId: HOST_ID, availabilityZone: 'us-east-1a', privateIpAddress: '10.0.1.5', publicIpAddress: '203.0.113.7', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'payments', 'lkp:principals': 'web.example.com,api.example.com' } },
-        { instanceId: 'i-0000000000000000a', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'payments' }, state: 'stopped' },
-        { instanceId: 'i-0000000000000000b', iamInstanceProfile: { arn: `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/other`, id: 'AIPA2' }, tags: { Team: 'payments' } },
-        { instanceId: 'i-0000000000000000c', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'search' } },
-        { instanceId: 'i-0000000000000000d', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' }, tags: { Team: 'payments' }, state: 'terminated' },
-        { instanceId: 'i-0000000000000000e', ownerId: OTHER_ACCOUNT, iamInstanceProfile: { arn: `arn:aws:iam::${OTHER_ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA3' } },
-      ],
+    world = await startMotoWorld({
+      accounts: [OTHER_ACCOUNT],
       functions: {
         'lkp-authoriser': async (payload) => {
           const p = payload as { Kind: string; SshUsername?: string; Principals: string[] };
@@ -54,11 +53,26 @@ describe('aws identity method', () => {
         },
       },
     });
+    ACCOUNT = world.account;
+    await world.role('lkp-host', EC2_TRUST, { instanceProfile: true });
+    await world.role('lkp-host-loose', { Version: '2012-10-17', Statement: [EC2_TRUST.Statement[0], { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] });
+    await world.role('some-other-role', EC2_TRUST);
+    await world.role('other', EC2_TRUST, { instanceProfile: true });
+    await world.role('lkp-host', EC2_TRUST, { account: OTHER_ACCOUNT, instanceProfile: true });
+    // What the other account grants the signer: describe its instances and read its roles' trust.
+    await world.role('lkp-describe', { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: world.signer.arn }, Action: 'sts:AssumeRole' }] }, { account: OTHER_ACCOUNT, actions: ['ec2:DescribeInstances', 'iam:GetRole'] });
+    HOST = await world.launch({ tags: { Team: 'payments', 'lkp:principals': 'web.example.com,api.example.com' } });
+    HOST_ID = HOST.InstanceId ?? '';
+    STOPPED = (await world.launch({ tags: { Team: 'payments' }, state: 'stopped' })).InstanceId ?? '';
+    OTHER_PROFILE = (await world.launch({ profile: 'other', tags: { Team: 'payments' } })).InstanceId ?? '';
+    SEARCH = (await world.launch({ tags: { Team: 'search' } })).InstanceId ?? '';
+    TERMINATED = (await world.launch({ tags: { Team: 'payments' }, state: 'terminated' })).InstanceId ?? '';
+    FOREIGN = (await world.launch({ account: OTHER_ACCOUNT })).InstanceId ?? '';
     ca = await makeLocalCa();
     const config = JSON.parse(readFileSync(ca.config, 'utf8')) as Record<string, unknown>;
     config.rules = [
-      { name: 'fleet hosts', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT, OTHER_ACCOUNT], regions: ['us-east-1'], roles: ['lkp-host', 'lkp-host-loose'], instanceProfiles: ['lkp-host'], extraPrincipalsTag: 'lkp:principals', extraPrincipals: ['*.example.com'] },
-      { name: 'payments admins', for: 'user', method: 'aws', callers: [`arn:aws:sts::${TEST_ACCOUNT}:assumed-role/AWSReservedSSO_Admin_*/*`], instances: { accounts: [TEST_ACCOUNT], tags: { Team: 'payments' } }, logins: ['ec2-user'], maxValidity: '8h', sourceAddress: '127.0.0.0/8', message: 'payments admins log in as ec2-user only' },
+      { name: 'fleet hosts', for: 'host', method: 'aws', accounts: [ACCOUNT, OTHER_ACCOUNT], regions: ['us-east-1'], roles: ['lkp-host', 'lkp-host-loose'], instanceProfiles: ['lkp-host'], extraPrincipalsTag: 'lkp:principals', extraPrincipals: ['*.example.com'] },
+      { name: 'payments admins', for: 'user', method: 'aws', callers: [`arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Admin_*/*`], instances: { accounts: [ACCOUNT], tags: { Team: 'payments' } }, logins: ['ec2-user'], maxValidity: '8h', sourceAddress: '127.0.0.0/8', message: 'payments admins log in as ec2-user only' },
     ];
     config.authoriser = { functionName: 'lkp-authoriser', timeout: '1s' };
     config.aws = { crossAccountRoles: { [OTHER_ACCOUNT]: `arn:aws:iam::${OTHER_ACCOUNT}:role/lkp-describe` } };
@@ -67,21 +81,21 @@ describe('aws identity method', () => {
     client = lambdaClient(signer.url);
     hostKey = readPub(await genKey(dir, 'host'));
     otherKey = readPub(await genKey(dir, 'other'));
-  });
+  }, 120_000);
   afterAll(async () => {
     await signer?.stop();
     await world?.close();
   });
 
-  const proofFor = async (who: TestIdentity, digestInput: Parameters<typeof requestDigest>[0], over: { audience?: string; signingDate?: Date } = {}) =>
-    createAwsProof({ credentials: sdkCredentials(who), region: 'us-east-1', audience: over.audience ?? ca.serverId, digest: requestDigest(digestInput), ...(over.signingDate ? { signingDate: over.signingDate } : {}) });
+  const proofFor = async (who: SdkCredentials | Promise<SdkCredentials>, digestInput: Parameters<typeof requestDigest>[0], over: { audience?: string; signingDate?: Date } = {}) =>
+    createAwsProof({ credentials: await who, region: 'us-east-1', audience: over.audience ?? ca.serverId, digest: requestDigest(digestInput), ...(over.signingDate ? { signingDate: over.signingDate } : {}) });
 
   type MutableProof = { url: string; method: string; headers: Record<string, string>; body: string };
-  const hostRequest = async (who: TestIdentity, keys = [hostKey], over: Parameters<typeof proofFor>[2] = {}) => {
+  const hostRequest = async (who: SdkCredentials | Promise<SdkCredentials>, keys = [hostKey], over: Parameters<typeof proofFor>[2] = {}) => {
     const proof = await proofFor(who, { action: 'host-cert', publicKeys: keys.map(parsePublicKey) }, over);
     return { version: 1, action: 'host-cert', identity: { method: 'aws', proof: { ...proof, headers: { ...proof.headers } } as MutableProof }, publicKeys: keys };
   };
-  const userRequest = async (who: TestIdentity, target: string, login = 'ec2-user', over: Parameters<typeof proofFor>[2] = {}) => ({
+  const userRequest = async (who: SdkCredentials | Promise<SdkCredentials>, target: string, login = 'ec2-user', over: Parameters<typeof proofFor>[2] = {}) => ({
     version: 1,
     action: 'user-cert',
     identity: { method: 'aws', proof: await proofFor(who, { action: 'user-cert', publicKeys: [parsePublicKey(otherKey)], login, target }, over) },
@@ -101,34 +115,38 @@ describe('aws identity method', () => {
     const audit = await signer.waitForAudit(before + 1);
     expect(audit.at(-1)).toMatchObject({ outcome: 'denied', code });
   };
-  const host = (id = HOST_ID) => world.registry.add(instanceRole(id, 'lkp-host'));
-  const alice = () => world.registry.add(ssoRole('alice@example.com'));
+  const host = (id = HOST_ID, role = 'lkp-host') => world.session(role, id);
+  const alice = () => world.sso('alice@example.com');
+  const arnOf = (id: string) => `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${id}`;
 
   it('ok/a host gets a certificate whose principals are exactly the facts EC2 reported', async () => {
     authoriserMode = 'allow';
     const { body } = await invokeJson(client, await hostRequest(host()));
     expect(body.error).toBeUndefined();
     const cert = (body.certificates as Array<{ principals: string[]; certificate: string }>)[0]!;
-    expect(cert.principals).toEqual([HOST_ID, 'ip-10-0-1-5.ec2.internal', '10.0.1.5', 'ec2-203-0-113-7.compute-1.amazonaws.com', '203.0.113.7', 'web.example.com', 'api.example.com']);
+    // Exactly the facts moto's DescribeInstances reports, then the tag's names.
+    const facts = [HOST_ID, HOST.PrivateDnsName, HOST.PrivateIpAddress, HOST.PublicDnsName, HOST.PublicIpAddress].filter((x): x is string => Boolean(x));
+    expect(facts.length).toBe(5);
+    expect(cert.principals).toEqual([...facts, 'web.example.com', 'api.example.com']);
     expect(body.hostId).toBe(HOST_ID);
     expect(await certInfo(cert.certificate, dir)).toContain('host certificate');
-    expect(world.sts.calls.at(-1)).toMatchObject({ action: 'GetCallerIdentity', host: 'sts.us-east-1.amazonaws.com', arn: `arn:aws:sts::${TEST_ACCOUNT}:assumed-role/lkp-host/${HOST_ID}` });
-    expect(world.ec2.calls.at(-1)).toMatchObject({ action: 'DescribeInstances', region: 'us-east-1', instanceIds: [HOST_ID], arn: world.signerIdentity.arn });
-    expect(world.lambda.invocations.at(-1)?.payload).toMatchObject({ Kind: 'LkpHostCertAuthorizationRequest', HostInstanceArn: `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/${HOST_ID}` });
+    expect(world.callsTo('sts').at(-1)).toMatchObject({ action: 'GetCallerIdentity', host: 'sts.us-east-1.amazonaws.com', arn: `arn:aws:sts::${ACCOUNT}:assumed-role/lkp-host/${HOST_ID}` });
+    expect(world.callsTo('ec2').at(-1)).toMatchObject({ action: 'DescribeInstances', region: 'us-east-1', params: { 'InstanceId.1': HOST_ID }, arn: world.signer.arn });
+    expect(world.lambda.invocations.at(-1)?.payload).toMatchObject({ Kind: 'LkpHostCertAuthorizationRequest', HostInstanceArn: arnOf(HOST_ID) });
   });
 
   it('ok/a person gets a user certificate for an allowed instance and login, scoped LOGIN@INSTANCE', async () => {
     authoriserMode = 'allow';
-    const target = `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/${HOST_ID}`;
+    const target = arnOf(HOST_ID);
     const { body } = await invokeJson(client, await userRequest(alice(), target));
     expect(body.error).toBeUndefined();
     const cert = body.certificate as { certificate: string; principals: string[]; keyId: string };
     expect(cert.principals).toEqual([`ec2-user@${HOST_ID}`]);
-    expect(cert.keyId).toContain('caller=arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_abc123/alice@example.com');
+    expect(cert.keyId).toContain(`caller=arn:aws:sts::${ACCOUNT}:assumed-role/AWSReservedSSO_Admin_abc123/alice@example.com`);
     const info = await certInfo(cert.certificate, dir);
     expect(info).toContain('user certificate');
     expect(info).toContain('source-address 127.0.0.0/8');
-    expect(world.lambda.invocations.at(-1)?.payload).toMatchObject({ Kind: 'LkpUserCertAuthorizationRequest', SshUsername: 'ec2-user', From: { Type: 'AssumedRole', Account: TEST_ACCOUNT } });
+    expect(world.lambda.invocations.at(-1)?.payload).toMatchObject({ Kind: 'LkpUserCertAuthorizationRequest', SshUsername: 'ec2-user', From: { Type: 'AssumedRole', Account: ACCOUNT } });
   });
 
   it('fail/a forged signature is refused by STS', async () => {
@@ -153,9 +171,9 @@ describe('aws identity method', () => {
   it('fail/a proof replayed with another public key, instance or login', async () => {
     const withKey = await hostRequest(host());
     await expectDenied({ ...withKey, publicKeys: [otherKey] }, 'Unauthenticated', /another request/);
-    const target = `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/${HOST_ID}`;
+    const target = arnOf(HOST_ID);
     const u = await userRequest(alice(), target);
-    await expectDenied({ ...u, target: `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/i-0000000000000000c` }, 'Unauthenticated', /another request/);
+    await expectDenied({ ...u, target: arnOf(SEARCH) }, 'Unauthenticated', /another request/);
     await expectDenied({ ...u, login: 'root' }, 'Unauthenticated', /another request/);
   });
 
@@ -173,32 +191,32 @@ describe('aws identity method', () => {
   });
 
   it('fail/an instance session for a stopped, terminated, unknown instance or one with another profile', async () => {
-    await expectDenied(await hostRequest(host('i-0000000000000000a')), 'Forbidden', /stopped/);
-    await expectDenied(await hostRequest(host('i-0000000000000000d')), 'Forbidden', /terminated|no instance profile/);
-    await expectDenied(await hostRequest(host('i-0ffffffffffffffff')), 'Forbidden', /does not exist/);
-    await expectDenied(await hostRequest(host('i-0000000000000000b')), 'Forbidden', /no host rule/);
+    await expectDenied(await hostRequest(host(STOPPED)), 'Forbidden', /stopped/);
+    await expectDenied(await hostRequest(host(TERMINATED)), 'Forbidden', /terminated|no instance profile/);
+    await expectDenied(await hostRequest(host(MISSING)), 'Forbidden', /does not exist/);
+    await expectDenied(await hostRequest(host(OTHER_PROFILE)), 'Forbidden', /no host rule/);
   });
 
   it('fail/a person cannot get a host certificate, and a host role from another role name is refused', async () => {
     await expectDenied(await hostRequest(alice()), 'Forbidden', /instance role session/);
-    await expectDenied(await hostRequest(world.registry.add(instanceRole(HOST_ID, 'some-other-role'))), 'Forbidden', /no host rule|no policy rule names|not EC2-only/);
+    await expectDenied(await hostRequest(host(HOST_ID, 'some-other-role')), 'Forbidden', /no host rule|no policy rule names|not EC2-only/);
   });
 
   it('fail/a host role that more than EC2 can assume is refused (session names could be spoofed)', async () => {
-    await expectDenied(await hostRequest(world.registry.add(instanceRole(HOST_ID, 'lkp-host-loose'))), 'Forbidden', /not EC2-only \(AWS principals may assume the role\)/);
-    expect(world.iam.calls.at(-1)).toMatchObject({ action: 'GetRole', roleName: 'lkp-host-loose', arn: world.signerIdentity.arn });
+    await expectDenied(await hostRequest(host(HOST_ID, 'lkp-host-loose')), 'Forbidden', /not EC2-only \(AWS principals may assume the role\)/);
+    expect(world.callsTo('iam').at(-1)).toMatchObject({ action: 'GetRole', params: { RoleName: 'lkp-host-loose' }, arn: world.signer.arn });
   });
 
   it('fail/a caller no rule matches, a login or a tag the rule does not allow', async () => {
-    const target = `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/${HOST_ID}`;
-    await expectDenied(await userRequest(world.registry.add(iamUser('mallory')), target), 'Forbidden', /no policy rule/);
+    const target = arnOf(HOST_ID);
+    await expectDenied(await userRequest(world.user('mallory', ['lambda:InvokeFunction']), target), 'Forbidden', /no policy rule/);
     await expectDenied(await userRequest(alice(), target, 'root'), 'Forbidden', /payments admins log in as ec2-user only/);
-    await expectDenied(await userRequest(alice(), `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/i-0000000000000000c`), 'Forbidden', /no policy rule/);
-    await expectDenied(await userRequest(alice(), `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/i-0000000000000000a`), 'Forbidden', /stopped/);
+    await expectDenied(await userRequest(alice(), arnOf(SEARCH)), 'Forbidden', /no policy rule/);
+    await expectDenied(await userRequest(alice(), arnOf(STOPPED)), 'Forbidden', /stopped/);
   });
 
   it('fail/an authoriser that denies (its message reaches the user), throws or times out', async () => {
-    const target = `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/${HOST_ID}`;
+    const target = arnOf(HOST_ID);
     authoriserMode = 'deny';
     await expectDenied(await userRequest(alice(), target), 'Forbidden', /change freeze until Friday/);
     await expectDenied(await hostRequest(host()), 'Forbidden', /change freeze until Friday/);
@@ -210,18 +228,13 @@ describe('aws identity method', () => {
   });
 
   it('ok/an instance in another account is described through the role configured for that account', async () => {
-    // EC2 in that account only answers that account's principals.
-    world.ec2.setAuthorize((id) => id.account === OTHER_ACCOUNT);
-    try {
-      const who = world.registry.add(instanceRole('i-0000000000000000e', 'lkp-host', { account: OTHER_ACCOUNT }));
-      const { body } = await invokeJson(client, await hostRequest(who));
-      expect(body.error, JSON.stringify(body.error)).toBeUndefined();
-      expect(body.hostId).toBe('i-0000000000000000e');
-      expect(world.ec2.calls.at(-1)?.arn).toBe(`arn:aws:sts::${OTHER_ACCOUNT}:assumed-role/lkp-describe/lkp-signer`);
-      expect(world.sts.calls.some((c) => c.action === 'AssumeRole' && c.arn === world.signerIdentity.arn)).toBe(true);
-    } finally {
-      world.ec2.setAuthorize(() => true);
-    }
+    // moto keeps each account's instances and roles apart: only that account's principals see them.
+    const who = world.session('lkp-host', FOREIGN, { account: OTHER_ACCOUNT });
+    const { body } = await invokeJson(client, await hostRequest(who));
+    expect(body.error, JSON.stringify(body.error)).toBeUndefined();
+    expect(body.hostId).toBe(FOREIGN);
+    expect(world.callsTo('ec2').at(-1)?.arn).toBe(`arn:aws:sts::${OTHER_ACCOUNT}:assumed-role/lkp-describe/lkp-signer`);
+    expect(world.callsTo('sts').some((c) => c.action === 'AssumeRole' && c.arn === world.signer.arn)).toBe(true);
   });
 
   it('ok/an authoriser may narrow the principals but never widen them', async () => {

@@ -1,6 +1,7 @@
 // The Lambda artifact: `npm run build:lambda` output, imported by a plain node process as
 // the Lambda runtime would. Config from an SSM parameter, CA keys from Secrets Manager and
-// SSM SecureString, identity through STS and EC2 fakes. Denials are normal answers; a
+// SSM SecureString, identity through STS and EC2: all moto with IAM enforced, the signer
+// acting as an IAM user with only what it needs. Denials are normal answers; a
 // misconfiguration is a thrown (function) error.
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -8,10 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestDigest } from '../../src/api/digest.js';
 import { createAwsProof } from '../../src/aws/identity-proof.js';
 import { parsePublicKey } from '../../src/ssh/public-key.js';
-import { instanceRole, sdkCredentials, TEST_ACCOUNT } from '../fakes/credentials.js';
-import { startFakeSecrets, type FakeSecrets } from '../fakes/secrets.js';
-import { startFakeSsm, type FakeSsm } from '../fakes/ssm.js';
-import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { EC2_TRUST, startMotoWorld, type MotoWorld } from '../helpers/moto-world.js';
 import { makeCa } from '../helpers/ca.js';
 import { genKey, readPub, tempDir } from '../helpers/openssh.js';
 
@@ -33,36 +33,46 @@ const runBundle = (events: unknown[], env: Record<string, string>, audit = false
   });
 
 describe('Lambda bundle', () => {
-  let world: AwsWorld;
-  let secrets: FakeSecrets;
-  let ssm: FakeSsm;
+  let world: MotoWorld;
   const hostCa = makeCa('ed25519');
   const userCa = makeCa('ecdsa-p384');
-  const instanceId = 'i-0abcdefabcdefabcd';
+  let instanceId: string;
+  const secretReads = () => world.callsTo('secretsmanager').filter((c) => c.action === 'GetSecretValue').length;
 
   beforeAll(async () => {
     execFileSync(process.execPath, ['scripts/build-lambda.js'], { stdio: 'ignore' });
-    world = await startAwsWorld({ instances: [{ instanceId, iamInstanceProfile: { arn: `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA1' }, privateIpAddress: '10.1.2.3' }] });
-    secrets = await startFakeSecrets({ registry: world.registry, secrets: { 'lkp/host-ca': hostCa.privateText } });
+    // What the function's role is granted: read its config and CA keys, check identities.
+    world = await startMotoWorld({ signerActions: ['ec2:DescribeInstances', 'iam:GetRole', 'ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt'] });
+    await world.role('lkp-host', EC2_TRUST, { instanceProfile: true });
+    instanceId = (await world.launch()).InstanceId ?? '';
+    await new SecretsManagerClient(world.client()).send(new CreateSecretCommand({ Name: 'lkp/host-ca', SecretString: hostCa.privateText }));
     const config = {
       version: 1,
       serverId: 'lkp-prod-signer',
       hostCa: { store: 'secretsmanager', secretIds: ['lkp/host-ca'] },
       userCa: { store: 'ssm', names: ['/lkp/user-ca'] },
-      rules: [{ name: 'fleet', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], roles: ['lkp-host'] }],
+      rules: [{ name: 'fleet', for: 'host', method: 'aws', accounts: [world.account], roles: ['lkp-host'] }],
     };
-    ssm = await startFakeSsm({ registry: world.registry, parameters: { '/lkp/config': JSON.stringify(config), '/lkp/user-ca': { type: 'SecureString', value: userCa.privateText }, '/lkp/broken': '{"version":1', '/lkp/config-lost-key': JSON.stringify({ ...config, hostCa: { store: 'secretsmanager', secretIds: ['lkp/no-such-secret'] } }) } });
-  });
+    const ssm = new SSMClient(world.client());
+    const parameters: Array<[string, string, 'String' | 'SecureString']> = [
+      ['/lkp/config', JSON.stringify(config), 'String'],
+      ['/lkp/user-ca', userCa.privateText, 'SecureString'],
+      ['/lkp/broken', '{"version":1', 'String'],
+      ['/lkp/config-lost-key', JSON.stringify({ ...config, hostCa: { store: 'secretsmanager', secretIds: ['lkp/no-such-secret'] } }), 'String'],
+    ];
+    for (const [Name, Value, Type] of parameters) await ssm.send(new PutParameterCommand({ Name, Value, Type }));
+  }, 120_000);
   afterAll(async () => {
-    await Promise.all([world?.close(), secrets?.close(), ssm?.close()]);
+    await world?.close();
   });
 
-  const env = (parameter = '/lkp/config') => world.env({ AWS_ENDPOINT_URL_SSM: ssm.url, AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url, LKP_CONFIG_SSM_PARAMETER: parameter });
+  const env = (parameter = '/lkp/config') => world.env(world.signer, { LKP_CONFIG_SSM_PARAMETER: parameter });
 
   it('ok/answers ca-keys and a verified host-certificate request; denials are answers, not errors', async () => {
     const hostKey = readPub(await genKey(tempDir(), 'h'));
-    const who = world.registry.add(instanceRole(instanceId, 'lkp-host'));
-    const proof = await createAwsProof({ credentials: sdkCredentials(who), region: 'us-east-1', audience: 'lkp-prod-signer', digest: requestDigest({ action: 'host-cert', publicKeys: [parsePublicKey(hostKey)] }) });
+    const who = await world.session('lkp-host', instanceId);
+    const reads = secretReads();
+    const proof = await createAwsProof({ credentials: who, region: 'us-east-1', audience: 'lkp-prod-signer', digest: requestDigest({ action: 'host-cert', publicKeys: [parsePublicKey(hostKey)] }) });
     const lines = await runBundle(
       [
         { version: 1, action: 'ca-keys' },
@@ -79,7 +89,7 @@ describe('Lambda bundle', () => {
     expect((results[1]!.certificates as Array<{ principals: string[] }>)[0]!.principals).toContain(instanceId);
     expect(results[3]).toMatchObject({ error: { code: 'BadRequest' } });
     expect(results[4]).toMatchObject({ error: { code: 'Unauthenticated' } });
-    expect(secrets.calls.length).toBe(1); // loaded once per container
+    expect(secretReads() - reads).toBe(1); // loaded once per container
   });
 
   it('fail/an already-parsed event nested 5,000 levels deep is a BadRequest answer, not a function error', async () => {
