@@ -7,6 +7,7 @@ import { signerServe, signerTokenCreate } from './commands/signer.js';
 import { sshCert, sshConfig, sshExec, sshList, sshLogout, sshPrepare, sshProxy } from './commands/ssh.js';
 import { parseFast, yargsCommands, type CommandDef, type GroupDef } from './command.js';
 import { runCommand } from './run.js';
+import { lkpVersion } from './version.js';
 
 export const COMMANDS: readonly CommandDef[] = [caInit, caShow, signerServe, signerTokenCreate, hostStatusCommand, hostCommand, sshExec, sshConfig, sshCert, sshList, sshLogout, sshPrepare, sshProxy];
 
@@ -82,6 +83,6 @@ export const main = async (argv: string[]): Promise<void> => {
     })
     .help()
     .alias('h', 'help')
-    .version()
+    .version(lkpVersion())
     .parseAsync();
 };
