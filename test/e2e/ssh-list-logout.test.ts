@@ -1,6 +1,7 @@
 // `lkp ssh list` and `lkp ssh logout` from the user's side: a cache filled by real
 // `lkp ssh exec --agent` runs (signer on loopback, sshd set up by `lkp host`), a real
-// ssh-agent holding lkp's certificates next to a key of the person's own.
+// ssh-agent holding lkp's certificates next to a key of the person's own and its certificate
+// from another CA.
 import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -36,6 +37,7 @@ describe('lkp ssh list / logout', () => {
   let env: Record<string, string>;
   let sock: string;
   let ownKeyLine: string;
+  let ownCertLine: string;
 
   const bootstrap = async (instanceId: string): Promise<RunningSshd> => {
     const imds = await startFakeImds({ registry: world.registry, instanceId });
@@ -81,9 +83,14 @@ describe('lkp ssh list / logout', () => {
     const agent = spawn('ssh-agent', ['-D', '-a', sock], { stdio: 'ignore' });
     onCleanup(() => agent.kill());
     for (let i = 0; i < 200 && !existsSync(sock); i += 1) await new Promise((r) => setTimeout(r, 20));
-    const own = await genKey(tempDir('lkp-own-key-'), 'id_own');
-    expect((await run('ssh-add', ['-q', own], { SSH_AUTH_SOCK: sock })).code).toBe(0);
+    // Its certificate comes from another CA, even naming one of these instances: not lkp's to remove.
+    const ownDir = tempDir('lkp-own-key-');
+    const own = await genKey(ownDir, 'id_own');
+    const otherCa = await genKey(ownDir, 'other_ca');
+    expect((await run('ssh-keygen', ['-q', '-s', otherCa, '-I', 'corp', '-n', `${login}@${X}`, '-V', '+1h', `${own}.pub`], {})).code).toBe(0);
+    expect((await run('ssh-add', ['-q', own], { SSH_AUTH_SOCK: sock })).code).toBe(0); // adds id_own and id_own-cert.pub
     ownKeyLine = readFileSync(`${own}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
+    ownCertLine = readFileSync(`${own}-cert.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
     const alice = world.registry.add(ssoRole('alice@example.com'));
     env = {
       AWS_ENDPOINT_URL_LAMBDA: signer.url,
@@ -135,7 +142,7 @@ describe('lkp ssh list / logout', () => {
   });
 
   it("ok/logout --instance removes that instance's cached certificate and its agent copy only", async () => {
-    expect(await certsInAgent()).toHaveLength(2);
+    expect(await certsInAgent()).toHaveLength(3);
     const r = await lkp(['ssh', 'logout', '--instance', X, '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as { instanceId: string; removed: Array<{ instanceId: string }>; agent: { status: string; removed: number } };
@@ -144,7 +151,8 @@ describe('lkp ssh list / logout', () => {
     expect(out.agent).toEqual({ status: 'done', removed: 1 });
     expect((await list()).certificates.map((c) => c.instanceId)).toEqual([Y]);
     const left = await certsInAgent();
-    expect(left).toHaveLength(1);
+    expect(left).toHaveLength(2);
+    expect(left.some((l) => l.startsWith(ownCertLine))).toBe(true);
     expect(existsSync(path.join(home, 'hosts', X))).toBe(false);
   });
 
@@ -155,13 +163,13 @@ describe('lkp ssh list / logout', () => {
     expect((await list()).certificates).toHaveLength(1);
   });
 
-  it("ok/logout removes every cached certificate and lkp's agent copies; the person's own key stays; exec works again", async () => {
+  it("ok/logout removes every cached certificate and lkp's agent copies; the person's own key and its other-CA certificate stay; exec works again", async () => {
     const r = await lkp(['ssh', 'logout'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^1 cached certificate removed; 1 removed from ssh-agent$/m);
     expect((await list()).certificates).toEqual([]);
     expect(readdirSync(path.join(home, 'cache'))).toEqual([]);
-    expect(await certsInAgent()).toEqual([]);
+    expect((await certsInAgent()).map((l) => l.split(' ').slice(0, 2).join(' '))).toEqual([ownCertLine]);
     expect((await agentLines()).some((l) => l.startsWith(ownKeyLine))).toBe(true);
     const empty = await lkp(['ssh', 'list'], { env });
     expect(empty.stdout).toMatch(/^no cached certificates/);
