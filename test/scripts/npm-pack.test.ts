@@ -1,7 +1,8 @@
-// The npm distribution as a person installs it: `npm pack`, `npm install -g` of the
-// tarball into a temporary prefix, offline (the bundle carries every dependency, so the
-// tarball declares none), then the installed `lkp` runs and `lkp ssh config --install`
-// writes the installed command into ~/.ssh/config, not this checkout's paths.
+// The npm distribution as a person installs it: the tarball `npm run pack:npm` makes
+// (scripts/pack-npm.js), `npm install -g` of it into a temporary prefix, offline (the
+// bundle carries every dependency, so the tarball declares none) and without warnings,
+// then the installed `lkp` runs and `lkp ssh config --install` writes the installed
+// command into ~/.ssh/config, not this checkout's paths.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,17 +28,20 @@ describe('npm package', () => {
   const prefix = path.join(dir, 'prefix dir'); // a space: the installed command is quoted in the ssh config
   const installed = path.join(prefix, 'bin', 'lkp');
   let pack: PackResult;
+  let installWarnings: string;
 
   beforeAll(async () => {
     if (!existsSync('dist/bundle/main.mjs')) throw new Error('dist/bundle/main.mjs is missing: run npm run build first');
-    // --ignore-scripts: pack what `npm run build` made; `prepare` would rebuild dist/ under running tests.
-    const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir]);
+    // The script without its `npm run build`: pack what the suite's build made (rebuilding
+    // dist/ would pull it from under the tests running beside this one).
+    const packed = await run(process.execPath, ['scripts/pack-npm.js', '--dest', dir, '--json']);
     expect(packed.code, packed.stderr).toBe(0);
     pack = (JSON.parse(packed.stdout) as PackResult[])[0] as PackResult;
     const install = await run('npm', ['install', '-g', path.join(dir, pack.filename), '--prefix', prefix, '--offline', '--no-audit', '--no-fund', '--no-update-notifier'], {
       env: { npm_config_cache: path.join(dir, 'npm-cache') }, // an empty cache: nothing may come from anywhere
     });
     expect(install.code, install.stderr).toBe(0);
+    installWarnings = install.stderr;
   }, 180_000);
 
   it('ok/the tarball holds only runtime files: the launcher, the bundle it runs, docs (any file under docs/), README', () => {
@@ -47,8 +51,11 @@ describe('npm package', () => {
     expect(files).toContain('README.md');
     const stray = files.filter((f) => !/^(bin\/lkp\.js|dist\/bundle\/[\w.-]+\.mjs|docs\/.+|README\.md|LICENSE|package\.json)$/.test(f));
     expect(stray).toEqual([]);
-    const manifest = JSON.parse(readFileSync('package.json', 'utf8')) as { dependencies?: Record<string, string> };
-    expect(manifest.dependencies ?? {}).toEqual({}); // the bundle needs none, so an offline install works
+    const manifest = JSON.parse(readFileSync(path.join(prefix, 'lib', 'node_modules', 'lkp', 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest.dependencies).toBeUndefined(); // the bundle needs none, so an offline install works
+    expect(manifest.scripts).toBeUndefined(); // nothing for npm to flag, or run, at install time
+    expect(installWarnings).not.toMatch(/warn/i);
+    expect(existsSync(path.join(dir, 'npm-stage'))).toBe(false);
   });
 
   it('ok/the installed lkp is on PATH and starts', async () => {
