@@ -23,7 +23,8 @@ await build({
   mainFields: ['module', 'main'], // tree-shakeable ESM builds of the SDK's packages
   legalComments: 'none',
   // yargs is ESM and reads import.meta.url; in a CJS bundle point it at the bundle itself.
-  define: { 'import.meta.url': '__lkpImportMetaUrl' },
+  // --version without a package.json lookup (src/cli/version.ts).
+  define: { 'import.meta.url': '__lkpImportMetaUrl', LKP_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   banner: { js: "const __lkpImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });

@@ -3,7 +3,7 @@
 // files instead of hundreds, with the SDK's tree-shakeable ESM builds. bin/lkp.js runs it;
 // run by `npm install` (prepare) and `npm run build`. dist/ from tsc stays for the tests.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 rmSync('dist/bundle', { recursive: true, force: true });
 await build({
@@ -18,6 +18,8 @@ await build({
   mainFields: ['module', 'main'],
   // sshpk and a few others are CommonJS and call require(): give the ESM bundle one.
   banner: { js: "import { createRequire as __lkpCreateRequire } from 'node:module'; const require = __lkpCreateRequire(import.meta.url);" },
+  // --version without a package.json lookup (src/cli/version.ts).
+  define: { LKP_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   legalComments: 'none',
   logLevel: 'warning',
 });

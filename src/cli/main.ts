@@ -4,11 +4,12 @@
 import { caInit, caShow } from './commands/ca.js';
 import { hostCommand, hostStatusCommand } from './commands/host.js';
 import { signerServe, signerTokenCreate } from './commands/signer.js';
-import { sshCert, sshConfig, sshExec, sshPrepare, sshProxy } from './commands/ssh.js';
+import { sshCert, sshConfig, sshExec, sshList, sshLogout, sshPrepare, sshProxy } from './commands/ssh.js';
 import { parseFast, yargsCommands, type CommandDef, type GroupDef } from './command.js';
 import { runCommand } from './run.js';
+import { lkpVersion } from './version.js';
 
-export const COMMANDS: readonly CommandDef[] = [caInit, caShow, signerServe, signerTokenCreate, hostStatusCommand, hostCommand, sshExec, sshConfig, sshCert, sshPrepare, sshProxy];
+export const COMMANDS: readonly CommandDef[] = [caInit, caShow, signerServe, signerTokenCreate, hostStatusCommand, hostCommand, sshExec, sshConfig, sshCert, sshList, sshLogout, sshPrepare, sshProxy];
 
 const GROUPS: Readonly<Record<string, GroupDef>> = {
   ca: { describe: 'Manage a local certificate authority', examples: [['$0 ca init --dir ./ca', 'host and user CA keys, a join-token key and a starter signer.json']] },
@@ -26,6 +27,8 @@ const GROUPS: Readonly<Record<string, GroupDef>> = {
       ['$0 ssh exec --instance-arn ARN -- uptime', 'run uptime on that instance as ec2-user'],
       ['$0 ssh config --install', 'then plain `ssh ec2-user@i-0123456789abcdef0` works'],
       ['$0 ssh cert --join-token "$T" --target web-1 --user deploy', 'a certificate for a host outside AWS'],
+      ['$0 ssh list', 'the cached certificates and when they expire'],
+      ['$0 ssh logout', 'forget them (and their copies in ssh-agent)'],
     ],
   },
 };
@@ -80,6 +83,6 @@ export const main = async (argv: string[]): Promise<void> => {
     })
     .help()
     .alias('h', 'help')
-    .version()
+    .version(lkpVersion())
     .parseAsync();
 };

@@ -24,17 +24,21 @@ export interface CacheEntry {
   readonly address: string;
   readonly hostCaKeys: readonly string[];
   readonly validBefore: number;
+  /** What the entry is for (written since `lkp ssh list`; older entries lack it). */
+  readonly for?: CacheKey;
 }
 
 export interface CachePaths {
   readonly json: string;
   readonly cert: string;
+  /** The key the paths were derived from: recorded in the entry so `lkp ssh list` can name it. */
+  readonly key?: CacheKey;
 }
 
 /** Where an entry lives: a hash of the key, so any names stay out of file names. */
 export const cachePaths = (dir: string, key: CacheKey): CachePaths => {
   const id = createHash('sha256').update(JSON.stringify([key.signer, key.instanceId, key.login, key.keyFingerprint, key.addressMode])).digest('hex').slice(0, 32);
-  return { json: path.join(dir, `${id}.json`), cert: path.join(dir, `${id}-cert.pub`) };
+  return { json: path.join(dir, `${id}.json`), cert: path.join(dir, `${id}-cert.pub`), key };
 };
 
 /** Seconds of validity a cached certificate must still have to be used. */
@@ -66,5 +70,6 @@ export const readCacheEntry = async (paths: CachePaths, expect: { key: PublicKey
 export const writeCacheEntry = async (paths: CachePaths, entry: CacheEntry): Promise<void> => {
   await mkdir(path.dirname(paths.json), { recursive: true, mode: 0o700 });
   await writeAtomic(paths.cert, `${entry.certificate}\n`, 0o600);
-  await writeAtomic(paths.json, `${JSON.stringify(entry)}\n`, 0o600);
+  const recorded: CacheEntry = paths.key ? { ...entry, for: paths.key } : entry;
+  await writeAtomic(paths.json, `${JSON.stringify(recorded)}\n`, 0o600);
 };

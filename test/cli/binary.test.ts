@@ -18,6 +18,9 @@ describe('single binary', () => {
 
   it('ok/starts, and --help has examples', () => {
     expect(execFileSync(BIN, ['--version']).toString().trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    // On a host it runs from anywhere (cloud-init: cwd /), with no package.json around.
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(execFileSync(BIN, ['--version'], { cwd: '/' }).toString().trim()).toBe(version);
     expect(execFileSync(BIN, ['host', '--help']).toString()).toContain('Examples:');
   });
 

@@ -1,5 +1,5 @@
-// The laptop side: `lkp ssh exec`, `lkp ssh config`, `lkp ssh cert`, and the two helpers
-// the ssh config calls (`prepare` from Match exec, `proxy` as ProxyCommand).
+// The laptop side: `lkp ssh exec`, `lkp ssh config`, `lkp ssh cert`, `lkp ssh list`/`logout`,
+// and the two helpers the ssh config calls (`prepare` from Match exec, `proxy` as ProxyCommand).
 import type { Args, CommandDef, OptionSpec } from '../command.js';
 
 /** Client config and signer choice shared by exec, prepare and config. */
@@ -195,6 +195,58 @@ export const sshProxy: CommandDef = {
     const { lkpHome } = await import('../../client/home.js');
     const { proxyToHost } = await import('../../client/transparent.js');
     await proxyToHost(lkpHome(), args.host as string, args.port as number);
+    return 0;
+  },
+};
+
+export const sshList: CommandDef = {
+  path: ['ssh', 'list'],
+  describe: 'List the cached user certificates: instance, login, signer, address, expiry, key',
+  options: { json: { type: 'boolean', default: false, describe: 'Print JSON: { version, cache, certificates: [{ instanceId, login, signer, address, validBefore, status, keyFingerprint, … }] }' } },
+  examples: [
+    ['$0 ssh list', 'what `lkp ssh exec` would reuse, and what has expired'],
+    ['$0 ssh list --json', 'the same for scripts'],
+  ],
+  run: async (args) => {
+    const { lkpHome } = await import('../../client/home.js');
+    const { listCachedCertificates, listJson, formatList } = await import('../../client/list-certs.js');
+    const home = lkpHome();
+    const now = Math.floor(Date.now() / 1000);
+    const certs = await listCachedCertificates(home, now);
+    process.stdout.write(args.json ? `${JSON.stringify(listJson(home, certs, now), null, 2)}\n` : `${formatList(home, certs, now).join('\n')}\n`);
+    return 0;
+  },
+};
+
+export const sshLogout: CommandDef = {
+  path: ['ssh', 'logout'],
+  describe: "Remove cached certificates (all, or one instance's) and their copies in ssh-agent",
+  options: {
+    instance: { type: 'string', describe: 'Only this instance (id or ARN)' },
+    json: { type: 'boolean', default: false, describe: 'Print JSON: { version, instanceId, removed: [{ instanceId, login, … }], agent: { status, removed } }' },
+  },
+  examples: [
+    ['$0 ssh logout', 'forget every cached certificate, and remove them from ssh-agent'],
+    ['$0 ssh logout --instance i-0123456789abcdef0', 'only that instance'],
+  ],
+  run: async (args) => {
+    const { lkpHome } = await import('../../client/home.js');
+    const { logout, parseInstanceOption } = await import('../../client/logout.js');
+    const { listJson } = await import('../../client/list-certs.js');
+    const instanceId = args.instance !== undefined ? parseInstanceOption(String(args.instance)) : undefined;
+    const home = lkpHome();
+    const now = Math.floor(Date.now() / 1000);
+    const sock = process.env.SSH_AUTH_SOCK;
+    const result = await logout(home, { now, ...(instanceId ? { instanceId } : {}), ...(sock ? { sock } : {}) });
+    if (result.agent.status === 'unreachable') process.stderr.write(`lkp: ssh-agent at SSH_AUTH_SOCK did not answer (${result.agent.message ?? ''}); its copies, if any, stay until they expire\n`);
+    if (args.json) {
+      const { certificates } = listJson(home, result.removed, now);
+      process.stdout.write(`${JSON.stringify({ version: 1, instanceId: result.instanceId, removed: certificates, agent: result.agent }, null, 2)}\n`);
+      return 0;
+    }
+    const what = result.instanceId ? ` for ${result.instanceId}` : '';
+    const agent = result.agent.status === 'done' ? `; ${result.agent.removed} removed from ssh-agent` : result.agent.status === 'no-agent' ? '; no ssh-agent (SSH_AUTH_SOCK is not set)' : '';
+    process.stdout.write(`${result.removed.length} cached certificate${result.removed.length === 1 ? '' : 's'} removed${what}${agent}\n`);
     return 0;
   },
 };
