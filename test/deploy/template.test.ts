@@ -144,7 +144,7 @@ describe('deploy/lkp.yaml', () => {
     expect(people.flatMap(({ s }) => list(s.Action)).sort()).toEqual(['ec2:DescribeInstances', 'lambda:InvokeFunction']);
     const mfa = people.find(({ s }) => list(s.Action).includes('lambda:InvokeFunction'))?.s.Condition;
     expect(JSON.stringify(mfa)).toContain('aws:MultiFactorAuthPresent');
-    const trust = t.Resources.HostRole?.Properties?.AssumeRolePolicyDocument as { Statement: Statement[] };
+    const trust = t.Resources.HostRole?.Properties?.AssumeRolePolicyDocument as unknown as { Statement: Statement[] };
     expect(trust.Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
   });
 });
