@@ -38,7 +38,7 @@ if (configArg > 0) {
   const file = process.argv[configArg + 1];
   if (!file) throw new Error('--config needs a file');
   const { execFileSync } = await import('node:child_process');
-  const check = `import('${path.resolve('dist/signer/config.js')}').then((m) => m.loadSignerConfig(process.argv[1])).catch((e) => { console.error(e.message); process.exit(1); })`;
+  const check = `Promise.all([import('${path.resolve('dist/signer/config.js')}'), import('${path.resolve('dist/signer/lambda-config.js')}')]).then(async ([m, l]) => { const p = l.lambdaConfigProblem(await m.loadSignerConfig(process.argv[1])); if (p) throw new Error(p); }).catch((e) => { console.error(e.message); process.exit(1); })`;
   try {
     execFileSync(process.execPath, ['-e', check, file], { stdio: 'inherit' });
   } catch {

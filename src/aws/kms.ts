@@ -3,7 +3,7 @@
 // only when a CA store names KMS.
 import { LkpError } from '../errors.js';
 import type { KmsApi } from '../signer/ca-store/kms.js';
-import { clientConfig, sdkFailure, withProgress } from './sdk-options.js';
+import { clientConfig, sdkErrorName, sdkFailure, withProgress } from './sdk-options.js';
 
 /** A KMS failure: Throttled stays retryable; anything else makes the CA key unavailable. */
 const kmsFailure = (operation: string, keyId: string, error: unknown): LkpError => {
@@ -34,6 +34,42 @@ export const sdkKmsApi = async (region?: string): Promise<KmsApi> => {
         return Buffer.from(out.Signature);
       } catch (error) {
         throw kmsFailure('Sign', keyArn, error);
+      }
+    },
+  };
+};
+
+/** kms:GenerateMac / kms:VerifyMac with one HMAC_256 key (the join-token key). */
+export interface KmsMacApi {
+  generateMac(message: Buffer): Promise<Buffer>;
+  /** False when the MAC does not verify (KMS answers KMSInvalidMacException). */
+  verifyMac(message: Buffer, mac: Buffer): Promise<boolean>;
+}
+
+const MAC_ALGORITHM = 'HMAC_SHA_256';
+
+/** The MAC operations of one KMS HMAC_256 key; throttling stays Throttled, anything else is AwsError. */
+export const sdkKmsMac = async (keyId: string, region?: string): Promise<KmsMacApi> => {
+  const { KMSClient, GenerateMacCommand, VerifyMacCommand } = await import('@aws-sdk/client-kms');
+  const label = { operation: 'KMS', endpointEnvId: 'KMS' };
+  const client = withProgress(new KMSClient({ ...clientConfig({ region: region ?? process.env.AWS_REGION ?? 'us-east-1', maxAttempts: 4 }) }), label);
+  return {
+    generateMac: async (message) => {
+      try {
+        const out = await client.send(new GenerateMacCommand({ KeyId: keyId, Message: message, MacAlgorithm: MAC_ALGORITHM }));
+        if (!out.Mac) throw new Error('answer lacks Mac');
+        return Buffer.from(out.Mac);
+      } catch (error) {
+        throw sdkFailure({ operation: 'KMS GenerateMac', endpointEnvId: 'KMS' }, error, `on ${keyId}`);
+      }
+    },
+    verifyMac: async (message, mac) => {
+      try {
+        const out = await client.send(new VerifyMacCommand({ KeyId: keyId, Message: message, Mac: mac, MacAlgorithm: MAC_ALGORITHM }));
+        return out.MacValid === true;
+      } catch (error) {
+        if (sdkErrorName(error) === 'KMSInvalidMacException') return false;
+        throw sdkFailure({ operation: 'KMS VerifyMac', endpointEnvId: 'KMS' }, error, `on ${keyId}`);
       }
     },
   };

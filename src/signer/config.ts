@@ -31,11 +31,24 @@ export interface SignerConfig {
   readonly serverId: string;
   readonly hostCa: CaStoreConfig;
   readonly userCa: CaStoreConfig;
-  readonly joinTokens?: { readonly keyFile: string; readonly ledgerFile?: string; readonly maxTtl: number };
+  readonly joinTokens?: JoinTokenSettings;
   readonly certificates: Readonly<Record<CertType, ValidityLimits>>;
   readonly rules: readonly PolicyRule[];
   readonly aws: AwsSettings;
   readonly authoriser?: AuthoriserSettings;
+}
+
+/** Where the join-token key lives: a hex file beside the config, or a KMS HMAC_256 key (GenerateMac/VerifyMac). */
+export type JoinTokenKeyConfig = { readonly store: 'file'; readonly file: string } | { readonly store: 'kms'; readonly keyId: string; readonly region?: string };
+
+/** Where spent tokens are recorded: memory (one process), files (one machine) or DynamoDB (every signer). */
+export type TokenLedgerConfig = { readonly store: 'memory' } | { readonly store: 'file'; readonly file: string } | { readonly store: 'dynamodb'; readonly table: string; readonly region?: string };
+
+export interface JoinTokenSettings {
+  readonly key: JoinTokenKeyConfig;
+  readonly ledger: TokenLedgerConfig;
+  /** Longest token lifetime, seconds. */
+  readonly maxTtl: number;
 }
 
 export interface AwsSettings {
@@ -81,6 +94,36 @@ const parseCaStore = (r: ObjectReader, field: string, base: string): CaStoreConf
   }
 };
 
+/** A DynamoDB table name (3-255 of letters, digits, _ - .) or a table ARN. */
+const DYNAMODB_TABLE = /^(?:[A-Za-z0-9_.-]{3,255}|arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255})$/;
+
+// `keyFile` or `kmsKey` (exactly one); `ledgerFile` or `ledger` (at most one; neither: memory).
+const parseJoinTokens = (jt: ObjectReader, base: string): JoinTokenSettings => {
+  if (jt.has('keyFile') === jt.has('kmsKey')) jt.fail('', 'needs exactly one of keyFile (a hex key file) or kmsKey (a KMS HMAC_256 key)');
+  let key: JoinTokenKeyConfig;
+  if (jt.has('kmsKey')) {
+    const k = jt.object('kmsKey', ['keyId', 'region']);
+    const keyId = k.string('keyId', { max: 2048 });
+    if (!KMS_KEY_ID.test(keyId)) k.fail('keyId', 'must be a KMS key id, key ARN, alias/NAME or alias ARN');
+    const region = k.optionalString('region', { max: 32 });
+    key = { store: 'kms', keyId, ...(region ? { region } : {}) };
+  } else {
+    key = { store: 'file', file: path.resolve(base, jt.string('keyFile')) };
+  }
+  if (jt.has('ledgerFile') && jt.has('ledger')) jt.fail('', 'has both ledgerFile and ledger; keep one');
+  let ledger: TokenLedgerConfig = { store: 'memory' };
+  if (jt.has('ledgerFile')) ledger = { store: 'file', file: path.resolve(base, jt.string('ledgerFile')) };
+  if (jt.has('ledger')) {
+    const l = jt.object('ledger', ['store', 'table', 'region']);
+    l.oneOf('store', ['dynamodb'] as const);
+    const table = l.string('table', { max: 2048 });
+    if (!DYNAMODB_TABLE.test(table)) l.fail('table', 'must be a DynamoDB table name or table ARN');
+    const region = l.optionalString('region', { max: 32 });
+    ledger = { store: 'dynamodb', table, ...(region ? { region } : {}) };
+  }
+  return { key, ledger, maxTtl: jt.has('maxTtl') ? parseDuration(jt.value.maxTtl, `${jt.path}.maxTtl`, 'ConfigInvalid') : 3600 };
+};
+
 const parseLimits = (r: ObjectReader | undefined, type: CertType): ValidityLimits => {
   const d = DEFAULT_VALIDITY[type];
   if (!r) return d;
@@ -120,22 +163,14 @@ export const parseSignerConfig = (doc: unknown, file: string): SignerConfig => {
   if (r.value.version !== 1) r.fail('version', 'must be 1');
   const serverId = r.string('serverId', { max: 128 });
   if (!/^[A-Za-z0-9._:-]+$/.test(serverId)) r.fail('serverId', 'may contain only letters, digits and . _ : -');
-  const jt = r.optionalObject('joinTokens', ['keyFile', 'ledgerFile', 'maxTtl']);
+  const jt = r.optionalObject('joinTokens', ['keyFile', 'kmsKey', 'ledgerFile', 'ledger', 'maxTtl']);
   const certs = r.optionalObject('certificates', ['host', 'user']);
   const config: SignerConfig = {
     version: 1,
     serverId,
     hostCa: parseCaStore(r, 'hostCa', base),
     userCa: parseCaStore(r, 'userCa', base),
-    ...(jt
-      ? {
-          joinTokens: {
-            keyFile: path.resolve(base, jt.string('keyFile')),
-            ...(jt.has('ledgerFile') ? { ledgerFile: path.resolve(base, jt.string('ledgerFile')) } : {}),
-            maxTtl: jt.has('maxTtl') ? parseDuration(jt.value.maxTtl, `${jt.path}.maxTtl`, 'ConfigInvalid') : 3600,
-          },
-        }
-      : {}),
+    ...(jt ? { joinTokens: parseJoinTokens(jt, base) } : {}),
     certificates: {
       host: parseLimits(certs?.optionalObject('host', ['default', 'max']), 'host'),
       user: parseLimits(certs?.optionalObject('user', ['default', 'max']), 'user'),

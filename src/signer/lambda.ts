@@ -8,6 +8,7 @@ import { LkpError } from '../errors.js';
 import { parseSignerConfig, loadSignerConfig, type SignerConfig } from './config.js';
 import type { SignerHandler } from './handle.js';
 import { assembleSigner } from './assemble.js';
+import { lambdaConfigProblem } from './lambda-config.js';
 
 interface LambdaContext {
   readonly awsRequestId?: string;
@@ -45,10 +46,9 @@ let signer: Promise<SignerHandler> | undefined;
 const getSigner = (): Promise<SignerHandler> => {
   signer ??= loadConfig()
     .then((config) => {
-      // A single-use token needs one ledger for every container; Lambda has none here, so
-      // join tokens stay off in Lambda (use the aws method, or `lkp signer serve`).
-      if (config.joinTokens) process.stderr.write('lkp signer: joinTokens ignored in Lambda (no shared single-use ledger); use the aws identity method\n');
-      return assembleSigner(config, { joinTokens: false });
+      const problem = lambdaConfigProblem(config);
+      if (problem) throw new LkpError('ConfigInvalid', problem);
+      return assembleSigner(config);
     })
     .catch((error: unknown) => {
       signer = undefined; // retry on the next invocation rather than poisoning the container

@@ -5,13 +5,15 @@ import { LkpError } from '../errors.js';
 import type { CertType } from '../ssh/key-policy.js';
 import { parsePrincipals } from '../ssh/names.js';
 import type { SignerConfig } from './config.js';
-import { createJoinToken } from './identity/join-token.js';
+import { mintJoinToken } from './identity/join-token.js';
+import type { JoinTokenMac } from './identity/join-token-key.js';
 import { joinTokenRuleAllows } from './policy/authorize-join-token.js';
 import type { JoinTokenRule } from './policy/rules.js';
 
 export interface TokenCreateInput {
   readonly config: SignerConfig;
-  readonly key: Buffer;
+  /** The token key: a local file, or KMS (minting then needs kms:GenerateMac). */
+  readonly key: JoinTokenMac;
   readonly certType: CertType;
   readonly principals: readonly string[];
   readonly ttlSeconds: number;
@@ -19,7 +21,7 @@ export interface TokenCreateInput {
 }
 
 /** Returns a new single-use token; throws when policy or limits would refuse it. */
-export const createTokenFor = (input: TokenCreateInput): { token: string; id: string; expiresAt: number } => {
+export const createTokenFor = async (input: TokenCreateInput): Promise<{ token: string; id: string; expiresAt: number }> => {
   const { config } = input;
   if (!config.joinTokens) throw new LkpError('ConfigInvalid', 'this signer config has no joinTokens section');
   if (input.ttlSeconds > config.joinTokens.maxTtl) throw new LkpError('UsageError', `--ttl is longer than the configured maximum of ${config.joinTokens.maxTtl}s`);
@@ -33,6 +35,6 @@ export const createTokenFor = (input: TokenCreateInput): { token: string; id: st
   }
   const id = randomUUID();
   const expiresAt = input.now + input.ttlSeconds;
-  const token = createJoinToken(input.key, { v: 1, jti: id, aud: config.serverId, for: input.certType, principals, iat: input.now, exp: expiresAt });
+  const token = await mintJoinToken(input.key, { v: 1, jti: id, aud: config.serverId, for: input.certType, principals, iat: input.now, exp: expiresAt });
   return { token, id, expiresAt };
 };

@@ -79,12 +79,13 @@ export const signerTokenCreate: CommandDef = {
   run: async (argv) => {
     const { parseDuration } = await import('../../duration.js');
     const { loadSignerConfig } = await import('../../signer/config.js');
-    const { readJoinTokenKey } = await import('../../signer/runtime.js');
+    const { openJoinTokenKey } = await import('../../signer/identity/join-token-key.js');
     const { createTokenFor } = await import('../../signer/token-create.js');
     const config = await loadSignerConfig(argv.config as string);
     if (!config.joinTokens) throw new LkpError('ConfigInvalid', `${String(argv.config)} has no joinTokens section`);
-    const key = await readJoinTokenKey(config.joinTokens.keyFile);
-    const { token } = createTokenFor({
+    // With a KMS key this is kms:GenerateMac under the caller's own (operator) credentials.
+    const key = await openJoinTokenKey(config.joinTokens.key);
+    const { token } = await createTokenFor({
       config,
       key,
       certType: argv.for as 'host' | 'user',

@@ -3,14 +3,15 @@
 import type { CertRequest } from '../../api/request.js';
 import { LkpError } from '../../errors.js';
 import { verifyJoinToken } from './join-token.js';
+import type { JoinTokenMac } from './join-token-key.js';
 import type { TokenLedger } from './token-ledger.js';
 import type { IdentityVerifier, JoinTokenIdentity, VerifiedIdentity } from './types.js';
 
 /** Verifies join tokens minted with `key` for `serverId`. */
-export const joinTokenVerifier = (opts: { key: Buffer; serverId: string; ledger: TokenLedger; now: () => number }): IdentityVerifier => ({
+export const joinTokenVerifier = (opts: { key: JoinTokenMac; serverId: string; ledger: TokenLedger; now: () => number }): IdentityVerifier => ({
   verify: async (request: CertRequest): Promise<JoinTokenIdentity> => {
     if (request.identity.method !== 'join-token') throw new LkpError('Internal', 'wrong verifier');
-    const claims = verifyJoinToken(request.identity.token, opts.key, opts.serverId, opts.now());
+    const claims = await verifyJoinToken(request.identity.token, opts.key, opts.serverId, opts.now());
     const wanted = request.action === 'host-cert' ? 'host' : 'user';
     if (claims.for !== wanted) throw new LkpError('Unauthenticated', `join token rejected: it is for ${claims.for} certificates, not ${wanted}`);
     return { method: 'join-token', tokenId: claims.jti, certType: claims.for, principals: claims.principals, expiresAt: claims.exp };

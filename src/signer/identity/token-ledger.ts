@@ -1,12 +1,13 @@
 // Remembers which join tokens were spent, so each yields one certificate. Redemption is
-// one atomic step (`redeem`): a DynamoDB conditional put can implement the same interface
-// for a fleet of signers. The file ledger is safe across processes on one machine: each
+// one atomic step (`redeem`): a DynamoDB conditional put (src/aws/dynamodb-token-ledger.ts)
+// implements it for a fleet of signers and every Lambda container. The file ledger is safe across processes on one machine: each
 // redemption is an exclusive create of a file named for the token, which the kernel
 // grants to exactly one process.
 import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { LkpError } from '../../errors.js';
+import type { TokenLedgerConfig } from '../config.js';
 
 export interface TokenLedger {
   /** Marks token `id` (valid until `expiresAt`, Unix seconds) as spent; false when it already was. */
@@ -106,4 +107,18 @@ export const fileTokenLedger = async (file: string, now: () => number): Promise<
       return true;
     },
   };
+};
+
+/** Opens the configured ledger; the DynamoDB client loads only when the config names it. */
+export const openTokenLedger = async (config: TokenLedgerConfig, now: () => number): Promise<TokenLedger> => {
+  switch (config.store) {
+    case 'memory':
+      return memoryTokenLedger(now);
+    case 'file':
+      return fileTokenLedger(config.file, now);
+    case 'dynamodb': {
+      const { dynamoDbTokenLedger } = await import('../../aws/dynamodb-token-ledger.js');
+      return dynamoDbTokenLedger({ table: config.table, ...(config.region ? { region: config.region } : {}) });
+    }
+  }
 };

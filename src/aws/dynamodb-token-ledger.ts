@@ -1,0 +1,46 @@
+// The join-token ledger every signer shares: one DynamoDB item per spent token, written
+// with a conditional PutItem (attribute_not_exists on the key), which DynamoDB grants to
+// exactly one writer however many signer processes or Lambda containers race. A TTL
+// attribute lets DynamoDB delete entries once their tokens have expired.
+// Table: partition key `tokenId` (String); TTL enabled on `ttl`. The signer needs only
+// dynamodb:PutItem on it.
+import { randomUUID } from 'node:crypto';
+import type { TokenLedger } from '../signer/identity/token-ledger.js';
+import { clientConfig, sdkErrorName, sdkFailure, withProgress } from './sdk-options.js';
+
+/** Seconds an entry outlives its token: TTL deletion and clocks are not exact, and a deleted entry must only ever belong to an expired token. */
+const TTL_MARGIN = 3600;
+
+export const dynamoDbTokenLedger = async (opts: { table: string; region?: string }): Promise<TokenLedger> => {
+  const { DynamoDBClient, PutItemCommand } = await import('@aws-sdk/client-dynamodb');
+  const label = { operation: 'DynamoDB PutItem', endpointEnvId: 'DYNAMODB' };
+  const client = withProgress(new DynamoDBClient(clientConfig({ region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1' })), label);
+  return {
+    redeem: async (id, expiresAt) => {
+      // Marks this redemption: when an answer is lost and the SDK retries the put, the
+      // retry finds our own item and must not call the token already used.
+      const redemption = randomUUID();
+      try {
+        await client.send(
+          new PutItemCommand({
+            TableName: opts.table,
+            Item: {
+              tokenId: { S: id },
+              expiresAt: { N: String(expiresAt) },
+              ttl: { N: String(expiresAt + TTL_MARGIN) },
+              redeemedAt: { N: String(Math.floor(Date.now() / 1000)) },
+              redemption: { S: redemption },
+            },
+            ConditionExpression: 'attribute_not_exists(tokenId)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (sdkErrorName(error) === 'ConditionalCheckFailedException') return (error as { Item?: Record<string, { S?: string }> }).Item?.redemption?.S === redemption;
+        // Denies: AwsError answers Internal (the audit line has the detail), Throttled stays retryable.
+        throw sdkFailure(label, error, `on table ${opts.table}`);
+      }
+    },
+  };
+};
