@@ -61,6 +61,7 @@ describe('the deploy template in moto, used as the guide says', () => {
   const dir = tempDir('lkp-deploy-');
   const login = currentUser();
   const physical = new Map<string, string>();
+  const configFile = path.join(dir, 'signer.json');
   let signerCreds: MotoCredentials;
   let alice: MotoCredentials;
 
@@ -95,10 +96,13 @@ describe('the deploy template in moto, used as the guide says', () => {
     expect(build.status, build.stderr).toBe(0);
     await ok(['s3', 'mb', 's3://lkp-code']);
     await ok(['s3', 'cp', 'build/lkp-signer-lambda.zip', 's3://lkp-code/lkp/signer.zip']);
-    const rule = { name: 'alice', for: 'user', method: 'aws', callers: [`arn:aws:iam::${ACCOUNT}:user/alice`], instances: { tags: { Team: ['payments'] } }, logins: [login], maxValidity: '1h' };
+    const rules = [
+      { name: 'alice', for: 'user', method: 'aws', callers: [`arn:aws:iam::${ACCOUNT}:user/alice`], instances: { tags: { Team: ['payments'] } }, logins: [login], maxValidity: '1h' },
+      { name: 'build boxes', for: 'host', method: 'join-token', principals: ['*.example.com'] },
+    ];
     await ok([
       'cloudformation', 'deploy', '--stack-name', 'lkp', '--template-file', motoTemplate(path.join(dir, 'lkp-moto.json')), '--capabilities', 'CAPABILITY_IAM',
-      '--parameter-overrides', 'CodeS3Bucket=lkp-code', 'CodeS3Key=lkp/signer.zip', 'ServerId=lkp-test', 'RequireMfaForPeople=false', `ExtraRules=${JSON.stringify(rule)}`,
+      '--parameter-overrides', 'CodeS3Bucket=lkp-code', 'CodeS3Key=lkp/signer.zip', 'ServerId=lkp-test', 'RequireMfaForPeople=false', `ExtraRules=${rules.map((r) => JSON.stringify(r)).join(',')}`,
     ]);
     // moto does not return stack Outputs; the stack's resources name the same things.
     const resources = (await ok(['cloudformation', 'describe-stack-resources', '--stack-name', 'lkp'])).StackResources as Array<Record<string, string>>;
@@ -114,10 +118,22 @@ describe('the deploy template in moto, used as the guide says', () => {
       }
     }
 
+    // moto's CloudFormation makes every AWS::KMS::Key SYMMETRIC_DEFAULT/ENCRYPT_DECRYPT,
+    // whatever KeySpec and KeyUsage say: make keys of the stack's specs through the KMS API
+    // and point the stack's policy parameter at them. Everything else is the stack's own.
+    let value = ((await ok(['ssm', 'get-parameter', '--name', '/lkp/lkp-test/signer-config'])).Parameter as Record<string, string>).Value as string;
+    for (const [logical, spec, usage] of [['HostCaKey', 'ECC_NIST_P256', 'SIGN_VERIFY'], ['UserCaKey', 'ECC_NIST_P256', 'SIGN_VERIFY'], ['TokenKey', 'HMAC_256', 'GENERATE_VERIFY_MAC']] as const) {
+      const stackKeyId = (physical.get(logical) as string).replace(/^.*key\//, '');
+      const made = ((await ok(['kms', 'create-key', '--key-spec', spec, '--key-usage', usage])).KeyMetadata as Record<string, string>).Arn as string;
+      expect(value).toContain(`key/${stackKeyId}`);
+      value = value.split(`key/${stackKeyId}`).join(`key/${made.replace(/^.*key\//, '')}`);
+      physical.set(logical, made);
+    }
+    await ok(['ssm', 'put-parameter', '--name', '/lkp/lkp-test/signer-config', '--type', 'String', '--overwrite', '--value', value]);
+
     // 2. the signer, as the stack's role, with the stack's policy parameter.
     signerCreds = await assume(physical.get('SignerRole') as string, 'lkp-signer', 'lambda.amazonaws.com');
     const config = (await ok(['ssm', 'get-parameter', '--name', '/lkp/lkp-test/signer-config'], signerCreds)).Parameter as Record<string, string>;
-    const configFile = path.join(dir, 'signer.json');
     writeFileSync(configFile, config.Value as string);
     signer = await startLocalSigner(configFile, [], moto.env(signerCreds));
     onCleanup(() => signer.stop());
@@ -147,7 +163,7 @@ describe('the deploy template in moto, used as the guide says', () => {
     expect(show.code, show.stderr).toBe(0);
     const report = JSON.parse(show.stdout) as { hostCa: { store: string; keys: Array<{ fingerprint: string }> } };
     expect(report.hostCa.store).toContain(physical.get('HostCaKey'));
-    const certs = spawnSync('ssh-keygen', ['-L', '-f', path.join(host.sshDir, 'ssh_host_ed25519_key-cert.pub')], { encoding: 'utf8' }).stdout;
+    const certs = spawnSync('ssh-keygen', ['-L', '-f', path.join(host.sshDir, 'lkp', 'ssh_host_ed25519_key-cert.pub')], { encoding: 'utf8' }).stdout;
     expect(certs).toContain(`Signing CA: ECDSA ${report.hostCa.keys[0]?.fingerprint}`);
     expect(certs).toContain(instanceId);
 
@@ -162,12 +178,24 @@ describe('the deploy template in moto, used as the guide says', () => {
     expect(issued.map((a) => a.action).sort()).toEqual(['host-cert', 'user-cert']);
   });
 
+  it('ok/a host outside AWS joins with a token minted by an administrator (kms:GenerateMac); the stack\'s ledger makes it single-use', async () => {
+    const token = await lkp(['signer', 'token', 'create', '--config', configFile, '--principal', 'build-box.example.com'], { env: moto.env() });
+    expect(token.code, token.stderr).toBe(0);
+    const host = await makeSandboxHost();
+    const first = await lkp(['host', '--join-token', token.stdout.trim(), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env: { AWS_ENDPOINT_URL_LAMBDA: signer.url } });
+    expect(first.code, first.stderr).toBe(0);
+    const again = await lkp(['host', '--join-token', token.stdout.trim(), '--ssh-dir', (await makeSandboxHost()).sshDir, '--users', login, '--no-reload'], { env: { AWS_ENDPOINT_URL_LAMBDA: signer.url } });
+    expect(again.code).toBe(3);
+    const items = (await ok(['dynamodb', 'scan', '--table-name', physical.get('TokenLedger') as string])).Items as unknown[];
+    expect(items.length).toBe(1);
+  });
+
   it('fail/the host role cannot sign with the CA keys or write the ledger', async () => {
     const hostCreds = await assume(physical.get('HostRole') as string, 'i-0123456789abcdef0', 'ec2.amazonaws.com');
     const sign = await aws(['kms', 'sign', '--key-id', physical.get('HostCaKey') as string, '--message', 'aGk=', '--message-type', 'RAW', '--signing-algorithm', 'ECDSA_SHA_256'], hostCreds);
     expect(sign.code).not.toBe(0);
     expect(sign.err).toMatch(/AccessDenied|not authorized/);
-    const put = await aws(['dynamodb', 'put-item', '--table-name', physical.get('TokenLedger') as string, '--item', '{"id":{"S":"forged"}}'], hostCreds);
+    const put = await aws(['dynamodb', 'put-item', '--table-name', physical.get('TokenLedger') as string, '--item', '{"tokenId":{"S":"forged"}}'], hostCreds);
     expect(put.code).not.toBe(0);
     expect(put.err).toMatch(/AccessDenied|not authorized/);
     // ...while the signer's own role may sign (the same call, so the denial above is IAM's).
