@@ -25,9 +25,8 @@ await build({
   target: 'node20',
   minify: true,
   legalComments: 'none',
-  // The Lambda Node.js runtime ships the AWS SDK v3; the full credential chain is only a
-  // fallback there (Lambda puts credentials in the environment), so it is not bundled.
-  external: ['@aws-sdk/credential-providers'],
+  // Everything is bundled (the SDK clients too): the function does not depend on the SDK
+  // version the Lambda runtime happens to ship. AWS-only paths are separate chunks.
   banner: { js: "import { createRequire as __lkpCreateRequire } from 'node:module'; const require = __lkpCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });

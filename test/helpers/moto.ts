@@ -24,6 +24,8 @@ export interface Moto {
   client(credentials?: MotoCredentials): { endpoint: string; region: string; credentials: MotoCredentials };
   /** Environment for a child process acting with these credentials. */
   env(credentials?: MotoCredentials): Record<string, string>;
+  /** The last lines moto printed (its tracebacks explain an HTTP 500). */
+  log(): string;
   close(): Promise<void>;
 }
 
@@ -75,7 +77,7 @@ export const startMoto = async (options: { accounts?: readonly string[] } = {}):
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
-    env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: String(3 * (1 + extra.length)), MOTO_ALLOW_NONEXISTENT_REGION: 'false' },
+    env: { ...process.env, INITIAL_NO_AUTH_ACTION_COUNT: String(3 * (1 + extra.length)), MOTO_ALLOW_NONEXISTENT_REGION: 'false', PYTHONUNBUFFERED: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
@@ -137,6 +139,7 @@ export const startMoto = async (options: { accounts?: readonly string[] } = {}):
         AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
         ...(credentials.sessionToken ? { AWS_SESSION_TOKEN: credentials.sessionToken } : {}),
       }),
+      log: () => tail,
       close,
     };
   } catch (error) {
