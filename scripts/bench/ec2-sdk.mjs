@@ -1,4 +1,5 @@
-// `npm run bench` probe: one DescribeInstances with @aws-sdk/client-ec2 in a new process
+// `npm run bench` probe: one DescribeInstances with @aws-sdk/client-ec2 in a new process,
+// bundled the way lkp bundles it (esbuild, tree-shaken ESM)
 // (credentials and endpoint from the environment the bench sets: loopback fakes only).
 const t0 = performance.now();
 const { EC2Client, DescribeInstancesCommand } = await import('@aws-sdk/client-ec2');

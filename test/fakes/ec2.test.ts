@@ -7,7 +7,7 @@ import {
   type Instance,
 } from '@aws-sdk/client-ec2';
 import { CredentialRegistry, iamUser, instanceRole, sdkCredentials, type TestIdentity } from './credentials.js';
-import { startFakeEc2, type FakeEc2 } from './ec2.js';
+import { EC2_NON_MUTATING_BUCKET, startFakeEc2, type FakeEc2 } from './ec2.js';
 
 const registry = new CredentialRegistry();
 const signer = registry.add(instanceRole('i-0fedcba9876543210', 'lkp-signer'));
@@ -156,6 +156,27 @@ describe('fake EC2 DescribeInstances through @aws-sdk/client-ec2', () => {
   it('injects throttling', async () => {
     ec2.failNext(1);
     await expect(only(client(), { InstanceIds: [ID] })).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
+    await expect(only(client(), { InstanceIds: [ID] })).resolves.toHaveLength(1);
+  });
+
+  it('throttles non-mutating calls with a token bucket per account and region (100, +20/s)', async () => {
+    let ms = 0;
+    ec2.setThrottle({ ...EC2_NON_MUTATING_BUCKET, clock: () => ms });
+    try {
+      const c = client();
+      for (let k = 0; k < 100; k += 1) await only(c, { InstanceIds: [ID] });
+      const refused = only(c, { InstanceIds: [ID] });
+      await expect(refused).rejects.toMatchObject({ name: 'RequestLimitExceeded', $metadata: { httpStatusCode: 503 } });
+      // Another region is another bucket.
+      await expect(only(client(signer, 'eu-west-1'), {})).resolves.toEqual([]);
+      ms += 100; // 0.1 s refills 2 tokens
+      await only(c, { InstanceIds: [ID] });
+      await only(c, { InstanceIds: [ID] });
+      await expect(only(c, { InstanceIds: [ID] })).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
+      expect(ec2.calls.at(-1)?.errorCode).toBe('RequestLimitExceeded');
+    } finally {
+      ec2.setThrottle(undefined);
+    }
     await expect(only(client(), { InstanceIds: [ID] })).resolves.toHaveLength(1);
   });
 });

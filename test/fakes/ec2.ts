@@ -58,7 +58,23 @@ export interface StartFakeEc2Options {
   /** Return false to answer UnauthorizedOperation (IAM deny). Default: allow. */
   authorize?: (identity: TestIdentity, action: string) => boolean;
   now?: () => Date;
+  /** EC2's request-rate throttling of non-mutating actions; off unless given (see EC2_NON_MUTATING_BUCKET). */
+  throttle?: ThrottleOptions;
 }
+
+/** A token bucket per account and region: each call takes a token; with none left the call answers RequestLimitExceeded. */
+export interface ThrottleOptions {
+  capacity: number;
+  refillPerSecond: number;
+  /** Milliseconds on a monotonic clock (default performance.now). */
+  clock?: () => number;
+}
+
+/** What EC2 documents for non-mutating actions such as DescribeInstances: bursts of 100, then 20 per second. */
+export const EC2_NON_MUTATING_BUCKET: ThrottleOptions = { capacity: 100, refillPerSecond: 20 };
+
+// Describe*, Get* and List* are EC2's non-mutating actions; each call takes one token.
+const NON_MUTATING = /^(Describe|Get|List)/;
 
 // A running EC2 fake and the levers a test pulls to change what DescribeInstances sees.
 export interface FakeEc2 {
@@ -78,6 +94,8 @@ export interface FakeEc2 {
   setAuthorize(fn: (identity: TestIdentity, action: string) => boolean): void;
   /** The next n requests fail with this code/status before any check (e.g. RequestLimitExceeded 503). */
   failNext(n: number, code?: string, status?: number): void;
+  /** Turns the per-account+region token bucket on (fresh, full buckets) or off (undefined). */
+  setThrottle(options: ThrottleOptions | undefined): void;
 }
 
 const hex = (n: number): string => randomBytes(Math.ceil(n / 2)).toString('hex').slice(0, n);
@@ -284,6 +302,21 @@ export const startFakeEc2 = async (options: StartFakeEc2Options): Promise<FakeEc
   const injected: { code: string; status: number }[] = [];
   let authorize = options.authorize ?? (() => true);
   const now = options.now ?? (() => new Date());
+  let throttle = options.throttle;
+  let buckets = new Map<string, { tokens: number; at: number }>();
+  // Refills the caller's bucket for the time passed, then takes a token if one is left.
+  const takeToken = (account: string, region: string): boolean => {
+    if (throttle === undefined) return true;
+    const t = (throttle.clock ?? (() => performance.now()))();
+    const key = `${account}|${region}`;
+    const b = buckets.get(key) ?? { tokens: throttle.capacity, at: t };
+    b.tokens = Math.min(throttle.capacity, b.tokens + ((t - b.at) / 1000) * throttle.refillPerSecond);
+    b.at = t;
+    buckets.set(key, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  };
 
   const add = (input?: InstanceInput): FakeInstance => {
     const instance = makeInstance(input);
@@ -326,6 +359,9 @@ export const startFakeEc2 = async (options: StartFakeEc2Options): Promise<FakeEc
       }
       call.region = verdict.region;
       call.arn = verdict.identity.arn;
+      if (NON_MUTATING.test(call.action) && !takeToken(verdict.identity.account, verdict.region)) {
+        throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
+      }
       if (call.action !== 'DescribeInstances') {
         throw new Ec2Error('InvalidAction', `The action ${call.action || '(none)'} is not valid for this web service.`);
       }
@@ -376,6 +412,10 @@ export const startFakeEc2 = async (options: StartFakeEc2Options): Promise<FakeEc
     },
     failNext: (n, code = 'RequestLimitExceeded', status = 503) => {
       for (let k = 0; k < n; k++) injected.push({ code, status });
+    },
+    setThrottle: (o) => {
+      throttle = o;
+      buckets = new Map();
     },
   };
 };

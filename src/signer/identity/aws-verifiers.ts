@@ -14,6 +14,16 @@ import type { Authoriser } from '../handle.js';
 import { awsVerifier } from './aws.js';
 import type { IdentityVerifier } from './types.js';
 
+/**
+ * The signer's DescribeInstances retries. One quick retry absorbs a blip; when EC2 keeps
+ * throttling, the host is answered `Throttled` at once and backs off with full jitter
+ * itself. Long in-signer retries (adaptive, 6 attempts) held requests past the hosts'
+ * timeouts in the bench's boot storm: abandoned requests spent EC2 tokens on certificates
+ * nobody received, and only 82% of 2,000 hosts were certified in 200 s (2 attempts: 100%,
+ * p99 1.06x the bucket's floor).
+ */
+export const SIGNER_EC2_RETRY = { maxAttempts: 2, retryMode: 'standard' } as const;
+
 /** Identity verifiers that need AWS: `{ aws }`. */
 export const awsVerifiers = async (config: SignerConfig, now: () => number = () => Math.floor(Date.now() / 1000)): Promise<{ aws: IdentityVerifier }> => {
   const roles = new Map<string, Promise<AwsCredentialIdentityProvider>>();
@@ -43,9 +53,7 @@ export const awsVerifiers = async (config: SignerConfig, now: () => number = () 
       forwardToSts: (proof) => forwardProofToSts(proof),
       describeInstance: async ({ instanceId, region, account }) => {
         const credentials = await credentialsFor(account, region);
-        // Adaptive retries: in a boot storm the bucket (100, +20/s) runs dry and this
-        // client slows itself down instead of feeding the storm.
-        return describeInstance({ instanceId, region, maxAttempts: 6, retryMode: 'adaptive', ...(credentials ? { credentials } : {}) });
+        return describeInstance({ instanceId, region, ...SIGNER_EC2_RETRY, ...(credentials ? { credentials } : {}) });
       },
       ...(config.aws.requireEc2OnlyHostRoles ? { hostRoleTrustProblem } : {}),
       callerNamed: (action, caller) => awsCallerNamedByRules(action, caller, config),
