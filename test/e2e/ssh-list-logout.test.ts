@@ -7,19 +7,22 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { listCachedCertificates } from '../../src/client/list-certs.js';
-import { ssoRole, TEST_ACCOUNT } from '../fakes/credentials.js';
+import { CredentialRegistry } from '../fakes/credentials.js';
+import { startFakeEc2 } from '../fakes/ec2.js';
 import { startFakeImds } from '../fakes/imds.js';
-import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
+import { asTestIdentity, EC2_TRUST, startMotoWorld, type MotoWorld } from '../helpers/moto-world.js';
 import { makeLocalCa } from '../helpers/local-ca.js';
 import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { currentUser, genKey, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
 import { makeSandboxHost } from '../helpers/sandbox-host.js';
 import { onCleanup } from '../helpers/temp.js';
 
-const X = 'i-0aaaaaaaaaaaaaaa1';
-const Y = 'i-0bbbbbbbbbbbbbbb2';
-const arn = (id: string) => `arn:aws:ec2:us-east-1:${TEST_ACCOUNT}:instance/${id}`;
-const PROFILE = { arn: `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA1' };
+// moto's ids for two running instances (the signer's AWS is moto, IAM enforced); the
+// laptop's own address lookup answers from the EC2 fake at 127.0.0.1, as in ssh-exec.test.ts.
+let X = '';
+let Y = '';
+let ACCOUNT = '';
+const arn = (id: string) => `arn:aws:ec2:us-east-1:${ACCOUNT}:instance/${id}`;
 
 const run = (cmd: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string }> =>
   new Promise((resolve) => execFile(cmd, args, { env: { ...process.env, ...env } }, (e, stdout) => resolve({ code: e ? Number(e.code ?? 1) : 0, stdout })));
@@ -29,7 +32,7 @@ interface ListJson {
 }
 
 describe('lkp ssh list / logout', () => {
-  let world: AwsWorld;
+  let world: MotoWorld;
   let signer: LocalSigner;
   const sshd: Record<string, RunningSshd> = {};
   const login = currentUser();
@@ -40,7 +43,8 @@ describe('lkp ssh list / logout', () => {
   let ownCertLine: string;
 
   const bootstrap = async (instanceId: string): Promise<RunningSshd> => {
-    const imds = await startFakeImds({ registry: world.registry, instanceId });
+    const credentials = await world.session('lkp-host', instanceId);
+    const imds = await startFakeImds({ instanceId, accountId: ACCOUNT, privateIp: '127.0.0.1', roleCredentials: { ...credentials, sessionToken: credentials.sessionToken ?? '' } });
     const host = await makeSandboxHost();
     const r = await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], {
       env: { AWS_ENDPOINT_URL_LAMBDA: signer.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
@@ -61,17 +65,25 @@ describe('lkp ssh list / logout', () => {
   };
 
   beforeAll(async () => {
-    world = await startAwsWorld({
-      instances: [
-        { instanceId: X, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' } },
-        { instanceId: Y, privateIpAddress: '127.0.0.1', iamInstanceProfile: PROFILE, tags: { Team: 'payments' } },
-      ],
-    });
+    world = await startMotoWorld();
     onCleanup(() => world.close());
+    ACCOUNT = world.account;
+    await world.role('lkp-host', EC2_TRUST, { instanceProfile: true });
+    X = (await world.launch({ tags: { Team: 'payments' } })).InstanceId ?? '';
+    Y = (await world.launch({ tags: { Team: 'payments' } })).InstanceId ?? '';
+    const alice = await world.sso('alice@example.com');
+    const registry = new CredentialRegistry();
+    registry.add(asTestIdentity(alice));
+    const profile = { arn: `arn:aws:iam::${ACCOUNT}:instance-profile/lkp-host`, id: 'AIPA1' };
+    const laptopEc2 = await startFakeEc2({
+      registry,
+      instances: [X, Y].map((instanceId) => ({ instanceId, ownerId: ACCOUNT, privateIpAddress: '127.0.0.1', iamInstanceProfile: profile, tags: { Team: 'payments' } })),
+    });
+    onCleanup(() => laptopEc2.close());
     const ca = await makeLocalCa();
     const config = JSON.parse(readFileSync(ca.config, 'utf8')) as { rules: unknown[] };
     config.rules.push(
-      { name: 'fleet', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], roles: ['lkp-host'] },
+      { name: 'fleet', for: 'host', method: 'aws', accounts: [ACCOUNT], roles: ['lkp-host'] },
       { name: 'payments', for: 'user', method: 'aws', callers: ['arn:aws:sts::*:assumed-role/AWSReservedSSO_Admin_*/*'], instances: { tags: { Team: 'payments' } }, logins: [login] },
     );
     writeFileSync(ca.config, JSON.stringify(config));
@@ -91,10 +103,9 @@ describe('lkp ssh list / logout', () => {
     expect((await run('ssh-add', ['-q', own], { SSH_AUTH_SOCK: sock })).code).toBe(0); // adds id_own and id_own-cert.pub
     ownKeyLine = readFileSync(`${own}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
     ownCertLine = readFileSync(`${own}-cert.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
-    const alice = world.registry.add(ssoRole('alice@example.com'));
     env = {
       AWS_ENDPOINT_URL_LAMBDA: signer.url,
-      AWS_ENDPOINT_URL_EC2: world.ec2.url,
+      AWS_ENDPOINT_URL_EC2: laptopEc2.url,
       AWS_ACCESS_KEY_ID: alice.accessKeyId,
       AWS_SECRET_ACCESS_KEY: alice.secretAccessKey,
       AWS_SESSION_TOKEN: alice.sessionToken ?? '',

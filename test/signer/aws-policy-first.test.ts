@@ -29,6 +29,8 @@ describe('aws identities: policy before facts', () => {
   let RUNNING: string;
   let STOPPED: string;
   let FOREIGN: string;
+  let OTHER_TEAM: string;
+  let OTHER_TEAM_STOPPED: string;
   const tagged: string[] = [];
   let ca: LocalCa;
   let signer: LocalSigner;
@@ -47,6 +49,8 @@ describe('aws identities: policy before facts', () => {
     RUNNING = (await world.launch({ tags: { Team: 'payments', 'lkp:principals': 'web.example.com' } })).InstanceId ?? '';
     STOPPED = (await world.launch({ tags: { Team: 'payments' }, state: 'stopped' })).InstanceId ?? '';
     FOREIGN = (await world.launch({ account: OTHER_ACCOUNT, tags: { Team: 'payments' } })).InstanceId ?? '';
+    OTHER_TEAM = (await world.launch({ tags: { Team: 'search' } })).InstanceId ?? '';
+    OTHER_TEAM_STOPPED = (await world.launch({ tags: { Team: 'search' }, state: 'stopped' })).InstanceId ?? '';
     for (const name of [...EC2_SHAPED, '']) tagged.push((await world.launch({ tags: { Team: 'payments', 'lkp:principals': `ok.example.com,${name}` } })).InstanceId ?? '');
     ca = await makeLocalCa();
     const config = JSON.parse(readFileSync(ca.config, 'utf8')) as Record<string, unknown>;
@@ -119,6 +123,25 @@ describe('aws identities: policy before facts', () => {
     // Two callers (the session name is the instance id), one answer: nothing about the instance.
     expect({ ...b, message: b.message.replace(MISSING, RUNNING) }).toEqual(a);
     expect(awsCalls()).toBe(before);
+  });
+
+  it('fail/a named caller learns nothing about accounts its rules do not cover (no EC2 call) nor the state of instances its tags do not match', async () => {
+    const alice = await world.sso('alice@example.com');
+    const before = awsCalls();
+    const unrelated = [arn(RUNNING, '777788889999'), arn(MISSING, '777788889999', 'eu-west-1')];
+    const answers = [];
+    for (const target of unrelated) answers.push(await errorOf(await userRequest(alice, target)));
+    expect(awsCalls()).toBe(before);
+    expect(answers[0]?.code).toBe('Forbidden');
+    expect(answers[1]).toEqual(answers[0]);
+    // In a covered account, an instance of another team: the same refusal whether it runs or not.
+    const running = await errorOf(await userRequest(alice, arn(OTHER_TEAM)));
+    const stopped = await errorOf(await userRequest(alice, arn(OTHER_TEAM_STOPPED)));
+    expect(running.code).toBe('Forbidden');
+    expect({ ...stopped, message: stopped.message.replace(OTHER_TEAM_STOPPED, OTHER_TEAM) }).toEqual(running);
+    expect(stopped.message).not.toMatch(/stopped/);
+    // Its own team's stopped instance is named as stopped (people can act on it).
+    expect((await errorOf(await userRequest(alice, arn(STOPPED)))).message).toMatch(/stopped/);
   });
 
   it('ok/a named caller still gets its certificate', async () => {

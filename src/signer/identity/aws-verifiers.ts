@@ -56,7 +56,7 @@ export const awsVerifiers = async (config: SignerConfig, now: () => number = () 
         return describeInstance({ instanceId, region, ...SIGNER_EC2_RETRY, ...(credentials ? { credentials } : {}) });
       },
       ...(config.aws.requireEc2OnlyHostRoles ? { hostRoleTrustProblem } : {}),
-      callerNamed: (action, caller) => awsCallerNamedByRules(action, caller, config),
+      callerNamed: (action, caller, target) => awsCallerNamedByRules(action, caller, config, target),
     }),
   };
 };

@@ -25,7 +25,7 @@ export interface AwsVerifierDeps {
    * Whether any policy rule names this caller (host: its account and role; person: its
    * ARN). Asked before any EC2 or IAM call; absent: every caller goes on.
    */
-  readonly callerNamed?: (action: CertRequest['action'], caller: { arn: string; account: string; role?: string }) => boolean;
+  readonly callerNamed?: (action: CertRequest['action'], caller: { arn: string; account: string; role?: string }, target: { account: string; region: string }) => boolean;
 }
 
 const LIVE_STATES = new Set(['pending', 'running']);
@@ -51,7 +51,7 @@ export const awsVerifier = (deps: AwsVerifierDeps): IdentityVerifier => ({
 
     if (request.action === 'host-cert') {
       if (!isInstanceSession(arn)) throw new LkpError('Forbidden', 'only an EC2 instance role session (assumed-role/ROLE/i-…) can request a host certificate');
-      if (deps.callerNamed && !deps.callerNamed(request.action, { arn: sts.arn, account: arn.account, role: arn.role })) unnamed();
+      if (deps.callerNamed && !deps.callerNamed(request.action, { arn: sts.arn, account: arn.account, role: arn.role }, { account: arn.account, region: checked.region })) unnamed();
       // EC2's facts and the role's trust policy are independent: ask both at once.
       const [instance, trust] = await Promise.all([
         deps.describeInstance({ instanceId: arn.session, region: checked.region, account: arn.account }),
@@ -66,15 +66,16 @@ export const awsVerifier = (deps: AwsVerifierDeps): IdentityVerifier => ({
     }
 
     if (request.target.kind !== 'instance') throw new LkpError('BadRequest', 'aws identities get user certificates for EC2 instances (instance id or ARN) only');
-    if (deps.callerNamed && !deps.callerNamed(request.action, { arn: sts.arn, account: arn.account })) unnamed();
     if (request.target.partition && request.target.partition !== arn.partition) throw new LkpError('Forbidden', 'target instance is in another AWS partition');
     const region = request.target.region ?? checked.region;
     const account = request.target.account ?? arn.account;
+    // Named somewhere is not enough: a rule must cover this account and region before EC2 is asked.
+    if (deps.callerNamed && !deps.callerNamed(request.action, { arn: sts.arn, account: arn.account }, { account, region })) unnamed();
     const instance = await deps.describeInstance({ instanceId: request.target.instanceId, region, account });
     if (!instance) throw new LkpError('NotFound', `instance ${request.target.instanceId} does not exist in ${account}/${region}`);
     // The account that was asked (and whose credentials were used) must own the instance.
     if (instance.account && instance.account !== account) throw new LkpError('Forbidden', `instance ${request.target.instanceId} does not belong to account ${account}`);
-    if (!LIVE_STATES.has(instance.state)) throw new LkpError('Forbidden', `instance ${request.target.instanceId} is ${instance.state}; start it first`);
+    // Its state is for the policy to reveal, after the rule's tags matched (authorize-aws).
     return { method: 'aws', kind: 'person', caller, instance };
   },
 });

@@ -62,18 +62,26 @@ const profileMatches = (rule: AwsHostRule, arn: string | undefined): boolean => 
 };
 
 /**
- * Whether any rule could allow this caller at all, decided from the STS answer alone,
- * before any instance is described: a caller no rule names learns nothing about
- * instances (existence, state) and costs no EC2 or IAM call.
+ * Whether any rule could allow this caller for this account and region at all, decided
+ * from the STS answer and the request alone, before any instance is described: a caller no
+ * rule names there learns nothing about instances (existence, state) and costs no EC2 or
+ * IAM call. Tags are checked after describing, before state is revealed.
  */
-export const awsCallerNamedByRules = (action: CertRequest['action'], caller: { arn: string; account: string; role?: string }, config: SignerConfig): boolean =>
+export const awsCallerNamedByRules = (
+  action: CertRequest['action'],
+  caller: { arn: string; account: string; role?: string },
+  config: SignerConfig,
+  target?: { account: string; region: string },
+): boolean =>
   config.rules.some((r) =>
     r.method !== 'aws'
       ? false
       : r.for === 'host'
-        ? action === 'host-cert' && caller.role !== undefined && accountMatches(r.accounts, caller.account) && matchesAny(r.roles, caller.role)
-        : action === 'user-cert' && matchesAny(r.callers, caller.arn),
+        ? action === 'host-cert' && caller.role !== undefined && accountMatches(r.accounts, caller.account) && matchesAny(r.roles, caller.role) && (!target || regionMatches(r.regions, target.region))
+        : action === 'user-cert' && matchesAny(r.callers, caller.arn) && (!target || (accountMatches(r.instances.accounts, target.account) && regionMatches(r.instances.regions, target.region))),
   );
+
+const LIVE_STATES = new Set(['pending', 'running']);
 
 /** Decides a host certificate for an instance. */
 export const authorizeAwsHost = (request: CertRequest, id: AwsHostIdentity, config: SignerConfig): Grant => {
@@ -117,6 +125,8 @@ export const authorizeAwsUser = (request: CertRequest, id: AwsPersonIdentity, co
       tagsMatch(r.instances.tags, instance),
   );
   if (candidates.length === 0) throw new LkpError('Forbidden', `no policy rule lets ${id.caller.arn} log in to ${instance.instanceId}`);
+  // The state is told only to callers a rule lets near this instance.
+  if (!LIVE_STATES.has(instance.state)) throw new LkpError('Forbidden', `instance ${instance.instanceId} is ${instance.state}; start it first`);
   const rule = candidates.find((r) => r.logins === '*' || r.logins.includes(request.login));
   if (!rule) {
     const first = candidates[0] as AwsUserRule;
