@@ -97,7 +97,8 @@ const parseCaStore = (r: ObjectReader, field: string, base: string): CaStoreConf
 /** A DynamoDB table name (3-255 of letters, digits, _ - .) or a table ARN. */
 const DYNAMODB_TABLE = /^(?:[A-Za-z0-9_.-]{3,255}|arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255})$/;
 
-// `keyFile` or `kmsKey` (exactly one); `ledgerFile` or `ledger` (at most one; neither: memory).
+// `keyFile` or `kmsKey` (exactly one); `ledgerFile` or `ledger` (exactly one: a ledger kept
+// only in memory would accept a spent token again after a restart or in a second process).
 const parseJoinTokens = (jt: ObjectReader, base: string): JoinTokenSettings => {
   if (jt.has('keyFile') === jt.has('kmsKey')) jt.fail('', 'needs exactly one of keyFile (a hex key file) or kmsKey (a KMS HMAC_256 key)');
   let key: JoinTokenKeyConfig;
@@ -110,7 +111,9 @@ const parseJoinTokens = (jt: ObjectReader, base: string): JoinTokenSettings => {
   } else {
     key = { store: 'file', file: path.resolve(base, jt.string('keyFile')) };
   }
-  if (jt.has('ledgerFile') && jt.has('ledger')) jt.fail('', 'has both ledgerFile and ledger; keep one');
+  if (jt.has('ledgerFile') === jt.has('ledger')) {
+    jt.fail('', 'needs exactly one of ledgerFile (lkp signer serve: a file beside the config, e.g. "used_tokens.jsonl") or ledger (DynamoDB, for Lambda); without one a spent token would work again after a restart');
+  }
   let ledger: TokenLedgerConfig = { store: 'memory' };
   if (jt.has('ledgerFile')) ledger = { store: 'file', file: path.resolve(base, jt.string('ledgerFile')) };
   if (jt.has('ledger')) {
