@@ -241,7 +241,9 @@ try {
   const { parseSignerConfig } = await dist('signer/config.js');
   const { streamAuditSink } = await dist('signer/audit.js');
   const { createJoinToken } = await dist('signer/identity/join-token.js');
-  const memoryConfig = parseSignerConfig({ ...starter, joinTokens: { keyFile: 'join_token.key', maxTtl: '1h' } }, ca.configFile);
+  // Configs must name a ledger; the bench measures the handler with the in-memory one.
+  const parsed = parseSignerConfig({ ...starter, joinTokens: { keyFile: 'join_token.key', ledgerFile: 'bench-ledger.jsonl', maxTtl: '1h' } }, ca.configFile);
+  const memoryConfig = { ...parsed, joinTokens: { ...parsed.joinTokens, ledger: { store: 'memory' } } };
   const handler = await buildSigner(memoryConfig, { audit: streamAuditSink(() => undefined) });
   const now = Math.floor(Date.now() / 1000);
   const tokenCount = 3 * 400 + 100;

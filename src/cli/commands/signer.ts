@@ -52,6 +52,9 @@ export const signerServe: CommandDef = {
       const stop = (code: number) => (): void => {
         server.close(() => resolve(code));
         server.closeIdleConnections();
+        // In-flight requests get a moment to finish; a client holding a half-sent body must
+        // not keep a process alive whose port is already free for someone else to take.
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
       };
       process.once('SIGTERM', stop(143));
       process.once('SIGINT', stop(130));
