@@ -1,5 +1,6 @@
-// A small HTTP(S) client over node:http/https for the lean AWS calls: lighter to load
-// than the SDK clients (their import alone costs hundreds of ms of cold start).
+// A small HTTP(S) client over node:http/https for the one call no SDK client can make: the
+// signer forwarding a caller's presigned STS request (sts-forward.ts). Also the time limit
+// and the progress notices every AWS call shares.
 // Every request is bounded in time (LKP_HTTP_TIMEOUT_MS, default 10 s, for the whole
 // exchange, not only idle gaps), and a labelled one says on stderr what it waits for
 // after a few seconds, so a silent endpoint is never a silent lkp.
