@@ -1,0 +1,52 @@
+// A fresh instance's clock is often off at boot. The real `lkp host`, run under libfaketime
+// with its clock an hour behind (or 50 minutes ahead), against a `lkp signer serve` at the
+// true time on the EC2 path (IMDSv2, STS and EC2 fakes): its identity proof is dated by the
+// signer's clock (ca-keys' serverTime), so it passes the signer's 5-minute freshness check.
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ACCOUNT, TEST_INSTANCE_ID } from '../fakes/credentials.js';
+import { startFakeImds, type FakeImds } from '../fakes/imds.js';
+import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
+import { faketimeEnv } from '../helpers/faketime.js';
+import { makeLocalCa } from '../helpers/local-ca.js';
+import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
+import { currentUser } from '../helpers/openssh.js';
+import { makeSandboxHost } from '../helpers/sandbox-host.js';
+
+const PROFILE = `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`;
+
+describe('lkp host with a clock that is off', () => {
+  let world: AwsWorld;
+  let imds: FakeImds;
+  let signer: LocalSigner;
+  const login = currentUser();
+
+  beforeAll(async () => {
+    world = await startAwsWorld({ instances: [{ instanceId: TEST_INSTANCE_ID, privateIpAddress: '10.0.0.12', iamInstanceProfile: { arn: PROFILE, id: 'AIPA1' } }] });
+    imds = await startFakeImds({ registry: world.registry, instanceId: TEST_INSTANCE_ID, privateIp: '10.0.0.12' });
+    const ca = await makeLocalCa();
+    const config = JSON.parse(readFileSync(ca.config, 'utf8')) as { rules: unknown[] };
+    config.rules.push({ name: 'fleet hosts', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], roles: ['lkp-host'], instanceProfiles: ['lkp-host'] });
+    writeFileSync(ca.config, JSON.stringify(config));
+    signer = await startLocalSigner(ca.config, [], world.env());
+  });
+  afterAll(async () => {
+    await signer?.stop();
+    await imds?.close();
+    await world?.close();
+  });
+
+  for (const offset of ['-1h', '+50m']) {
+    it(`ok/a host clock at ${offset} still gets its certificate: the proof is dated by the signer's clock`, async () => {
+      const host = await makeSandboxHost();
+      const env = { AWS_ENDPOINT_URL_LAMBDA: signer.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', ...faketimeEnv(offset) };
+      const r = await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--no-reload', '--retry-for', '0'], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/this clock is \d+ s (behind|ahead of) the signer's/);
+      expect(readFileSync(path.join(host.sshDir, 'lkp/principals', login), 'utf8')).toBe(`${login}@${TEST_INSTANCE_ID}\n`);
+      const audit = await signer.waitForAudit(1);
+      expect(audit.filter((a) => a.action === 'host-cert').at(-1)?.outcome).toBe('issued');
+    });
+  }
+});
