@@ -1,13 +1,18 @@
 // `lkp host` at boot, when the signer is not there yet or is busy: it retries what may pass
 // on its own (no answer, `Throttled`) with jittered back-off inside its --retry-for window,
 // saying on stderr what failed and when it tries next; a refusal is never retried.
+import { readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ACCOUNT, TEST_INSTANCE_ID } from '../fakes/credentials.js';
+import { startFakeImds } from '../fakes/imds.js';
+import { startAwsWorld } from '../helpers/aws-world.js';
 import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
 import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { currentUser } from '../helpers/openssh.js';
 import { makeSandboxHost } from '../helpers/sandbox-host.js';
 import { startSignerProxy } from '../helpers/signer-proxy.js';
+import { onCleanup } from '../helpers/temp.js';
 
 const freePort = async (): Promise<number> => {
   const s = net.createServer();
@@ -72,5 +77,30 @@ describe('lkp host retries an unreachable or throttled signer, never a refusal',
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/lkp host: signer: attempt 1 failed: SignerUnreachable: .*could not be reached.*; next try in/);
     expect(proxy.actions).toEqual(['ca-keys', 'host-cert']);
+  });
+});
+
+describe('lkp host when AWS throttles the signer', () => {
+  it('ok/STS answers Throttling: the signer answers Throttled (audited), lkp host backs off and succeeds', async () => {
+    const profile = `arn:aws:iam::${TEST_ACCOUNT}:instance-profile/lkp-host`;
+    const world = await startAwsWorld({ instances: [{ instanceId: TEST_INSTANCE_ID, privateIpAddress: '10.0.0.12', iamInstanceProfile: { arn: profile, id: 'AIPA1' } }] });
+    onCleanup(() => world.close());
+    const imds = await startFakeImds({ registry: world.registry, instanceId: TEST_INSTANCE_ID, privateIp: '10.0.0.12' });
+    onCleanup(() => imds.close());
+    const ca = await makeLocalCa();
+    const config = JSON.parse(readFileSync(ca.config, 'utf8')) as { rules: unknown[] };
+    config.rules.push({ name: 'fleet hosts', for: 'host', method: 'aws', accounts: [TEST_ACCOUNT], roles: ['lkp-host'], instanceProfiles: ['lkp-host'] });
+    writeFileSync(ca.config, JSON.stringify(config));
+    const signer = await startLocalSigner(ca.config, [], world.env());
+    world.sts.failNext(2, 'Throttling', 400);
+    const sandbox = await makeSandboxHost();
+    const r = await lkp(['host', '--ssh-dir', sandbox.sshDir, '--users', currentUser(), '--no-reload', '--retry-for', '60s'], {
+      env: { AWS_ENDPOINT_URL_LAMBDA: signer.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/lkp host: signer: attempt 2 failed: Throttled: /);
+    const hostCerts = (await signer.waitForAudit(6)).filter((a) => a.action === 'host-cert');
+    expect(hostCerts.map((a) => a.code ?? a.outcome)).toEqual(['Throttled', 'Throttled', 'issued']);
+    await signer.stop();
   });
 });
