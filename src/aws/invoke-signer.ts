@@ -126,10 +126,17 @@ export const invokeSigner = async (request: SignerRequestBody, opts: InvokeOptio
   const credentials = await credentialsFor(opts);
   const region = regionFor(opts);
   const attempts = Math.max(1, opts.attempts ?? ATTEMPTS);
+  let skewCorrected = false;
   for (let n = 1; ; n += 1) {
     // `, attempt 2/3` in messages; nothing when the caller retries on its own (attempts 1).
     const attempt = attempts > 1 ? `, attempt ${n}/${attempts}` : '';
     const outcome = await invokeOnce(request, opts, region, credentials, attempt, timeoutMs);
+    // Once per call, and not counted: the SDK has just learnt AWS's clock from the refusal.
+    if (!outcome.ok && outcome.retry === 'now' && !skewCorrected) {
+      skewCorrected = true;
+      n -= 1;
+      continue;
+    }
     const last = n >= attempts;
     if (outcome.ok) {
       const throttled = isErrorResponse(outcome.body) && outcome.body.error.code === 'Throttled';
@@ -139,12 +146,10 @@ export const invokeSigner = async (request: SignerRequestBody, opts: InvokeOptio
       await new Promise((r) => setTimeout(r, wait));
       continue;
     }
-    if (outcome.retry === 'no' || last) throw outcome.error;
-    if (outcome.retry === 'later') {
-      const wait = backoffMs(n);
-      waitNotice(`${outcome.error.message}; next try in ${seconds(wait)}`);
-      await new Promise((r) => setTimeout(r, wait));
-    }
+    if (outcome.retry !== 'later' || last) throw outcome.error;
+    const wait = backoffMs(n);
+    waitNotice(`${outcome.error.message}; next try in ${seconds(wait)}`);
+    await new Promise((r) => setTimeout(r, wait));
   }
 };
 

@@ -1,12 +1,15 @@
 // The client side of Lambda Invoke (client-lambda, one SDK attempt, lkp's own loop) against
 // the loopback Lambda fake, which checks SigV4 and answers as Lambda does: function errors,
 // 404, 403, expired credentials, 429, and a signer's Throttled answer.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callSigner, invokeSigner } from '../../src/aws/invoke-signer.js';
 import { isTransient } from '../../src/aws/transient.js';
 import { setWaitNotice } from '../../src/aws/http.js';
 import { assumedRole, CredentialRegistry, iamUser, sdkCredentials } from '../fakes/credentials.js';
 import { startFakeLambda, type FakeLambda } from '../fakes/lambda.js';
+import { onCleanup } from '../helpers/temp.js';
 
 const CA_KEYS = { version: 1, action: 'ca-keys' } as const;
 const answer = { version: 1, requestId: 'r1', serverId: 'lkp-test', hostCaKeys: [], userCaKeys: [], serverTime: '2026-01-01T00:00:00.000Z' };
@@ -98,5 +101,44 @@ describe('invokeSigner through client-lambda', () => {
     expect(error).toMatchObject({ code: 'Throttled' });
     expect(isTransient(error)).toBe(true);
     expect(calls('busy')).toBe(5);
+  });
+});
+
+describe('invokeSigner when this clock is off', () => {
+  it("ok/AWS refuses a request dated an hour off; the SDK reads the server's clock from that answer and the next attempt passes", async () => {
+    // Lambda's own rule, on loopback: x-amz-date more than 5 minutes from its clock is
+    // InvalidSignatureException (403), with its Date header. Its clock is an hour ahead of ours.
+    const skew = 3_600_000;
+    const dates: string[] = [];
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const amzDate = String(req.headers['x-amz-date'] ?? '');
+        dates.push(amzDate);
+        const sent = Date.parse(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+        const serverNow = Date.now() + skew;
+        const headers = { date: new Date(serverNow).toUTCString(), 'content-type': 'application/json' };
+        if (Math.abs(serverNow - sent) > 300_000) {
+          res.writeHead(403, { ...headers, 'x-amzn-errortype': 'InvalidSignatureException' });
+          res.end(JSON.stringify({ message: 'Signature expired: is now earlier than ...' }));
+          return;
+        }
+        res.writeHead(200, headers);
+        res.end(JSON.stringify(answer));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onCleanup(() => new Promise((resolve) => server.close(resolve)));
+    const saved = process.env.AWS_ENDPOINT_URL_LAMBDA;
+    process.env.AWS_ENDPOINT_URL_LAMBDA = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const credentials = { accessKeyId: 'AKIDCLOCKTEST', secretAccessKey: 'secret' };
+      // attempts 1, as lkp host runs it inside its window: the corrected retry is not counted.
+      expect(await invokeSigner(CA_KEYS, { functionName: 'signer', region: 'us-east-1', credentials, attempts: 1 })).toEqual(answer);
+      expect(dates).toHaveLength(2);
+    } finally {
+      if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_LAMBDA;
+      else process.env.AWS_ENDPOINT_URL_LAMBDA = saved;
+    }
   });
 });

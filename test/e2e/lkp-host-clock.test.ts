@@ -9,6 +9,7 @@ import { TEST_ACCOUNT, TEST_INSTANCE_ID } from '../fakes/credentials.js';
 import { startFakeImds, type FakeImds } from '../fakes/imds.js';
 import { startAwsWorld, type AwsWorld } from '../helpers/aws-world.js';
 import { faketimeEnv } from '../helpers/faketime.js';
+import { invokeJson, lambdaClient } from '../helpers/lambda-client.js';
 import { makeLocalCa } from '../helpers/local-ca.js';
 import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { currentUser } from '../helpers/openssh.js';
@@ -35,6 +36,13 @@ describe('lkp host with a clock that is off', () => {
     await signer?.stop();
     await imds?.close();
     await world?.close();
+  });
+
+  it('ok/the ca-keys answer carries the signer\'s clock as serverTime (ISO 8601 UTC, additive in version 1)', async () => {
+    const before = Math.floor(Date.now() / 1000) * 1000;
+    const { body } = await invokeJson(lambdaClient(signer.url), { version: 1, action: 'ca-keys' });
+    expect(body.serverTime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(Date.parse(body.serverTime as string)).toBeGreaterThanOrEqual(before);
   });
 
   for (const offset of ['-1h', '+50m']) {
