@@ -57,7 +57,7 @@ interface SdkError {
 type Outcome = { readonly ok: true; readonly body: SignerResponse } | { readonly ok: false; readonly error: LkpError; readonly retry: 'no' | 'now' | 'later' };
 
 const CREDENTIAL_ERRORS = /ExpiredToken|UnrecognizedClient|InvalidSignature|IncompleteSignature|CredentialsProviderError/;
-const NETWORK = /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|TimeoutError|RequestTimeout)$/;
+const NETWORK = /^(ECONNREFUSED|ECONNRESET|ECONNABORTED|EPIPE|EPROTO|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|TimeoutError|RequestTimeout|NetworkingError)$/;
 
 /** Maps an SDK failure of one attempt to lkp's codes (the wording tests and people rely on). */
 const classifyFailure = (error: unknown, opts: InvokeOptions, region: string, attempt: string, timeoutMs: number): Outcome => {
@@ -70,22 +70,24 @@ const classifyFailure = (error: unknown, opts: InvokeOptions, region: string, at
   if (e.$metadata?.clockSkewCorrected) {
     return { ok: false, error: new LkpError('SignerUnreachable', `${where}: this machine's clock is off (${name})${attempt}`, { cause: error }), retry: 'now' };
   }
-  if (status === undefined || NETWORK.test(e.code ?? '') || NETWORK.test(name)) {
+  if (CREDENTIAL_ERRORS.test(name)) {
+    return { ok: false, error: new LkpError('AwsCredentialsMissing', `AWS did not accept these credentials for ${opts.functionName} (${name}); log in again (for example \`aws sso login --profile P\`)`, { cause: error }), retry: 'no' };
+  }
+  if (NETWORK.test(e.code ?? '') || NETWORK.test(name)) {
     const timedOut = name === 'TimeoutError' || e.code === 'ETIMEDOUT' || /timed? ?out/i.test(e.message ?? '');
     const what = timedOut ? `did not answer in ${seconds(timeoutMs)}` : `could not be reached (${e.code ?? `${name}: ${String(e.message ?? '').slice(0, 200)}`})`;
     return { ok: false, error: markTransient(new LkpError('SignerUnreachable', `cannot reach signer ${opts.functionName}: ${where} ${what}${attempt}`, { cause: error })), retry: 'later' };
   }
+  // Failed before any answer, not for the network (a bad endpoint URL, ...): asking again will not help.
+  if (status === undefined) return { ok: false, error: new LkpError('SignerUnreachable', `${where} failed: ${name}: ${String(e.message ?? '').slice(0, 200)}`, { cause: error }), retry: 'no' };
   if (status === 404) return { ok: false, error: new LkpError('SignerUnreachable', `signer function ${opts.functionName} not found in ${region}`, { cause: error }), retry: 'no' };
-  if (CREDENTIAL_ERRORS.test(name)) {
-    return { ok: false, error: new LkpError('AwsCredentialsMissing', `AWS did not accept these credentials for ${opts.functionName} (${name}); log in again (for example \`aws sso login --profile P\`)`, { cause: error }), retry: 'no' };
-  }
   // Not allowed here may still be allowed at a fallback signer (another account or role).
   if (status === 401 || status === 403) {
     return { ok: false, error: new LkpError('SignerUnreachable', `not allowed to invoke ${opts.functionName} (${name}); check lambda:InvokeFunction for these credentials`, { cause: error }), retry: 'no' };
   }
-  const error2 = new LkpError('SignerUnreachable', `signer ${opts.functionName} answered HTTP ${status} ${name}${attempt}`, { cause: error });
-  if (status === 429 || status >= 500) return { ok: false, error: markTransient(error2), retry: 'later' };
-  return { ok: false, error: error2, retry: 'no' };
+  const answered = new LkpError('SignerUnreachable', `signer ${opts.functionName} answered HTTP ${status} ${name}${attempt}`, { cause: error });
+  if (status === 429 || status >= 500) return { ok: false, error: markTransient(answered), retry: 'later' };
+  return { ok: false, error: answered, retry: 'no' };
 };
 
 /** One Invoke through the SDK, with a progress line when it takes a few seconds. */
