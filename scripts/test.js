@@ -1,15 +1,17 @@
 #!/usr/bin/env node
-// `npm test`: make sure OpenSSH and moto are here (install them when we may), build, run
+// `npm test`: make sure OpenSSH, moto and faketime are here (install them when we may), build, run
 // the whole vitest suite, and end with the plain line `N passed, N failed` that CI reads.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { ensureOpenSsh } from './ensure-openssh.js';
 import { ensureMoto } from './ensure-moto.js';
+import { ensureFaketime } from './ensure-faketime.js';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 ensureOpenSsh();
 ensureMoto();
+ensureFaketime();
 
 // Build the CLI the tests run, and type-check the tests themselves (strict, like src/).
 const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });

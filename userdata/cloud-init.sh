@@ -43,13 +43,10 @@ mkdir -p "$LKP_ROOT/etc/default"
 printf 'LKP_FUNCTION_NAME=%s\nLKP_HOST_ARGS="%s"\n' "$LKP_FUNCTION_NAME" "$args" > "$LKP_ROOT/etc/default/lkp"
 
 # lkp validates with sshd -t, swaps by rename and rolls back on failure: a failed run
-# leaves sshd exactly as it was, so logins by key keep working while you look.
-for i in 1 2 3 4 5; do
-  # shellcheck disable=SC2086
-  if "$lkp" host $args; then break; fi
-  [ "$i" = 5 ] && { echo "lkp host failed; see above (sshd unchanged)" >&2; exit 1; }
-  sleep $((i * 10))
-done
+# leaves sshd exactly as it was, so logins by key keep working while you look. It retries
+# an unreachable or throttled signer itself (--retry-for, jittered back-off); a refusal is final.
+# shellcheck disable=SC2086
+"$lkp" host --retry-for 5m $args || { echo "lkp host failed; see above (sshd unchanged)" >&2; exit 1; }
 
 if [ -z "$LKP_ROOT" ] && command -v systemctl >/dev/null 2>&1 && [ -d /etc/systemd/system ]; then
   if [ -f /usr/local/share/lkp/lkp-host-renew.timer ]; then

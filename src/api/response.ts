@@ -27,6 +27,8 @@ export interface CaKeysResponse {
   readonly serverId: string;
   readonly hostCaKeys: readonly string[];
   readonly userCaKeys: readonly string[];
+  /** The signer's clock (ISO 8601 UTC): hosts date their identity proof by it. Additive in v1. */
+  readonly serverTime: string;
 }
 
 export interface HostCertResponse {

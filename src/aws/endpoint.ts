@@ -1,6 +1,7 @@
 // Where the SDK will send a service's requests, read from the SDK's own variables
 // (AWS_ENDPOINT_URL_<SERVICE>, then AWS_ENDPOINT_URL). Used only to decide whether a
-// target is the local signer on loopback; the SDK itself resolves endpoints.
+// target is the local signer on loopback, and to name endpoints in messages; the SDK
+// itself resolves endpoints.
 
 /** The configured endpoint override for a service id such as `LAMBDA` or `STS`. */
 export const endpointOverride = (serviceEnvId: string, env: NodeJS.ProcessEnv = process.env): string | undefined =>
@@ -15,4 +16,16 @@ export const isLoopbackUrl = (url: string | undefined): boolean => {
   } catch {
     return false;
   }
+};
+
+/** The variable that steers a service's endpoint (the SDK's own names), for messages. */
+export const endpointVariable = (envId: string, env: NodeJS.ProcessEnv = process.env): string =>
+  env[`AWS_ENDPOINT_URL_${envId}`] === undefined && env.AWS_ENDPOINT_URL !== undefined ? 'AWS_ENDPOINT_URL' : `AWS_ENDPOINT_URL_${envId}`;
+
+/** The endpoint a service's requests go to: the override, else the public regional one. */
+export const serviceEndpoint = (service: string, envId: string, region: string, env: NodeJS.ProcessEnv = process.env): URL => {
+  const override = endpointOverride(envId, env);
+  if (override) return new URL(override);
+  const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return new URL(`https://${service}.${region}.${suffix}/`);
 };

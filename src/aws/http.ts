@@ -1,8 +1,7 @@
-// A small HTTP(S) client over node:http/https for the lean AWS calls: lighter to load
-// than the SDK clients (their import alone costs hundreds of ms of cold start).
-// Every request is bounded in time (LKP_HTTP_TIMEOUT_MS, default 10 s, for the whole
-// exchange, not only idle gaps), and a labelled one says on stderr what it waits for
-// after a few seconds, so a silent endpoint is never a silent lkp.
+// A small HTTP(S) client over node:http/https for the one call no SDK client can make: the
+// signer forwarding a caller's presigned STS request (sts-forward.ts). Also the time limit
+// and the progress notices every AWS call shares. Every request is bounded in time
+// (LKP_HTTP_TIMEOUT_MS, default 10 s, for the whole exchange, not only idle gaps).
 import type { ClientRequest } from 'node:http';
 import { LkpError } from '../errors.js';
 
@@ -12,18 +11,8 @@ export interface HttpAnswer {
   readonly body: string;
 }
 
-/** What a request is, for people: the AWS operation and the variable that steers its endpoint. */
-export interface RequestLabel {
-  /** e.g. `Lambda Invoke`, `EC2 DescribeInstances`. */
-  readonly operation: string;
-  /** e.g. `AWS_ENDPOINT_URL_LAMBDA`. */
-  readonly endpointVar?: string;
-  /** e.g. `attempt 2/3`. */
-  readonly attempt?: string;
-}
-
 const MAX_ANSWER = 1024 * 1024;
-export const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
+const DEFAULT_HTTP_TIMEOUT_MS = 10_000;
 const MAX_HTTP_TIMEOUT_MS = 600_000;
 
 /** The per-request time limit: LKP_HTTP_TIMEOUT_MS (milliseconds) or 10 s. */
@@ -38,9 +27,6 @@ export const httpTimeoutMs = (env: NodeJS.ProcessEnv = process.env): number => {
 
 const seconds = (ms: number): string => `${Number((ms / 1000).toFixed(1))} s`;
 
-/** How a labelled request is named in messages: `Lambda Invoke to http://… (AWS_ENDPOINT_URL_LAMBDA)`. */
-const named = (label: RequestLabel, origin: string): string => `${label.operation} to ${origin}${label.endpointVar ? ` (${label.endpointVar})` : ''}`;
-
 /** Where progress lines go; stderr unless replaced (tests, quiet callers). */
 let notice: (line: string) => void = (line) => void process.stderr.write(`lkp: ${line}\n`);
 /** Says on stderr (or where setWaitNotice points) what lkp is waiting for. */
@@ -52,23 +38,17 @@ export const setWaitNotice = (fn: (line: string) => void): void => {
 /** Sends one request and reads the whole answer (bounded in size and time). */
 export const httpRequest = async (
   url: string,
-  init: { method: string; headers: Record<string, string>; body?: string; timeoutMs?: number; label?: RequestLabel },
+  init: { method: string; headers: Record<string, string>; body?: string; timeoutMs?: number },
 ): Promise<HttpAnswer> => {
   const target = new URL(url);
   const mod = target.protocol === 'https:' ? await import('node:https') : await import('node:http');
   const body = init.body ?? '';
   const timeoutMs = init.timeoutMs ?? httpTimeoutMs();
-  const label = init.label;
-  const attempt = label?.attempt ? `, ${label.attempt}` : '';
   let timedOut = false;
   const failed = (error: unknown): LkpError => {
     if (error instanceof LkpError) return error;
-    if (timedOut) {
-      const what = label ? named(label, target.origin) : `request to ${target.host}`;
-      return new LkpError('AwsError', `${what} did not answer in ${seconds(timeoutMs)}${attempt}`, { cause: error });
-    }
-    const what = label ? named(label, target.origin) : `request to ${target.host}`;
-    return new LkpError('AwsError', `${what} failed: ${(error as Error)?.message ?? 'error'}${attempt}`, { cause: error });
+    if (timedOut) return new LkpError('AwsError', `request to ${target.host} did not answer in ${seconds(timeoutMs)}`, { cause: error });
+    return new LkpError('AwsError', `request to ${target.host} failed: ${(error as Error)?.message ?? 'error'}`, { cause: error });
   };
   return new Promise((resolve, reject) => {
     let req: ClientRequest;
@@ -109,10 +89,6 @@ export const httpRequest = async (
         req.destroy(new Error('timed out'));
       }, timeoutMs),
     );
-    if (label) {
-      const slowAfter = Math.min(3000, Math.floor(timeoutMs / 2));
-      timers.push(setTimeout(() => notice(`waiting for ${named(label, target.origin)}${attempt} (gives up after ${seconds(timeoutMs)})`), slowAfter));
-    }
     req.on('error', (error) => {
       done();
       reject(failed(error));

@@ -40,7 +40,8 @@ export interface OperationLabel {
   readonly endpointEnvId: string;
 }
 
-const endpointOf = (endpointEnvId: string): { where: string; variable: string } => {
+/** Where a service's requests go, for messages, and the variable that steers it. */
+export const endpointOf = (endpointEnvId: string): { where: string; variable: string } => {
   const variable = `AWS_ENDPOINT_URL_${endpointEnvId}`;
   const override = process.env[variable] ?? process.env.AWS_ENDPOINT_URL;
   return { where: override ? `${override.replace(/\/$/, '')} (${process.env[variable] ? variable : 'AWS_ENDPOINT_URL'})` : `the AWS endpoint (${variable} overrides it)`, variable };

@@ -1,5 +1,5 @@
 // SigV4 signing through the SDK's own signer (@smithy/signature-v4), never hand-rolled.
-// Used for the identity proof and for the lean AWS calls the signer makes.
+// Used for the identity proof (the SDK clients sign their own calls).
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Checksum, SourceData } from '@smithy/types';

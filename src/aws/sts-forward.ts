@@ -25,7 +25,9 @@ export const forwardProofToSts = async (proof: CheckedProof, timeoutMs = 5000): 
   }
   if (answer.status !== 200) {
     const code = xmlErrorCode(doc) ?? `HTTP ${answer.status}`;
-    if (answer.status >= 500 || code === 'Throttling') throw new LkpError('AwsError', `STS is unavailable (${code}); try again`);
+    // Throttled is the signer's retryable answer: hosts booting together back off and retry.
+    if (code === 'Throttling') throw new LkpError('Throttled', `STS throttled the signer (${code}); try again later`);
+    if (answer.status >= 500) throw new LkpError('AwsError', `STS is unavailable (${code}); try again`);
     throw new LkpError('Unauthenticated', `aws identity proof rejected by STS: ${code}`);
   }
   const arn = xmlText(doc, 'GetCallerIdentityResponse', 'GetCallerIdentityResult', 'Arn');

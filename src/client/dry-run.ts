@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { CaKeysResponse } from '../api/response.js';
 import { callSigner } from '../aws/invoke-signer.js';
-import { endpointVariable, serviceEndpoint } from '../aws/lean-call.js';
+import { endpointVariable, serviceEndpoint } from '../aws/endpoint.js';
 import { LkpError } from '../errors.js';
 import { fingerprint } from '../ssh/public-key.js';
 import { readCacheEntry } from './cert-cache.js';

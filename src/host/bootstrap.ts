@@ -23,6 +23,7 @@ import { hostSshdSettings, planHostFiles, stalePrincipalFiles } from './plan-hos
 import { hostCertificateStatus, readTrustedUserCaKeys } from './read-host-state.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
 import { renewalDue } from './renewal.js';
+import { retryWithin } from './retry-window.js';
 import type { HostIdentitySource } from './signer-identity.js';
 import { listFiles, writeHostFiles } from './write-host-files.js';
 
@@ -43,6 +44,8 @@ export interface HostRunOptions {
   readonly userCaFingerprints?: readonly string[];
   /** Accept a user CA set that shares no key with the one trusted before. */
   readonly acceptNewUserCa?: boolean;
+  /** How long to keep retrying an unreachable or throttled signer (ms; 0 = no retries; default 0). */
+  readonly retryWindowMs?: number;
 }
 
 export interface HostDeps {
@@ -50,6 +53,8 @@ export interface HostDeps {
   readonly userExists: UserExists;
   readonly now: () => Date;
   readonly out: (line: string) => void;
+  /** Progress while waiting for the signer (retries, clock offset); stderr in the CLI. */
+  readonly progress?: (line: string) => void;
 }
 
 export interface HostRunResult {
@@ -171,20 +176,31 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
     identity = { kind: 'instance-role', credentials, region };
   }
   // On EC2 the instance role also signs the Invoke call (no SDK credential chain needed).
-  const signer = { functionName: opts.functionName, ...(region ? { region } : {}), ...(credentials ? { credentials } : {}) };
+  // At boot the signer may not be up yet or be throttled by a booting fleet: each try is the
+  // whole exchange again (a fresh ca-keys, so a fresh clock offset and a freshly dated proof).
+  // With a window, it alone retries (its back-off, not a quick in-call one, spreads a fleet).
+  const progress = deps.progress ?? (() => undefined);
+  const window = { windowMs: opts.retryWindowMs ?? 0, notice: (line: string) => progress(`lkp host: ${line}`) };
+  const signer = { functionName: opts.functionName, ...(region ? { region } : {}), ...(credentials ? { credentials } : {}), ...(window.windowMs > 0 ? { attempts: 1 } : {}) };
   if (opts.dryRun) {
-    const published = await fetchPublishedCaKeys(signer);
+    const published = await retryWithin('signer ca-keys', () => fetchPublishedCaKeys(signer, deps.now), window);
     checkUserCaContinuity(published.userCaKeys, trustedBefore, opts);
     const expectedPrincipals = instance ? instancePrincipalsFromImds((await instance).doc) : joinTokenPrincipals(opts.joinToken as string);
     return dryRun({ deps, layout, hostKeys, logins, expectedPrincipals, published, edit });
   }
-  const obtained = await obtainHostCertificates({
-    hostKeys,
-    identity,
-    signer,
-    nowSeconds,
-    checkUserCaKeys: (offered) => checkUserCaContinuity(offered, trustedBefore, opts),
-  });
+  const obtained = await retryWithin(
+    'signer',
+    () =>
+      obtainHostCertificates({
+        hostKeys,
+        identity,
+        signer,
+        now: deps.now,
+        checkUserCaKeys: (offered) => checkUserCaContinuity(offered, trustedBefore, opts),
+        notice: window.notice,
+      }),
+    window,
+  );
 
   const plan = planHostFiles({
     layout,

@@ -10,8 +10,12 @@ export type HostIdentitySource =
   | { readonly kind: 'join-token'; readonly token: string }
   | { readonly kind: 'instance-role'; readonly credentials: AwsCredentialIdentity; readonly region: string };
 
-/** Builds the identity field of a host-cert request for these keys and this signer. */
-export const hostIdentity = async (source: HostIdentitySource, keys: readonly PublicKey[], audience: () => Promise<string>): Promise<WireIdentity> => {
+/**
+ * Builds the identity field of a host-cert request for these keys and this signer. The
+ * proof is dated `signingDate` (the signer's clock, from its ca-keys answer), not by this
+ * host's clock, which may be far off right after boot.
+ */
+export const hostIdentity = async (source: HostIdentitySource, keys: readonly PublicKey[], audience: () => Promise<string>, signingDate?: Date): Promise<WireIdentity> => {
   if (source.kind === 'join-token') return { method: 'join-token', token: source.token };
   const { createAwsProof } = await import('../aws/identity-proof.js');
   const proof = await createAwsProof({
@@ -19,6 +23,7 @@ export const hostIdentity = async (source: HostIdentitySource, keys: readonly Pu
     region: source.region,
     audience: await audience(),
     digest: requestDigest({ action: 'host-cert', publicKeys: keys }),
+    ...(signingDate ? { signingDate } : {}),
   });
   return { method: 'aws', proof: { ...proof, headers: { ...proof.headers } } };
 };

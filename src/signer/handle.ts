@@ -79,7 +79,8 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     keysLoading.catch(() => undefined);
     if (request.action === 'ca-keys') {
       const keys = await keysLoading;
-      return { version: 1, requestId, serverId: deps.config.serverId, hostCaKeys: keys.host.publicLines, userCaKeys: keys.user.publicLines };
+      // serverTime: a host whose clock is off at boot dates its identity proof by this one.
+      return { version: 1, requestId, serverId: deps.config.serverId, hostCaKeys: keys.host.publicLines, userCaKeys: keys.user.publicLines, serverTime: new Date(deps.now() * 1000).toISOString() };
     }
     const verifier = deps.verifiers[request.identity.method];
     if (!verifier) throw new LkpError('Unauthenticated', `identity method ${request.identity.method} is not enabled on this signer`);

@@ -35,7 +35,8 @@ describe('a silent endpoint', () => {
   it('fail/lkp host --join-token: progress on stderr, then SignerUnreachable naming Lambda Invoke, the endpoint, its variable and the attempt', async () => {
     const ca = await makeLocalCa();
     const host = await makeSandboxHost();
-    const r = await lkp(['host', '--join-token', ca.mint({ principals: ['quiet-host'] }), '--ssh-dir', host.sshDir, '--users', currentUser(), '--no-reload'], {
+    // --retry-for 0: one exchange of 3 attempts (the boot-time retry window is tested in test/e2e/lkp-host-retry.test.ts).
+    const r = await lkp(['host', '--join-token', ca.mint({ principals: ['quiet-host'] }), '--ssh-dir', host.sshDir, '--users', currentUser(), '--no-reload', '--retry-for', '0'], {
       env: { ...quick, AWS_ENDPOINT_URL_LAMBDA: url },
     });
     expect(r.code).toBe(30);

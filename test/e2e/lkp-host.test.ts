@@ -164,7 +164,8 @@ describe('lkp host on EC2 (IMDSv2 + aws identity) and with a join token', () => 
     const noUser = await lkp(['host', '--join-token', 'x', '--ssh-dir', host.sshDir, '--users', 'no-such-user-lkp'], { env: { AWS_ENDPOINT_URL_LAMBDA: signer.url } });
     expect(noUser.code).toBe(43);
     expect(noUser.stderr).toMatch(/no such user on this machine: no-such-user-lkp/);
-    const unreachable = await lkp(['host', '--join-token', 'x', '--ssh-dir', host.sshDir, '--users', login], { env: { AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:9' } });
+    // --retry-for 0: no boot-time window (test/e2e/lkp-host-retry.test.ts covers it).
+    const unreachable = await lkp(['host', '--join-token', 'x', '--ssh-dir', host.sshDir, '--users', login, '--retry-for', '0'], { env: { AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:9' } });
     expect(unreachable.code).toBe(30);
     expect(readFileSync(host.sshdConfig).equals(before)).toBe(true);
     expect(existsSync(path.join(host.sshDir, 'lkp'))).toBe(false);

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialRegistry } from '../fakes/credentials.js';
 import { startFakeEc2, type FakeEc2 } from '../fakes/ec2.js';
@@ -126,6 +127,38 @@ describe('lkp ssh exec', () => {
     const files = readFileSync(path.join(home, 'id_ed25519'), 'utf8');
     expect(files).toMatch(/OPENSSH PRIVATE KEY/);
     expect(statSync(path.join(home, 'id_ed25519')).mode & 0o777).toBe(0o600);
+  });
+
+  it('ok/a cache hit loads no AWS SDK client: no Lambda, EC2, STS or SSO code is even imported', async () => {
+    // A module hook in the lkp process records every module whose source is an SDK client's.
+    const dir = tempDir('lkp-hook-');
+    const log = path.join(dir, 'sdk-modules.log');
+    writeFileSync(
+      path.join(dir, 'loader.mjs'),
+      `import { appendFileSync } from 'node:fs';
+const MARKERS = ['AWSGirApiService', 'AmazonEC2', 'AWSSecurityTokenServiceV20110615', 'SWBPortalService'];
+export async function load(url, context, next) {
+  const r = await next(url, context);
+  const text = r.source ? String(r.source) : '';
+  appendFileSync(${JSON.stringify(log)}, (MARKERS.some((m) => text.includes(m)) ? 'SDK ' : 'ok ') + url + '\\n');
+  return r;
+}
+`,
+    );
+    writeFileSync(path.join(dir, 'hook.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'loader.mjs')).href)});\n`);
+    expect((await exec(X, sshdX.port, ['true'])).code).toBe(0);
+    const before = issued();
+    const hit = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--', 'true'], { env: { ...env, NODE_OPTIONS: `--import ${pathToFileURL(path.join(dir, 'hook.mjs')).href}` } });
+    expect(hit.code, hit.stderr).toBe(0);
+    expect(issued()).toBe(before);
+    const loaded = readFileSync(log, 'utf8').trim().split('\n');
+    expect(loaded.length).toBeGreaterThan(3); // the hook saw lkp's own modules
+    expect(loaded.filter((l) => l.startsWith('SDK '))).toEqual([]);
+    // The hook does see them on a miss (--refresh asks the signer and EC2).
+    writeFileSync(log, '');
+    const miss = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--refresh', '--', 'true'], { env: { ...env, NODE_OPTIONS: `--import ${pathToFileURL(path.join(dir, 'hook.mjs')).href}` } });
+    expect(miss.code, miss.stderr).toBe(0);
+    expect(readFileSync(log, 'utf8')).toMatch(/^SDK /m);
   });
 
   it('ok/arguments with spaces and quotes reach ssh intact', async () => {

@@ -67,7 +67,7 @@ describe('cloud-init.sh: the lkp binary from S3, SHA256-checked', () => {
     expect(readFileSync(r.lkp, 'utf8')).toBe(stand);
     expect(statSync(r.lkp).mode & 0o777).toBe(0o755);
     expect(r.leftovers).toEqual([]);
-    expect(readFileSync(calls, 'utf8')).toBe('host --function-name lkp-test-signer --users ec2-user\n');
+    expect(readFileSync(calls, 'utf8')).toBe('host --retry-for 5m --function-name lkp-test-signer --users ec2-user\n');
     expect(readFileSync(path.join(r.root, 'etc/default/lkp'), 'utf8')).toBe('LKP_FUNCTION_NAME=lkp-test-signer\nLKP_HOST_ARGS="--function-name lkp-test-signer --users ec2-user"\n');
   });
 

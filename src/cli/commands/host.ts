@@ -41,6 +41,7 @@ export const hostCommand: CommandDef = {
     'renew-if-needed': { type: 'boolean', default: false, describe: 'Do nothing unless a certificate is missing, expiring (1/3 left) or its host key changed' },
     'user-ca-fingerprint': { type: 'strings', describe: "Pin the user CA: SHA256 fingerprint(s) the signer's user CA keys must match" },
     'accept-new-user-ca': { type: 'boolean', default: false, describe: 'Accept a user CA that shares no key with the one trusted now (a CA replacement)' },
+    'retry-for': { type: 'string', default: '5m', describe: 'Keep retrying an unreachable or throttled signer this long, with jittered back-off (0 = no retries; e.g. 90s, 5m)' },
     uninstall: { type: 'boolean', default: false, describe: 'Remove everything lkp added (validated and reloaded)' },
   },
   examples: [
@@ -67,6 +68,8 @@ export const hostCommand: CommandDef = {
       return 0;
     }
     const { runHost } = await import('../../host/bootstrap.js');
+    const { parseRetryWindow } = await import('../../host/retry-window.js');
+    const retryWindowMs = parseRetryWindow(args['retry-for'] as string);
     const { parseUsers, systemUserExists } = await import('../../host/logins.js');
     const { imdsClient } = await import('../../host/imds.js');
     const users = args.users as string[] | undefined;
@@ -80,8 +83,9 @@ export const hostCommand: CommandDef = {
         renewIfNeeded: args['renew-if-needed'] as boolean,
         ...(args['user-ca-fingerprint'] ? { userCaFingerprints: args['user-ca-fingerprint'] as string[] } : {}),
         acceptNewUserCa: args['accept-new-user-ca'] as boolean,
+        retryWindowMs,
       },
-      { imds: () => imdsClient(), userExists: systemUserExists, now: () => new Date(), out },
+      { imds: () => imdsClient(), userExists: systemUserExists, now: () => new Date(), out, progress: (l) => void process.stderr.write(`${l}\n`) },
     );
     return 0;
   },
