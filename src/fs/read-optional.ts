@@ -1,7 +1,7 @@
 // The one way lkp reads a file that may not exist: absent (ENOENT) is null, and only that.
 // Anything else (a directory, a symlink loop, no permission) is an error naming the path,
 // because treating an unreadable file as absent silently turns state into a first boot.
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { LkpError } from '../errors.js';
 
 const code = (error: unknown): string => (error as NodeJS.ErrnoException)?.code ?? String(error);
@@ -14,7 +14,12 @@ export async function readOptional(file: string, encoding?: BufferEncoding): Pro
   try {
     return encoding === undefined ? await readFile(file) : await readFile(file, encoding);
   } catch (error) {
-    if (code(error) === 'ENOENT') return null;
+    if (code(error) === 'ENOENT') {
+      // A symlink whose target is gone is not an absent file: something is there, broken.
+      const link = await lstat(file).catch(() => null);
+      if (link === null) return null;
+      throw new LkpError('FileSystem', `cannot read ${file}: it is a symlink to nothing`, { cause: error });
+    }
     throw new LkpError('FileSystem', `cannot read ${file}: ${code(error)}`, { cause: error });
   }
 }

@@ -2,7 +2,7 @@
 // lkp installed on PATH. ssh must parse the installed config, and the Match exec and
 // ProxyCommand lines must run the installed lkp, quoted, not this checkout's node.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LKP_BIN, lkp } from '../helpers/lkp.js';
@@ -42,5 +42,20 @@ describe('lkp ssh config --install', () => {
     expect(r.stderr).toMatch(/not on PATH/);
     expect(text).toContain(`exec "'${process.execPath}' '${LKP_BIN}' ssh prepare`);
     expect(sshG(file, 'example.com').status).toBe(0);
+  });
+
+  it('ok/a symlinked ~/.ssh/config (a dotfile manager) stays a symlink; the block goes into its target', async () => {
+    const home = tempDir('lkp-dotfiles-');
+    mkdirSync(path.join(home, '.ssh'));
+    mkdirSync(path.join(home, 'dotfiles'));
+    const target = path.join(home, 'dotfiles', 'sshconfig');
+    writeFileSync(target, 'Host bastion\n    User me\n');
+    symlinkSync('../dotfiles/sshconfig', path.join(home, '.ssh', 'config'));
+    const r = await lkp(['ssh', 'config', '--install'], { env: { HOME: home, LKP_HOME: '' } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(path.join(home, '.ssh', 'config')).isSymbolicLink()).toBe(true);
+    const text = readFileSync(target, 'utf8');
+    expect(text).toContain('Host bastion');
+    expect(text).toMatch(/ssh prepare --host/);
   });
 });

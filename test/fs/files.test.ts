@@ -22,10 +22,11 @@ describe('src/fs', () => {
     expect((await readOptional(path.join(dir, 'f')))?.equals(Buffer.from('hé'))).toBe(true);
   });
 
-  it('fail/readOptional: a directory or a symlink loop is a FileSystem error naming the path', async () => {
+  it('fail/readOptional: a directory, a symlink loop or a symlink to nothing is a FileSystem error naming the path', async () => {
     mkdirSync(path.join(dir, 'd'));
     symlinkSync('loop', path.join(dir, 'loop'));
-    for (const name of ['d', 'loop']) {
+    symlinkSync('gone', path.join(dir, 'dangling'));
+    for (const name of ['d', 'loop', 'dangling']) {
       const error = await readOptional(path.join(dir, name), 'utf8').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LkpError);
       expect((error as LkpError).code).toBe('FileSystem');

@@ -9,11 +9,13 @@ describe('looksEc2Owned', () => {
       '10.1.2.3', '010.001.002.003', '167772161', '10.1', '2001:db8::1', '::1', 'fe80::1:2',
       'ip-10-1-2-3', 'ip-10-1-2-3.ec2.internal', 'IP-10-1-2-3.EC2.INTERNAL', 'ip-10-1-2-3.us-west-2.compute.internal', 'anything.compute.internal',
       'ec2-54-1-2-3.compute-1.amazonaws.com', 'ec2-54-1-2-3', 'ec2-54-1-2-3.cn-north-1.compute.amazonaws.com.cn', 'x.amazonaws.com', 'ip-10-1-2-3.ec2.internal.',
+      // inet_aton's other bases (review finding): hex and mixed forms of 10.0.0.1
+      '0x0a000001', '0xa.0.0.1', '0x0a.0x00.0x00.0x01', '0XA000001',
     ]) expect(looksEc2Owned(name), name).toBe(true);
   });
 
   it('ok/ordinary host names do not', () => {
-    for (const name of ['web-1', 'web.example.com', 'build-box', 'ip-camera.example.com', 'ec2-user', 'i-team.example.com', 'host10.1', 'internal', 'compute.internal.example.com', 'amazonaws.com.example.org']) {
+    for (const name of ['web-1', 'web.example.com', 'build-box', 'ip-camera.example.com', 'ec2-user', 'i-team.example.com', 'host10.1', 'internal', 'compute.internal.example.com', 'amazonaws.com.example.org', '0x-team', 'cafe', 'x0a000001']) {
       expect(looksEc2Owned(name), name).toBe(false);
     }
   });

@@ -33,7 +33,8 @@ export const hostCommand: CommandDef = {
     ...common,
     'function-name': { type: 'string', default: process.env.LKP_FUNCTION_NAME ?? 'lkp-signer', describe: 'Signer Lambda name or ARN (env LKP_FUNCTION_NAME)' },
     region: { type: 'string', describe: 'Signer region (default: the instance region)' },
-    'join-token': { type: 'string', describe: 'Use a join token instead of the EC2 identity (hosts outside AWS)' },
+    'join-token': { type: 'string', describe: 'Use a join token instead of the EC2 identity (hosts outside AWS); "-" reads it from standard input. On a shared machine prefer "-", --join-token-file or LKP_JOIN_TOKEN: arguments are visible to other users' },
+    'join-token-file': { type: 'string', describe: 'Read the join token from this file (0600 or stricter)' },
     users: { type: 'strings', describe: 'Logins to admit (comma or space separated); default: the distribution login that exists' },
     'dry-run': { type: 'boolean', default: false, describe: 'Print the files and the sshd diff; change nothing' },
     reload: { type: 'boolean', default: true, describe: 'Reload sshd after a change (--no-reload to skip)' },
@@ -46,7 +47,8 @@ export const hostCommand: CommandDef = {
   },
   examples: [
     ['$0 host', 'on EC2: identity from IMDSv2, certificates from the lkp-signer Lambda'],
-    ['$0 host --join-token "$TOKEN" --users deploy', 'outside AWS, with a token from `lkp signer token create`'],
+    ['$0 host --join-token-file /root/lkp-token --users deploy', 'outside AWS, with a token from `lkp signer token create`'],
+    ['printf %s "$TOKEN" | $0 host --join-token - --users deploy', 'the same, the token on standard input (never in ps)'],
     ['$0 host --renew-if-needed', 'from a daily timer'],
   ],
   fast: true,
@@ -73,12 +75,14 @@ export const hostCommand: CommandDef = {
     const { parseUsers, systemUserExists } = await import('../../host/logins.js');
     const { imdsClient } = await import('../../host/imds.js');
     const users = args.users as string[] | undefined;
+    const { joinTokenFromCli } = await import('../join-token-input.js');
+    const joinToken = await joinTokenFromCli(args['join-token'] as string | undefined, args['join-token-file'] as string | undefined);
     await runHost(
       {
         ...base,
         functionName: args['function-name'] as string,
         ...(args.region ? { region: args.region as string } : {}),
-        ...(args['join-token'] ? { joinToken: args['join-token'] as string } : {}),
+        ...(joinToken ? { joinToken } : {}),
         ...(users && users.length > 0 ? { users: parseUsers(users) } : {}),
         renewIfNeeded: args['renew-if-needed'] as boolean,
         ...(args['user-ca-fingerprint'] ? { userCaFingerprints: args['user-ca-fingerprint'] as string[] } : {}),

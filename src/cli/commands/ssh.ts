@@ -118,7 +118,13 @@ export const sshConfig: CommandDef = {
       process.stdout.write(block);
       return 0;
     }
-    const file = path.resolve((args['ssh-config'] as string | undefined) ?? path.join(os.homedir(), '.ssh', 'config'));
+    const given = path.resolve((args['ssh-config'] as string | undefined) ?? path.join(os.homedir(), '.ssh', 'config'));
+    // A dotfile manager's symlink stays a symlink: the block goes into the file it points to.
+    const { realpath } = await import('node:fs/promises');
+    const file = await realpath(given).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return given;
+      throw error;
+    });
     const { readOptional } = await import('../../fs/read-optional.js');
     const current = (await readOptional(file, 'utf8')) ?? '';
     const next = installSshConfig(current, block);
@@ -137,13 +143,17 @@ export const sshCert: CommandDef = {
   path: ['ssh', 'cert'],
   describe: 'Get a user certificate for LOGIN on HOST with a user join token',
   options: {
-    'join-token': { type: 'string', demand: true, describe: 'A user token from `lkp signer token create --for user`' },
+    'join-token': { type: 'string', describe: 'A user token from `lkp signer token create --for user`; "-" reads it from standard input (or use --join-token-file, LKP_JOIN_TOKEN: arguments are visible to other users)' },
+    'join-token-file': { type: 'string', describe: 'Read the user token from this file (0600 or stricter)' },
     target: { type: 'string', demand: true, describe: 'The host (its joined name or instance id)' },
     user: { type: 'string', demand: true, describe: 'The login' },
     identity: { type: 'string', describe: 'Private key to certify (default $LKP_HOME/id_ed25519, ~/.lkp unless set; created if absent)' },
     'function-name': { type: 'string', default: process.env.LKP_FUNCTION_NAME ?? 'lkp-signer', describe: 'Signer function name or ARN' },
   },
-  examples: [['$0 ssh cert --join-token "$T" --target web-1 --user deploy', 'writes ~/.lkp/id_ed25519-cert.pub (or under LKP_HOME)']],
+  examples: [
+    ['$0 ssh cert --join-token-file ~/token --target web-1 --user deploy', 'writes ~/.lkp/id_ed25519-cert.pub (or under LKP_HOME)'],
+    ['printf %s "$T" | $0 ssh cert --join-token - --target web-1 --user deploy', 'the token on standard input'],
+  ],
   run: async (args) => {
     const os = await import('node:os');
     const path = await import('node:path');
@@ -155,11 +165,14 @@ export const sshCert: CommandDef = {
     const { userPrincipal } = await import('../../api/principal-scheme.js');
     const login = parseLogin(args.user);
     const target = parseTarget(args.target);
+    const { joinTokenFromCli } = await import('../join-token-input.js');
+    const token = await joinTokenFromCli(args['join-token'] as string | undefined, args['join-token-file'] as string | undefined);
+    if (!token) throw new (await import('../../errors.js')).LkpError('UsageError', 'give the user token: --join-token-file FILE, --join-token - (standard input) or LKP_JOIN_TOKEN');
     const { lkpHome } = await import('../../client/home.js');
     const identityPath = path.resolve((args.identity as string | undefined) ?? path.join(lkpHome(), 'id_ed25519'));
     const keyPair = await ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`);
     const result = await requestUserCertificate({
-      identity: { method: 'join-token', token: args['join-token'] as string },
+      identity: { method: 'join-token', token },
       keyPair,
       login,
       target: args.target as string,
