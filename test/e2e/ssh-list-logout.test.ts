@@ -69,8 +69,8 @@ describe('lkp ssh list / logout', () => {
     onCleanup(() => world.close());
     ACCOUNT = world.account;
     await world.role('lkp-host', EC2_TRUST, { instanceProfile: true });
-    X = (await world.launch({ tags: { Team: 'payments' } })).InstanceId ?? '';
-    Y = (await world.launch({ tags: { Team: 'payments' } })).InstanceId ?? '';
+    // moto's ids are random; list sorts by instance id, so name them in that order.
+    [X, Y] = [(await world.launch({ tags: { Team: 'payments' } })).InstanceId ?? '', (await world.launch({ tags: { Team: 'payments' } })).InstanceId ?? ''].sort() as [string, string];
     const alice = await world.sso('alice@example.com');
     const registry = new CredentialRegistry();
     registry.add(asTestIdentity(alice));
