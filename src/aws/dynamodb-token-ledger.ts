@@ -1,11 +1,13 @@
 // The join-token ledger every signer shares: one DynamoDB item per spent token, written
 // with a conditional PutItem (attribute_not_exists on the key), which DynamoDB grants to
 // exactly one writer however many signer processes or Lambda containers race. A TTL
-// attribute lets DynamoDB delete entries once their tokens have expired.
+// attribute lets DynamoDB delete entries once their tokens have expired. The item records
+// the request digest the token was spent for: the same request again (a client retry) is
+// redeemed again, any other is refused.
 // Table: partition key `tokenId` (String); TTL enabled on `ttl`. The signer needs only
 // dynamodb:PutItem on it.
 import { randomUUID } from 'node:crypto';
-import type { TokenLedger } from '../signer/identity/token-ledger.js';
+import type { Redemption, TokenLedger } from '../signer/identity/token-ledger.js';
 import { clientConfig, sdkErrorName, sdkFailure, withProgress } from './sdk-options.js';
 
 /** Seconds an entry outlives its token: TTL deletion and clocks are not exact, and a deleted entry must only ever belong to an expired token. */
@@ -16,7 +18,7 @@ export const dynamoDbTokenLedger = async (opts: { table: string; region?: string
   const label = { operation: 'DynamoDB PutItem', endpointEnvId: 'DYNAMODB' };
   const client = withProgress(new DynamoDBClient(clientConfig({ region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1' })), label);
   return {
-    redeem: async (id, expiresAt) => {
+    redeem: async (id, expiresAt, digest): Promise<Redemption> => {
       // Marks this redemption: when an answer is lost and the SDK retries the put, the
       // retry finds our own item and must not call the token already used.
       const redemption = randomUUID();
@@ -30,14 +32,20 @@ export const dynamoDbTokenLedger = async (opts: { table: string; region?: string
               ttl: { N: String(expiresAt + TTL_MARGIN) },
               redeemedAt: { N: String(Math.floor(Date.now() / 1000)) },
               redemption: { S: redemption },
+              digest: { S: digest },
             },
             ConditionExpression: 'attribute_not_exists(tokenId)',
             ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
-        return true;
+        return 'first';
       } catch (error) {
-        if (sdkErrorName(error) === 'ConditionalCheckFailedException') return (error as { Item?: Record<string, { S?: string }> }).Item?.redemption?.S === redemption;
+        if (sdkErrorName(error) === 'ConditionalCheckFailedException') {
+          const old = (error as { Item?: Record<string, { S?: string } | undefined> }).Item;
+          if (old?.redemption?.S === redemption) return 'first';
+          // An item without a digest (written before digests) stays spent for good.
+          return old?.digest?.S !== undefined && old.digest.S === digest ? 'again' : 'refused';
+        }
         // Denies: AwsError answers Internal (the audit line has the detail), Throttled stays retryable.
         throw sdkFailure(label, error, `on table ${opts.table}`);
       }

@@ -19,6 +19,8 @@ export interface AuditRecord {
   readonly keyFingerprints?: readonly string[];
   readonly validAfter?: string;
   readonly validBefore?: string;
+  /** Issued again for a join token the same request had already spent (a client retry). */
+  readonly reissue?: boolean;
 }
 
 export type AuditSink = (record: AuditRecord) => void;

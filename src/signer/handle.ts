@@ -7,6 +7,7 @@ import { checkJsonBounds } from '../api/json-bounds.js';
 import { MAX_REQUEST_BYTES, MAX_REQUEST_DEPTH, parseSignerRequest, type CertRequest, type SignerRequest } from '../api/request.js';
 import type { SignerErrorCode, SignerResponse } from '../api/response.js';
 import { causeChain, describeError, LkpError, type ErrorCode } from '../errors.js';
+import { checkSignable } from '../ssh/signature.js';
 import type { AuditRecord, AuditSink } from './audit.js';
 import type { SignerConfig } from './config.js';
 import type { CaKeys } from './ca-store/types.js';
@@ -14,7 +15,7 @@ import { describeCaller, type IdentityVerifier, type VerifiedIdentity } from './
 import { authorize } from './policy/authorize.js';
 import type { Grant } from './policy/grant.js';
 import type { IdentityMethodName } from './policy/rules.js';
-import { issueCertificate } from './issue.js';
+import { prepareCertificate, signPrepared } from './issue.js';
 
 /** A second opinion after the built-in policy allowed (the external authoriser Lambda). */
 export type Authoriser = (request: CertRequest, identity: VerifiedIdentity, grant: Grant) => Promise<Grant>;
@@ -93,13 +94,18 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     audit.hostId = grant.hostId;
     audit.principals = grant.principals;
     const keys = await keysLoading;
-    // A single-use identity is spent only now, allowed and with keys at hand (if signing
-    // then fails, the token stays spent).
-    await verifier.commit?.(identity);
     const ctx = { requestId, caller: audit.caller, now: deps.now(), ...(deps.random ? { random: deps.random } : {}) };
     const ca = request.action === 'host-cert' ? keys.host : keys.user;
     const subjects = request.action === 'host-cert' ? request.publicKeys : [request.publicKey];
-    const issued = await Promise.all(subjects.map((key) => issueCertificate(grant, key, ca.signer, ctx)));
+    // Every certificate is built, and checked against what the CA can sign, before a
+    // single-use identity is spent: a request that cannot be signed leaves the token usable.
+    const prepared = subjects.map((key) => prepareCertificate(grant, key, ca.signer.publicKey, ctx));
+    for (const p of prepared) checkSignable(ca.signer, p.body);
+    // Spent only now, allowed and with keys at hand (if signing then fails, the token stays
+    // spent for this request, and a retry of the same request is issued again).
+    const commitment = await verifier.commit?.(identity);
+    if (commitment?.reissue) audit.reissue = true;
+    const issued = await Promise.all(prepared.map((p) => signPrepared(p, ca.signer)));
     audit.outcome = 'issued';
     audit.serials = issued.map((c) => c.serial);
     audit.keyFingerprints = issued.map((c) => c.keyFingerprint);

@@ -2,7 +2,7 @@
 // CA key is used; it sees a validated template and nothing else.
 import { randomFillSync } from 'node:crypto';
 import type { IssuedCertificate } from '../api/response.js';
-import { buildCertificate, formatCertificate } from '../ssh/certificate.js';
+import { encodeCertificateBody, formatCertificate, signCertificateBody } from '../ssh/certificate.js';
 import { parseKeyId } from '../ssh/names.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
 import type { CaSigner } from '../ssh/signature.js';
@@ -40,15 +40,23 @@ const pooledRandom = (size: number): Buffer => {
   return out;
 };
 
-/** Signs one certificate for `key` as the grant allows. */
-export const issueCertificate = async (grant: Grant, key: PublicKey, ca: CaSigner, ctx: IssueContext): Promise<IssuedCertificate> => {
+/** A certificate built and checked but not yet signed: its to-be-signed bytes are known. */
+export interface PreparedCertificate {
+  /** The bytes the CA signs. */
+  readonly body: Buffer;
+  readonly key: PublicKey;
+  readonly meta: Omit<IssuedCertificate, 'certificate'>;
+}
+
+/** Builds the certificate for `key` as the grant allows, unsigned (pure but for randomness). */
+export const prepareCertificate = (grant: Grant, key: PublicKey, caKey: PublicKey, ctx: IssueContext): PreparedCertificate => {
   const random = ctx.random ?? pooledRandom;
   const keyFingerprint = fingerprint(key);
   const serial = random(8).readBigUInt64BE(0);
   const validAfter = BigInt(ctx.now - BACKDATE_SECONDS);
   const validBefore = BigInt(ctx.now + grant.validitySeconds);
   const keyId = parseKeyId(buildKeyId(grant, keyFingerprint, ctx));
-  const blob = await buildCertificate(
+  const body = encodeCertificateBody(
     {
       certType: grant.certType,
       key,
@@ -61,15 +69,28 @@ export const issueCertificate = async (grant: Grant, key: PublicKey, ca: CaSigne
       extensions: grant.extensions,
       nonce: random(32),
     },
-    ca,
+    caKey,
   );
   return {
-    certificate: formatCertificate(blob, key),
-    keyFingerprint,
-    serial: serial.toString(),
-    keyId,
-    principals: [...grant.principals],
-    validAfter: new Date(Number(validAfter) * 1000).toISOString(),
-    validBefore: new Date(Number(validBefore) * 1000).toISOString(),
+    body,
+    key,
+    meta: {
+      keyFingerprint,
+      serial: serial.toString(),
+      keyId,
+      principals: [...grant.principals],
+      validAfter: new Date(Number(validAfter) * 1000).toISOString(),
+      validBefore: new Date(Number(validBefore) * 1000).toISOString(),
+    },
   };
 };
+
+/** Signs a prepared certificate with the CA it was prepared for. */
+export const signPrepared = async (prepared: PreparedCertificate, ca: CaSigner): Promise<IssuedCertificate> => ({
+  certificate: formatCertificate(await signCertificateBody(prepared.body, ca), prepared.key),
+  ...prepared.meta,
+});
+
+/** Signs one certificate for `key` as the grant allows. */
+export const issueCertificate = async (grant: Grant, key: PublicKey, ca: CaSigner, ctx: IssueContext): Promise<IssuedCertificate> =>
+  signPrepared(prepareCertificate(grant, key, ca.publicKey, ctx), ca);

@@ -113,12 +113,14 @@ export const encodeCertificateBody = (t: CertificateTemplate, caKey: PublicKey):
     .toBuffer();
 };
 
-/** Builds and signs a certificate; returns the certificate blob. */
-export const buildCertificate = async (t: CertificateTemplate, ca: CaSigner): Promise<Buffer> => {
-  const body = encodeCertificateBody(t, ca.publicKey);
+/** Signs a body from encodeCertificateBody; returns the certificate blob. */
+export const signCertificateBody = async (body: Buffer, ca: CaSigner): Promise<Buffer> => {
   const signature = await ca.sign(body);
   return Buffer.concat([body, new SshWriter().string(signature).toBuffer()]);
 };
+
+/** Builds and signs a certificate; returns the certificate blob. */
+export const buildCertificate = async (t: CertificateTemplate, ca: CaSigner): Promise<Buffer> => signCertificateBody(encodeCertificateBody(t, ca.publicKey), ca);
 
 /** The `TYPE BASE64 [comment]` line sshd and ssh read from a -cert.pub file. */
 export const formatCertificate = (blob: Buffer, key: PublicKey, comment?: string): string =>

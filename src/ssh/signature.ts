@@ -12,7 +12,19 @@ export interface CaSigner {
   readonly publicKey: PublicKey;
   /** Signs `data` and returns a complete SSH signature blob. */
   sign(data: Buffer): Promise<Buffer>;
+  /** The largest message this signer can sign (a KMS Ed25519 key: 4096 bytes); unset = no limit. */
+  readonly maxMessageBytes?: number;
 }
+
+/**
+ * Refuses a message `signer` cannot sign. The signer calls it before a single-use identity
+ * is spent, so a certificate too large to sign does not use up a join token.
+ */
+export const checkSignable = (signer: CaSigner, data: Buffer): void => {
+  if (signer.maxMessageBytes !== undefined && data.length > signer.maxMessageBytes) {
+    throw new LkpError('BadRequest', `this certificate would be ${data.length} bytes to sign; this CA signs at most ${signer.maxMessageBytes} (ask for fewer principals or a smaller key)`);
+  }
+};
 
 /** The signature algorithm lkp uses for a CA key of this kind. */
 export const signatureAlgorithm = (key: PublicKey): string => {

@@ -17,6 +17,7 @@ describe('hostile requests to lkp signer serve', () => {
   let client: LambdaClient;
   let goodKey: string;
   let rsa1024: string;
+  let otherKey: string;
   const cases: Case[] = [];
 
   beforeAll(async () => {
@@ -26,6 +27,7 @@ describe('hostile requests to lkp signer serve', () => {
     const dir = tempDir();
     goodKey = readPub(await genKey(dir, 'host', 'ed25519'));
     rsa1024 = readPub(await genKey(dir, 'rsa1024', 'rsa-1024'));
+    otherKey = readPub(await genKey(dir, 'other', 'ed25519'));
   });
   afterAll(async () => {
     await signer?.stop();
@@ -147,11 +149,11 @@ describe('hostile requests to lkp signer serve', () => {
     expect((alive.body.hostCaKeys as string[]).length).toBe(1);
   });
 
-  it('fail/a token works once: the replay is refused', async () => {
+  it('fail/a token works for one request: a replay with another key is refused', async () => {
     const token = ca.mint({ principals: ['web-1'] });
     const first = await invokeJson(client, hostReq({ identity: { method: 'join-token', token } }));
     expect(first.body.error).toBeUndefined();
-    const second = await invokeJson(client, hostReq({ identity: { method: 'join-token', token } }));
+    const second = await invokeJson(client, hostReq({ identity: { method: 'join-token', token }, publicKeys: [otherKey] }));
     expect((second.body.error as { code: string; message: string }).code).toBe('Unauthenticated');
     expect((second.body.error as { message: string }).message).toMatch(/already used/);
   });

@@ -7,13 +7,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import { CreateAccessKeyCommand, CreateUserCommand, IAMClient, PutUserPolicyCommand } from '@aws-sdk/client-iam';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJoinToken, type JoinTokenClaims } from '../../src/signer/identity/join-token.js';
+import { formatPublicKey } from '../../src/ssh/public-key.js';
 import { invokeJson, lambdaClient } from '../helpers/lambda-client.js';
 import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
@@ -22,6 +23,12 @@ import { genKey, readPub, tempDir } from '../helpers/openssh.js';
 import { onCleanup } from '../helpers/temp.js';
 
 const TABLE = 'lkp-join-tokens';
+
+/** A fresh ed25519 public key line (the private half is not needed: nobody logs in). */
+const freshKey = (): string => {
+  const x = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }).x ?? '';
+  return formatPublicKey({ kind: 'ed25519', type: 'ssh-ed25519', key: Buffer.from(x, 'base64url') });
+};
 
 describe('join tokens with a KMS HMAC key and a DynamoDB ledger (moto, IAM enforced)', () => {
   let moto: Moto;
@@ -66,7 +73,8 @@ describe('join tokens with a KMS HMAC key and a DynamoDB ledger (moto, IAM enfor
   });
 
   const mint = async (principal: string, creds?: MotoCredentials) => lkp(['signer', 'token', 'create', '--config', config, '--principal', principal], { env: moto.env(creds) });
-  const hostCert = (token: string, url: string) => invokeJson(lambdaClient(url), { version: 1, action: 'host-cert', identity: { method: 'join-token', token }, publicKeys: [hostKey] });
+  const hostCert = (token: string, url: string, publicKey = hostKey) => invokeJson(lambdaClient(url), { version: 1, action: 'host-cert', identity: { method: 'join-token', token }, publicKeys: [publicKey] });
+  const fingerprints = (body: Record<string, unknown>) => (body.certificates as Array<{ keyFingerprint: string }>).map((c) => c.keyFingerprint);
   const code = (body: Record<string, unknown>) => (body.error as { code?: string } | undefined)?.code;
 
   it('ok/lkp signer token create mints through kms:GenerateMac with the operator credentials; the signer identity cannot mint', async () => {
@@ -84,9 +92,10 @@ describe('join tokens with a KMS HMAC key and a DynamoDB ledger (moto, IAM enfor
     expect((answer.body.certificates as Array<{ principals: string[] }>)[0]!.principals).toEqual(['web-1']);
   });
 
-  it('fail/4 signer processes sharing one DynamoDB table, 50 parallel redemptions of one token: exactly 1 certificate', async () => {
+  it('fail/4 signer processes sharing one DynamoDB table, 50 parallel redemptions of one token with 50 different keys: exactly 1 certificate', async () => {
     const token = (await mint('web-7')).stdout.trim();
-    const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => hostCert(token, signers[i % 4]!.url)));
+    const keys = Array.from({ length: 50 }, freshKey);
+    const answers = await Promise.all(keys.map((k, i) => hostCert(token, signers[i % 4]!.url, k)));
     expect(answers.every((a) => a.functionError === undefined)).toBe(true);
     expect(answers.filter((a) => Array.isArray(a.body.certificates))).toHaveLength(1);
     expect(answers.filter((a) => a.body.error !== undefined).map((a) => code(a.body))).toEqual(Array.from({ length: 49 }, () => 'Unauthenticated'));
@@ -94,6 +103,23 @@ describe('join tokens with a KMS HMAC key and a DynamoDB ledger (moto, IAM enfor
     const claims = JSON.parse(Buffer.from(token.split('.')[1] as string, 'base64url').toString('utf8')) as { jti: string; exp: number };
     const item = await new DynamoDBClient(moto.client()).send(new GetItemCommand({ TableName: TABLE, Key: { tokenId: { S: claims.jti } }, ConsistentRead: true }));
     expect(Number(item.Item?.ttl?.N)).toBeGreaterThanOrEqual(claims.exp);
+  });
+
+  it('ok/the same request sent again (after the first completed, and 20 times at once across 4 processes) gets certificates for that one key; the attacker\'s key is refused', async () => {
+    const token = (await mint('web-12')).stdout.trim();
+    const first = await hostCert(token, signers[0]!.url);
+    expect(code(first.body)).toBeUndefined();
+    const again = await hostCert(token, signers[1]!.url);
+    expect(code(again.body)).toBeUndefined();
+    expect(fingerprints(again.body)).toEqual(fingerprints(first.body));
+    expect(code((await hostCert(token, signers[2]!.url, freshKey())).body)).toBe('Unauthenticated');
+
+    const racing = (await mint('web-13')).stdout.trim();
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => hostCert(racing, signers[i % 4]!.url)));
+    expect(answers.every((a) => a.functionError === undefined)).toBe(true);
+    expect(answers.map((a) => code(a.body))).toEqual(Array.from({ length: 20 }, () => undefined));
+    expect(new Set(answers.flatMap((a) => fingerprints(a.body)))).toEqual(new Set(fingerprints(first.body)));
+    expect(code((await hostCert(racing, signers[3]!.url, freshKey())).body)).toBe('Unauthenticated');
   });
 
   it('fail/a tampered or forged token is refused by the KMS MAC check; the genuine token still works', async () => {
@@ -157,7 +183,7 @@ describe('join tokens with a KMS HMAC key and a DynamoDB ledger (moto, IAM enfor
     expect(dropped).toBe(1);
     expect(code(answer.body)).toBeUndefined();
     expect(Array.isArray(answer.body.certificates)).toBe(true);
-    expect(code((await hostCert(token, signers[0]!.url)).body)).toBe('Unauthenticated');
+    expect(code((await hostCert(token, signers[0]!.url, freshKey())).body)).toBe('Unauthenticated');
   });
 
   it('fail/a signer identity without kms:VerifyMac on the token key refuses to start', async () => {

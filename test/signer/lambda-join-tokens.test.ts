@@ -1,7 +1,7 @@
 // The Lambda handler (src/signer/lambda.ts, in this process as the Lambda runtime would
 // load it) with join tokens: the key in KMS (HMAC_256, the signer may only kms:VerifyMac)
-// and the ledger in DynamoDB, against moto with IAM enforced. A token yields one
-// certificate across containers; a Lambda config whose ledger is per container is refused.
+// and the ledger in DynamoDB, against moto with IAM enforced. A token is spent for one
+// request across containers (that request again is a re-issue for the same key); a Lambda config whose ledger is per container is refused.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
@@ -24,6 +24,7 @@ describe('Lambda handler with join tokens (KMS key, DynamoDB ledger; moto, IAM e
   let keyArn: string;
   let signerCreds: MotoCredentials;
   let hostKey: string;
+  let otherKey: string;
   const savedEnv = { ...process.env };
 
   /** A fresh container: the handler module loaded anew with this config. */
@@ -35,7 +36,7 @@ describe('Lambda handler with join tokens (KMS key, DynamoDB ledger; moto, IAM e
     return ((await import('../../src/signer/lambda.js')) as { handler: Handler }).handler;
   };
   const aws = { kmsKey: { keyId: '' }, ledger: { store: 'dynamodb', table: TABLE }, maxTtl: '1h' };
-  const hostCert = (handler: Handler, token: string) => handler({ version: 1, action: 'host-cert', identity: { method: 'join-token', token }, publicKeys: [hostKey] }, { awsRequestId: 'r-1' }) as Promise<Record<string, unknown>>;
+  const hostCert = (handler: Handler, token: string, publicKey = hostKey) => handler({ version: 1, action: 'host-cert', identity: { method: 'join-token', token }, publicKeys: [publicKey] }, { awsRequestId: 'r-1' }) as Promise<Record<string, unknown>>;
   const code = (body: Record<string, unknown>) => (body.error as { code?: string } | undefined)?.code;
 
   beforeAll(async () => {
@@ -54,7 +55,9 @@ describe('Lambda handler with join tokens (KMS key, DynamoDB ledger; moto, IAM e
     signerCreds = { accessKeyId: key.AccessKey?.AccessKeyId ?? '', secretAccessKey: key.AccessKey?.SecretAccessKey ?? '' };
     ca = await makeLocalCa();
     starter = JSON.parse(readFileSync(ca.config, 'utf8')) as Record<string, unknown>;
-    hostKey = readPub(await genKey(tempDir(), 'host'));
+    const keyDir = tempDir();
+    hostKey = readPub(await genKey(keyDir, 'host'));
+    otherKey = readPub(await genKey(keyDir, 'other'));
     Object.assign(process.env, moto.env(signerCreds));
   }, 120_000);
 
@@ -63,7 +66,7 @@ describe('Lambda handler with join tokens (KMS key, DynamoDB ledger; moto, IAM e
     Object.assign(process.env, savedEnv);
   });
 
-  it('ok/accepts a join token with the DynamoDB ledger; the same token is refused a second time, in this container and in another', async () => {
+  it('ok/accepts a join token with the DynamoDB ledger; the same token for another key is refused, in this container and in another; the same request is issued again', async () => {
     const first = await container(aws, 'lambda-a');
     const minted = await lkp(['signer', 'token', 'create', '--config', process.env.LKP_CONFIG_FILE as string, '--principal', 'web-1'], { env: moto.env() });
     expect(minted.stderr).toBe('');
@@ -71,9 +74,12 @@ describe('Lambda handler with join tokens (KMS key, DynamoDB ledger; moto, IAM e
     const issued = await hostCert(first, token);
     expect(code(issued)).toBeUndefined();
     expect((issued.certificates as Array<{ principals: string[] }>)[0]!.principals).toEqual(['web-1']);
-    expect(code(await hostCert(first, token))).toBe('Unauthenticated');
+    expect(code(await hostCert(first, token, otherKey))).toBe('Unauthenticated');
     const second = await container(aws, 'lambda-b');
-    expect(code(await hostCert(second, token))).toBe('Unauthenticated');
+    expect(code(await hostCert(second, token, otherKey))).toBe('Unauthenticated');
+    const retried = await hostCert(second, token);
+    expect(code(retried)).toBeUndefined();
+    expect((retried.certificates as Array<{ keyFingerprint: string }>)[0]!.keyFingerprint).toBe((issued.certificates as Array<{ keyFingerprint: string }>)[0]!.keyFingerprint);
   });
 
   it('fail/a Lambda config with join tokens but a file or memory ledger refuses to start (ConfigInvalid)', async () => {

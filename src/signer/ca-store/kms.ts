@@ -11,7 +11,7 @@
 import { createHash, createPublicKey } from 'node:crypto';
 import { LkpError } from '../../errors.js';
 import { encodePublicKeyBlob, formatPublicKey, parsePublicKeyBlob, type EcdsaCurve, type PublicKey } from '../../ssh/public-key.js';
-import { encodeSignature, verifySignature, type CaSigner } from '../../ssh/signature.js';
+import { checkSignable, encodeSignature, verifySignature, type CaSigner } from '../../ssh/signature.js';
 import type { CaKeySet } from './types.js';
 
 /** What the store needs from KMS; the SDK edge (src/aws/kms.ts) implements it. */
@@ -127,13 +127,15 @@ export const kmsCaSigner = async (api: KmsApi, keyId: string): Promise<CaSigner>
   if (info.keyUsage !== 'SIGN_VERIFY') unusable(keyId, `its key usage is ${info.keyUsage}, not SIGN_VERIFY`);
   const publicKey = sshKeyFromSpki(info.publicKeyDer, info.keySpec, keyId);
   const plan = PLANS[info.keySpec] as SigningPlan;
-  return {
+  // Pure Ed25519 cannot be fed a digest: the RAW limit is the limit. The signer checks it
+  // before spending a join token; sign() checks it again for every other caller.
+  const limits = plan.digest ? {} : { maxMessageBytes: KMS_RAW_MESSAGE_LIMIT };
+  const signer: CaSigner = {
     publicKey,
+    ...limits,
     sign: async (data) => {
+      checkSignable(signer, data);
       const raw = data.length <= KMS_RAW_MESSAGE_LIMIT;
-      if (!raw && !plan.digest) {
-        throw new LkpError('BadRequest', `this certificate would be ${data.length} bytes to sign; an Ed25519 CA in KMS signs at most ${KMS_RAW_MESSAGE_LIMIT} (ask for fewer principals or a smaller key)`);
-      }
       const message = raw ? data : createHash(plan.digest as string).update(data).digest();
       const answer = await api.sign({ keyArn: info.keyArn, message, messageType: raw ? 'RAW' : 'DIGEST', algorithm: plan.algorithm });
       const blob = encodeSignature(publicKey, plan.curve ? derEcdsaToP1363(answer, CURVE_SIZE[plan.curve]) : answer);
@@ -143,6 +145,7 @@ export const kmsCaSigner = async (api: KmsApi, keyId: string): Promise<CaSigner>
       return blob;
     },
   };
+  return signer;
 };
 
 /** The CaKeySet for KMS keys: the first signs, all are published (rotation). */

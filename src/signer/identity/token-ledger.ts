@@ -1,34 +1,44 @@
-// Remembers which join tokens were spent, so each yields one certificate. Redemption is
-// one atomic step (`redeem`): a DynamoDB conditional put (src/aws/dynamodb-token-ledger.ts)
-// implements it for a fleet of signers and every Lambda container. The file ledger is safe across processes on one machine: each
-// redemption is an exclusive create of a file named for the token, which the kernel
-// grants to exactly one process.
-import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
+// Remembers which join tokens were spent, and for which request, so each yields
+// certificates for one request only. Redemption is one atomic step (`redeem`): a DynamoDB
+// conditional put (src/aws/dynamodb-token-ledger.ts) implements it for a fleet of signers
+// and every Lambda container. The file ledger is safe across processes on one machine:
+// each redemption links a complete entry file into a name derived from the token, which
+// the kernel grants to exactly one process.
+// Redemption is idempotent per request: a client that timed out retries the very same
+// request, and the signer may still be finishing the first attempt. The same token with
+// the same request digest (action, public keys, login, target) is redeemed again, which
+// re-issues a certificate for the same public keys (useless without their private keys);
+// any other request finds the token spent.
+import { createHash, randomUUID } from 'node:crypto';
+import { link, mkdir, open, readdir, readFile, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { LkpError } from '../../errors.js';
 import type { TokenLedgerConfig } from '../config.js';
 
+/** `first`: this request spent the token; `again`: the same request already had; `refused`: another request did. */
+export type Redemption = 'first' | 'again' | 'refused';
+
 export interface TokenLedger {
-  /** Marks token `id` (valid until `expiresAt`, Unix seconds) as spent; false when it already was. */
-  redeem(id: string, expiresAt: number): Promise<boolean>;
+  /** Spends token `id` (valid until `expiresAt`, Unix seconds) for the request with `digest`. */
+  redeem(id: string, expiresAt: number, digest: string): Promise<Redemption>;
 }
 
 /** In-memory ledger (one process; a Lambda container). */
 export const memoryTokenLedger = (now: () => number): TokenLedger => {
-  const used = new Map<string, number>();
+  const used = new Map<string, { exp: number; digest: string }>();
   let nextPrune = 0;
   return {
-    redeem: async (id, expiresAt) => {
+    redeem: async (id, expiresAt, digest) => {
       const t = now();
       // Expired entries can go (their tokens are refused anyway); prune at most once a minute.
       if (t >= nextPrune) {
-        for (const [k, exp] of used) if (exp <= t) used.delete(k);
+        for (const [k, entry] of used) if (entry.exp <= t) used.delete(k);
         nextPrune = t + 60;
       }
-      if (used.has(id)) return false;
-      used.set(id, expiresAt);
-      return true;
+      const spent = used.get(id);
+      if (spent) return spent.digest === digest ? 'again' : 'refused';
+      used.set(id, { exp: expiresAt, digest });
+      return 'first';
     },
   };
 };
@@ -66,10 +76,32 @@ const pruneExpired = async (dir: string, now: number): Promise<void> => {
       const entry = JSON.parse(await readFile(file, 'utf8')) as { exp?: unknown };
       if (typeof entry.exp === 'number' && entry.exp + 60 < now) await unlink(file);
     } catch {
-      // An entry torn by a crash counts as spent; drop it only when it is a day old.
+      // A temp file torn by a crash, or an entry torn under an older version (which counts
+      // as spent): drop it only when it is a day old.
       const info = await stat(file).catch(() => undefined);
       if (info && info.mtimeMs / 1000 + 86400 < now) await unlink(file).catch(() => undefined);
     }
+  }
+};
+
+const TEMP_PREFIX = '.tmp-';
+
+/** The request digest an entry records; undefined for an unreadable entry or one written before digests (both spent for good). */
+const spentFor = async (entry: string): Promise<string | undefined> => {
+  try {
+    const parsed = JSON.parse(await readFile(entry, 'utf8')) as { digest?: unknown };
+    return typeof parsed.digest === 'string' ? parsed.digest : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+const syncDir = async (dir: string): Promise<void> => {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 };
 
@@ -84,27 +116,39 @@ export const fileTokenLedger = async (file: string, now: () => number): Promise<
   const legacy = await legacyEntries(file, now());
   let nextPrune = 0;
   return {
-    redeem: async (id, expiresAt) => {
-      if (legacy.has(id)) return false;
+    redeem: async (id, expiresAt, digest) => {
+      if (legacy.has(id)) return 'refused';
       const t = now();
       if (t >= nextPrune) {
         nextPrune = t + 60;
         await pruneExpired(dir, t);
       }
-      let handle;
+      const entry = path.join(dir, entryName(id));
+      // The entry is written whole into a private temp file, then linked into place: link
+      // never replaces a file, so exactly one process wins, and a crash leaves either no
+      // entry or a complete one (never a torn one that a retry could not read).
+      const temp = path.join(dir, `${TEMP_PREFIX}${randomUUID()}`);
       try {
-        handle = await open(path.join(dir, entryName(id)), 'wx', 0o600);
+        const handle = await open(temp, 'wx', 0o600);
+        try {
+          await handle.writeFile(`${JSON.stringify({ id, exp: expiresAt, digest })}\n`);
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+        try {
+          await link(temp, entry);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') return (await spentFor(entry)) === digest ? 'again' : 'refused';
+          throw error;
+        }
+        await syncDir(dir); // the entry is durable before the certificate is issued
+        return 'first';
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
         throw new LkpError('Internal', `cannot record a spent join token in ${dir}`, { cause: error });
-      }
-      try {
-        await handle.writeFile(`${JSON.stringify({ id, exp: expiresAt })}\n`);
-        await handle.sync(); // durable before the certificate is issued
       } finally {
-        await handle.close();
+        await unlink(temp).catch(() => undefined);
       }
-      return true;
     },
   };
 };

@@ -13,6 +13,8 @@ export interface JoinTokenIdentity {
   readonly principals: readonly Principal[];
   /** Unix seconds: the token's expiry (how long the ledger must remember it). */
   readonly expiresAt: number;
+  /** The request digest (src/api/digest.ts) the token is redeemed for: a retry of the same request redeems it again. */
+  readonly requestDigest: string;
 }
 
 /** Facts about an EC2 instance, as DescribeInstances reported them. */
@@ -58,12 +60,19 @@ export type VerifiedIdentity = JoinTokenIdentity | AwsHostIdentity | AwsPersonId
 export const describeCaller = (id: VerifiedIdentity): string =>
   id.method === 'join-token' ? `join-token:${id.tokenId}` : id.caller.arn;
 
+/** What spending a single-use identity found. */
+export interface Commitment {
+  /** The same request had already spent it (a client retry): the certificate is issued again. */
+  readonly reissue: boolean;
+}
+
 export interface IdentityVerifier {
   /** Verifies the request's proof; throws Unauthenticated (or Forbidden) when it fails. */
   verify(request: CertRequest): Promise<VerifiedIdentity>;
   /**
    * Called once the request is allowed, right before signing: a single-use identity is
-   * spent here (so a refused request does not spend it); throws when it already was.
+   * spent here (so a refused request does not spend it); throws when another request
+   * already spent it.
    */
-  commit?(identity: VerifiedIdentity): Promise<void>;
+  commit?(identity: VerifiedIdentity): Promise<Commitment>;
 }

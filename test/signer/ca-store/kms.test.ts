@@ -1,7 +1,7 @@
 // The KMS CA store's pure core: public keys from KMS's DER, DER ECDSA signatures re-encoded
 // for SSH, and the Ed25519 RAW wire shape (moto has no ECC_NIST_EDWARDS25519 key spec, so
 // that one is proven here with a KmsApi that signs like KMS does, and read by ssh-keygen).
-import { constants, generateKeyPairSync, privateEncrypt, sign as cryptoSign, verify, type KeyObject } from 'node:crypto';
+import { constants, generateKeyPairSync, privateEncrypt, randomBytes, randomUUID, sign as cryptoSign, verify, type KeyObject } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { derEcdsaToP1363, kmsCaKeySet, kmsCaSigner, sshKeyFromSpki, KMS_RAW_MESSAGE_LIMIT, type KmsApi } from '../../../src/signer/ca-store/kms.js';
 import { formatPublicKey, parsePublicKey } from '../../../src/ssh/public-key.js';
@@ -10,6 +10,14 @@ import { parseCertificate } from '../../../src/ssh/parse-certificate.js';
 import { certInfo, tempDir } from '../../helpers/openssh.js';
 import { signCert } from '../../helpers/ca.js';
 import { rmSync } from 'node:fs';
+import type { AuditRecord } from '../../../src/signer/audit.js';
+import { parseSignerConfig } from '../../../src/signer/config.js';
+import { createSignerHandler } from '../../../src/signer/handle.js';
+import { createJoinToken } from '../../../src/signer/identity/join-token.js';
+import { localJoinTokenMac } from '../../../src/signer/identity/join-token-key.js';
+import { joinTokenVerifier } from '../../../src/signer/identity/join-token-verifier.js';
+import { memoryTokenLedger } from '../../../src/signer/identity/token-ledger.js';
+import { parsePrincipals } from '../../../src/ssh/names.js';
 
 type Spec = 'ECC_NIST_P256' | 'ECC_NIST_P384' | 'ECC_NIST_P521' | 'RSA_3072' | 'ECC_NIST_EDWARDS25519' | 'RSA_2048' | 'ECC_SECG_P256K1';
 
@@ -151,6 +159,46 @@ describe('KMS CA store, pure core', () => {
     const set = await kmsCaKeySet(kmsEd25519(), ['a', 'b']);
     expect(set.publicLines).toHaveLength(2);
     expect(formatPublicKey(set.signer.publicKey)).toBe(set.publicLines[0]);
+  });
+});
+
+describe('signer with a KMS Ed25519 CA: the 4096-byte limit is checked before a join token is spent', () => {
+  it('fail/a request whose certificate would be too large to sign is refused (BadRequest) without spending the token; the token then works', async () => {
+    const calls: Array<{ messageType: string; algorithm: string; size: number }> = [];
+    const signer = await kmsCaSigner(kmsEd25519(calls), 'ed');
+    const caSet = { signer, publicLines: [formatPublicKey(signer.publicKey)] };
+    const now = () => Math.floor(Date.now() / 1000);
+    const tokenKey = randomBytes(32);
+    const config = parseSignerConfig(
+      { version: 1, serverId: 'lkp-test', hostCa: { store: 'file', paths: ['h'] }, userCa: { store: 'file', paths: ['u'] }, rules: [{ name: 'joined', for: 'host', method: 'join-token', principals: ['*'] }] },
+      '/nonexistent/signer.json',
+    );
+    const records: AuditRecord[] = [];
+    const handler = createSignerHandler({
+      config,
+      caKeys: async () => ({ host: caSet, user: caSet }),
+      verifiers: { 'join-token': joinTokenVerifier({ key: localJoinTokenMac(tokenKey), serverId: 'lkp-test', ledger: memoryTokenLedger(now), now }) },
+      audit: (r) => records.push(r),
+      now,
+    });
+    // Twelve long host names and a 16384-bit RSA host key (the largest lkp accepts): that
+    // certificate is over 4096 bytes; the same names with an ed25519 key are well under.
+    const names = Array.from({ length: 12 }, (_, i) => `${'a'.repeat(60)}.${'b'.repeat(60)}.${'c'.repeat(60)}-${i}`);
+    const token = createJoinToken(tokenKey, { v: 1, jti: randomUUID(), aud: 'lkp-test', for: 'host', principals: parsePrincipals(names), iat: now(), exp: now() + 600 });
+    const modulus = randomBytes(2048);
+    modulus[0] = 0xc0 | (modulus[0] as number);
+    modulus[2047] = 1 | (modulus[2047] as number);
+    const big = formatPublicKey({ kind: 'rsa', type: 'ssh-rsa', e: Buffer.from([1, 0, 1]), n: modulus, bits: 16384 });
+    const small = formatPublicKey(sshKeyFromSpki(keyFor('ECC_NIST_EDWARDS25519').der, 'ECC_NIST_EDWARDS25519', 's'));
+    const ask = async (key: string) => (await handler({ version: 1, action: 'host-cert', identity: { method: 'join-token', token }, publicKeys: [key] })) as unknown as Record<string, unknown>;
+
+    expect(await ask(big)).toMatchObject({ error: { code: 'BadRequest' } });
+    expect(calls).toHaveLength(0);
+    const ok = await ask(small);
+    expect(ok.error).toBeUndefined();
+    expect(ok.certificates).toHaveLength(1);
+    expect(calls).toEqual([expect.objectContaining({ messageType: 'RAW', algorithm: 'ED25519_SHA_512' })]);
+    expect(records.map((r) => r.outcome)).toEqual(['denied', 'issued']);
   });
 });
 
