@@ -4,6 +4,7 @@
 // run by `npm install` (prepare) and `npm run build`. dist/ from tsc stays for the tests.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
+import { sdkSchemaPlugin } from './esbuild-sdk.js';
 
 rmSync('dist/bundle', { recursive: true, force: true });
 await build({
@@ -21,5 +22,7 @@ await build({
   // --version without a package.json lookup (src/cli/version.ts).
   define: { LKP_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   legalComments: 'none',
+  // Unused SDK shapes drop out of the bundle (see esbuild-sdk.js).
+  plugins: [sdkSchemaPlugin],
   logLevel: 'warning',
 });

@@ -7,7 +7,7 @@ import { clientCache, clientConfig, sdkErrorName, sdkFailure, withProgress, type
 
 const NOT_FOUND = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
-const ec2Module = () => import('@aws-sdk/client-ec2');
+const ec2Module = () => import('./sdk/ec2.js');
 type Ec2Module = Awaited<ReturnType<typeof ec2Module>>;
 let loaded: Ec2Module | undefined;
 const LABEL = { operation: 'EC2 DescribeInstances', endpointEnvId: 'EC2' };

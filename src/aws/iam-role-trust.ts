@@ -3,7 +3,7 @@
 import { LkpError } from '../errors.js';
 import { clientCache, clientConfig, sdkErrorName, sdkFailure, withProgress, type ClientOptions, type Credentials } from './sdk-options.js';
 
-const iamModule = () => import('@aws-sdk/client-iam');
+const iamModule = () => import('./sdk/iam.js');
 type IamModule = Awaited<ReturnType<typeof iamModule>>;
 let loaded: IamModule | undefined;
 const LABEL = { operation: 'IAM GetRole', endpointEnvId: 'IAM' };

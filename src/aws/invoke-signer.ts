@@ -28,7 +28,7 @@ const LOOPBACK_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'lkp-local', 
 const ATTEMPTS = 3;
 const LABEL = { operation: 'Lambda Invoke', endpointEnvId: 'LAMBDA' };
 
-const lambdaModule = () => import('@aws-sdk/client-lambda');
+const lambdaModule = () => import('./sdk/lambda.js');
 type LambdaModule = Awaited<ReturnType<typeof lambdaModule>>;
 let loaded: LambdaModule | undefined;
 const clients = clientCache((o: ClientOptions) => new (loaded as LambdaModule).LambdaClient(clientConfig(o)));
