@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { sdkSchemaPlugin } from './esbuild-sdk.js';
 
 const config = JSON.parse(readFileSync('pkg.config.json', 'utf8'));
 const out = path.resolve('build/bin');
@@ -26,6 +27,7 @@ await build({
   // --version without a package.json lookup (src/cli/version.ts).
   define: { 'import.meta.url': '__lkpImportMetaUrl', LKP_VERSION: JSON.stringify(JSON.parse(readFileSync('package.json', 'utf8')).version) },
   banner: { js: "const __lkpImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  plugins: [sdkSchemaPlugin], // unused SDK shapes drop out (esbuild-sdk.js)
   logLevel: 'warning',
 });
 execFileSync(process.execPath, ['--experimental-sea-config', 'pkg.config.json'], { stdio: ['ignore', 'ignore', 'inherit'] });

@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { sdkSchemaPlugin } from './esbuild-sdk.js';
 
 const out = path.resolve('build/lambda');
 rmSync(out, { recursive: true, force: true });
@@ -28,6 +29,8 @@ await build({
   // Everything is bundled (the SDK clients too): the function does not depend on the SDK
   // version the Lambda runtime happens to ship. AWS-only paths are separate chunks.
   banner: { js: "import { createRequire as __lkpCreateRequire } from 'node:module'; const require = __lkpCreateRequire(import.meta.url);" },
+  // Unused SDK shapes drop out of the bundle (see esbuild-sdk.js).
+  plugins: [sdkSchemaPlugin],
   logLevel: 'warning',
 });
 

@@ -5,7 +5,7 @@ import { sdkFailure, type Credentials } from './sdk-options.js';
 
 /** A refreshing credential provider for `roleArn`, assumed with `base` (default chain when omitted). */
 export const assumeRoleProvider = async (roleArn: string, region: string, base?: Credentials): Promise<AwsCredentialIdentityProvider> => {
-  const { fromTemporaryCredentials } = await import('@aws-sdk/credential-providers');
+  const { fromTemporaryCredentials } = await import('./sdk/credential-providers.js');
   const provider = fromTemporaryCredentials({
     params: { RoleArn: roleArn, RoleSessionName: 'lkp-signer', DurationSeconds: 900 },
     clientConfig: { region },

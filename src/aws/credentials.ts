@@ -9,7 +9,7 @@ import { LkpError } from '../errors.js';
 let chain: Promise<AwsCredentialIdentityProvider> | undefined;
 
 const providerChain = (): Promise<AwsCredentialIdentityProvider> =>
-  (chain ??= import('@aws-sdk/credential-providers').then(({ fromNodeProviderChain }) => fromNodeProviderChain()));
+  (chain ??= import('./sdk/credential-providers.js').then(({ fromNodeProviderChain }) => fromNodeProviderChain()));
 
 /** Resolves credentials from the environment or the SDK's default chain; fresh on every call. */
 export const defaultCredentials = async (): Promise<AwsCredentialIdentity> => {

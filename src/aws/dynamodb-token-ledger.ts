@@ -14,7 +14,7 @@ import { clientConfig, sdkErrorName, sdkFailure, withProgress } from './sdk-opti
 const TTL_MARGIN = 3600;
 
 export const dynamoDbTokenLedger = async (opts: { table: string; region?: string }): Promise<TokenLedger> => {
-  const { DynamoDBClient, PutItemCommand } = await import('@aws-sdk/client-dynamodb');
+  const { DynamoDBClient, PutItemCommand } = await import('./sdk/dynamodb.js');
   const label = { operation: 'DynamoDB PutItem', endpointEnvId: 'DYNAMODB' };
   const client = withProgress(new DynamoDBClient(clientConfig({ region: opts.region ?? process.env.AWS_REGION ?? 'us-east-1' })), label);
   return {

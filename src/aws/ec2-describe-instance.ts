@@ -7,9 +7,15 @@ import { clientCache, clientConfig, sdkErrorName, sdkFailure, withProgress, type
 
 const NOT_FOUND = new Set(['InvalidInstanceID.NotFound', 'InvalidInstanceID.Malformed']);
 
-const ec2Module = () => import('@aws-sdk/client-ec2');
-type Ec2Module = Awaited<ReturnType<typeof ec2Module>>;
+type Ec2Module = typeof import('./sdk/ec2.js');
+let loading: Promise<Ec2Module> | undefined;
+const ec2Module = (): Promise<Ec2Module> => (loading ??= import('./sdk/ec2.js'));
 let loaded: Ec2Module | undefined;
+
+/** Starts loading client-ec2 without waiting: it compiles while the caller waits on the network. */
+export const preloadEc2Client = (): void => {
+  ec2Module().catch(() => undefined); // describeInstance reports a failed import
+};
 const LABEL = { operation: 'EC2 DescribeInstances', endpointEnvId: 'EC2' };
 const clients = clientCache((o: ClientOptions) => withProgress(new (loaded as Ec2Module).EC2Client(clientConfig(o)), LABEL));
 

@@ -3,9 +3,15 @@
 import { LkpError } from '../errors.js';
 import { clientCache, clientConfig, sdkErrorName, sdkFailure, withProgress, type ClientOptions, type Credentials } from './sdk-options.js';
 
-const iamModule = () => import('@aws-sdk/client-iam');
-type IamModule = Awaited<ReturnType<typeof iamModule>>;
+type IamModule = typeof import('./sdk/iam.js');
+let loading: Promise<IamModule> | undefined;
+const iamModule = (): Promise<IamModule> => (loading ??= import('./sdk/iam.js'));
 let loaded: IamModule | undefined;
+
+/** Starts loading client-iam without waiting: it compiles while the caller waits on the network. */
+export const preloadIamClient = (): void => {
+  iamModule().catch(() => undefined); // fetchRoleTrustPolicy reports a failed import
+};
 const LABEL = { operation: 'IAM GetRole', endpointEnvId: 'IAM' };
 const clients = clientCache((o: ClientOptions) => withProgress(new (loaded as IamModule).IAMClient(clientConfig(o)), LABEL));
 

@@ -28,9 +28,15 @@ const LOOPBACK_CREDENTIALS: AwsCredentialIdentity = { accessKeyId: 'lkp-local', 
 const ATTEMPTS = 3;
 const LABEL = { operation: 'Lambda Invoke', endpointEnvId: 'LAMBDA' };
 
-const lambdaModule = () => import('@aws-sdk/client-lambda');
-type LambdaModule = Awaited<ReturnType<typeof lambdaModule>>;
+type LambdaModule = typeof import('./sdk/lambda.js');
+let loading: Promise<LambdaModule> | undefined;
+const lambdaModule = (): Promise<LambdaModule> => (loading ??= import('./sdk/lambda.js'));
 let loaded: LambdaModule | undefined;
+
+/** Starts loading client-lambda without waiting: it compiles while the caller reads keys and credentials. */
+export const preloadLambdaClient = (): void => {
+  lambdaModule().catch(() => undefined); // invokeSigner reports a failed import
+};
 const clients = clientCache((o: ClientOptions) => new (loaded as LambdaModule).LambdaClient(clientConfig(o)));
 
 const hasEnvCredentials = (): boolean => Boolean(process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE || process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI);

@@ -13,7 +13,7 @@ const kmsFailure = (operation: string, keyId: string, error: unknown): LkpError 
 
 /** A KmsApi for one region (the SDK's default region and credential chain otherwise). */
 export const sdkKmsApi = async (region?: string): Promise<KmsApi> => {
-  const { KMSClient, GetPublicKeyCommand, SignCommand } = await import('@aws-sdk/client-kms');
+  const { KMSClient, GetPublicKeyCommand, SignCommand } = await import('./sdk/kms.js');
   const client = withProgress(new KMSClient({ ...clientConfig({ region: region ?? process.env.AWS_REGION ?? 'us-east-1', maxAttempts: 4 }) }), { operation: 'KMS', endpointEnvId: 'KMS' });
   return {
     getPublicKey: async (keyId) => {
@@ -50,7 +50,7 @@ const MAC_ALGORITHM = 'HMAC_SHA_256';
 
 /** The MAC operations of one KMS HMAC_256 key; throttling stays Throttled, anything else is AwsError. */
 export const sdkKmsMac = async (keyId: string, region?: string): Promise<KmsMacApi> => {
-  const { KMSClient, GenerateMacCommand, VerifyMacCommand } = await import('@aws-sdk/client-kms');
+  const { KMSClient, GenerateMacCommand, VerifyMacCommand } = await import('./sdk/kms.js');
   const label = { operation: 'KMS', endpointEnvId: 'KMS' };
   const client = withProgress(new KMSClient({ ...clientConfig({ region: region ?? process.env.AWS_REGION ?? 'us-east-1', maxAttempts: 4 }) }), label);
   return {

@@ -3,7 +3,7 @@
 import { LkpError } from '../errors.js';
 import { clientCache, clientConfig, sdkFailure, withProgress, type ClientOptions, type Credentials } from './sdk-options.js';
 
-const lambdaModule = () => import('@aws-sdk/client-lambda');
+const lambdaModule = () => import('./sdk/lambda.js');
 type LambdaModule = Awaited<ReturnType<typeof lambdaModule>>;
 let loaded: LambdaModule | undefined;
 const LABEL = { operation: 'Lambda Invoke', endpointEnvId: 'LAMBDA' };

@@ -7,7 +7,7 @@ const LABEL = { operation: 'Secrets Manager GetSecretValue', endpointEnvId: 'SEC
 
 /** The secret's current string value. */
 export const fetchSecretString = async (secretId: string, region: string, credentials?: Credentials): Promise<string> => {
-  const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+  const { SecretsManagerClient, GetSecretValueCommand } = await import('./sdk/secrets-manager.js');
   let value: string | undefined;
   try {
     const client = withProgress(new SecretsManagerClient(clientConfig({ region, ...(credentials ? { credentials } : {}) })), LABEL);

@@ -7,7 +7,7 @@ const LABEL = { operation: 'SSM GetParameter', endpointEnvId: 'SSM' };
 
 /** The parameter's value; throws AwsError when it cannot be read. */
 export const fetchSsmParameter = async (name: string, region: string, credentials?: Credentials): Promise<string> => {
-  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
+  const { SSMClient, GetParameterCommand } = await import('./sdk/ssm.js');
   let value: string | undefined;
   try {
     const client = withProgress(new SSMClient(clientConfig({ region, ...(credentials ? { credentials } : {}) })), LABEL);

@@ -27,7 +27,7 @@ export const personCredentials = async (profile?: string): Promise<AwsCredential
   if (!profile && process.env.AWS_ACCESS_KEY_ID && process.env.AWS_SECRET_ACCESS_KEY) {
     return { accessKeyId: process.env.AWS_ACCESS_KEY_ID, secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY, ...(process.env.AWS_SESSION_TOKEN ? { sessionToken: process.env.AWS_SESSION_TOKEN } : {}) };
   }
-  const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+  const { fromNodeProviderChain } = await import('../aws/sdk/credential-providers.js');
   let creds: AwsCredentialIdentity;
   try {
     creds = await fromNodeProviderChain(profile ? { profile } : {})();

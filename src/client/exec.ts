@@ -10,7 +10,7 @@ import { requestDigest } from '../api/digest.js';
 import { userPrincipal } from '../api/principal-scheme.js';
 import type { CaKeysResponse } from '../api/response.js';
 import { parseTarget, type Target } from '../api/target.js';
-import { callSigner } from '../aws/invoke-signer.js';
+import { callSigner, preloadLambdaClient } from '../aws/invoke-signer.js';
 import { LkpError } from '../errors.js';
 import { writeAtomic } from '../fs/write-atomic.js';
 import { fingerprint, formatPublicKey } from '../ssh/public-key.js';
@@ -64,6 +64,17 @@ const describeAddress = async (instanceId: string, region: string, credentials: 
   const address = mode === 'private' ? facts.privateIp : mode === 'public' ? facts.publicIp : (facts.publicIp ?? facts.privateIp);
   if (!address) throw new LkpError('InstanceNotUsable', `instance ${instanceId} has no ${mode === 'private' ? 'private' : 'public'} IPv4 address${mode === 'private' ? '; try --public' : ''}`);
   return address;
+};
+
+/**
+ * Starts loading what a certificate request needs (client-lambda, the proof's signer, and
+ * client-ec2 when the address is not given) without waiting: they compile while the key
+ * pair, the cache and the credentials are read, and while the first call is on the wire.
+ */
+const preloadMissPath = (describe: boolean): void => {
+  preloadLambdaClient();
+  void import('../aws/identity-proof.js').catch(() => undefined);
+  if (describe) void import('../aws/ec2-describe-instance.js').then((m) => m.preloadEc2Client(), () => undefined);
 };
 
 /** One hop (a bastion or the target) to certify: the target string goes to the signer verbatim. */
@@ -148,8 +159,8 @@ const certifyHop = async (hop: HopSpec, ctx: HopContext): Promise<CertifiedHop> 
   let entry: CacheEntry;
   if (cached) entry = cached;
   else {
-    const { createAwsProof } = await import('../aws/identity-proof.js');
-    const credentials = await ctx.credentials();
+    preloadMissPath(hop.address === undefined);
+    const [{ createAwsProof }, credentials] = await Promise.all([import('../aws/identity-proof.js'), ctx.credentials()]);
     // The address and the certificate are fetched together (one round trip of waiting); the
     // signer checks the instance too, so a stopped one is refused there as well. EC2's word
     // (stopped, unknown) is the clearer error, so it wins when both fail.
@@ -222,6 +233,8 @@ export const knownHostsName = (signer: SignerProfile): string => (signer.name ==
 /** Everything up to starting ssh: returns the ssh argv. */
 export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Math.floor(Date.now() / 1000)): Promise<PreparedSsh> => {
   parseInstanceRef(opts.instanceArn, '--instance-arn');
+  // --refresh is a miss whatever the cache holds: start loading its clients at once.
+  if (opts.refresh) preloadMissPath(opts.address === undefined || (opts.jumps ?? []).length > 0);
   const home = opts.home ?? lkpHome();
   const identityPath = path.resolve(opts.identity ?? path.join(home, 'id_ed25519'));
   const keyPair = opts.identity ? await readKeyPair(identityPath) : await ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`);

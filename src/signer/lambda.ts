@@ -57,5 +57,9 @@ const getSigner = (): Promise<SignerHandler> => {
   return signer;
 };
 
+// Config and CA keys load during the container's init phase, before the first event
+// arrives; a failure here is not lost: the first invocation tries again and throws it.
+getSigner().catch(() => undefined);
+
 /** The Lambda handler. A misconfiguration throws (a function error someone must see). */
 export const handler = async (event: unknown, context?: LambdaContext): Promise<unknown> => (await getSigner())(event, context?.awsRequestId);
