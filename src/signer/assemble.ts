@@ -27,10 +27,8 @@ const lazyAwsVerifier = (config: SignerConfig): IdentityVerifier => {
     verifier = loading;
     return loading;
   };
-  return {
-    verify: async (request) => (await load()).verify(request),
-    commit: async (identity) => (await load()).commit?.(identity),
-  };
+  // The aws method spends nothing, so it has no commit step.
+  return { verify: async (request) => (await load()).verify(request) };
 };
 
 /** Builds the signer for a config. */
