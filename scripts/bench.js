@@ -591,21 +591,12 @@ if (bundleOk) {
 // call against loopback (client-ec2: the EC2 fake; client-lambda: a stub that answers at once).
 try {
   const { build } = await import('esbuild');
-  const { sdkSchemaPlugin } = await import('./esbuild-sdk.js');
+  const { lkpBundleOptions } = await import('./esbuild-sdk.js');
   const probes = path.join(tmp, 'sdk-probes');
   await build({
     entryPoints: { 'ec2-sdk': 'scripts/bench/ec2-sdk.mjs', 'lambda-sdk': 'scripts/bench/lambda-sdk.mjs' },
-    plugins: [sdkSchemaPlugin], // as build-cli.js and build-lambda.js do
+    ...lkpBundleOptions, // as build-cli.js and build-lambda.js build
     outdir: probes,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    mainFields: ['module', 'main'],
-    banner: { js: "import { createRequire as __lkpCreateRequire } from 'node:module'; const require = __lkpCreateRequire(import.meta.url);" },
-    legalComments: 'none',
     logLevel: 'error',
   });
   const http = await import('node:http');

@@ -6,7 +6,7 @@ import { build } from 'esbuild';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { sdkSchemaPlugin } from './esbuild-sdk.js';
+import { lkpBundleOptions } from './esbuild-sdk.js';
 
 const out = path.resolve('build/lambda');
 rmSync(out, { recursive: true, force: true });
@@ -15,22 +15,11 @@ mkdirSync(out, { recursive: true });
 await build({
   entryPoints: { index: 'src/signer/lambda.ts' },
   outdir: out,
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  splitting: true, // AWS-only code paths load as separate chunks, only when a config uses them
-  // ESM builds of the SDK's packages tree-shake (the CJS ones do not): 115 KiB less of
-  // @smithy/core to compile on every cold start.
-  mainFields: ['module', 'main'],
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  minify: true,
-  legalComments: 'none',
   // Everything is bundled (the SDK clients too): the function does not depend on the SDK
-  // version the Lambda runtime happens to ship. AWS-only paths are separate chunks.
-  banner: { js: "import { createRequire as __lkpCreateRequire } from 'node:module'; const require = __lkpCreateRequire(import.meta.url);" },
-  // Unused SDK shapes drop out of the bundle (see esbuild-sdk.js).
-  plugins: [sdkSchemaPlugin],
+  // version the Lambda runtime happens to ship. AWS-only paths are separate chunks, loaded
+  // only when a config uses them.
+  ...lkpBundleOptions,
+  minify: true,
   logLevel: 'warning',
 });
 

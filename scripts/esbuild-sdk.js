@@ -23,3 +23,21 @@ export const sdkSchemaPlugin = {
     build.onLoad({ filter: SCHEMA_FILE }, async (args) => ({ contents: literalSchemaKeys(await readFile(args.path, 'utf8')), loader: 'js' }));
   },
 };
+
+/**
+ * How every lkp bundle is built (the CLI, the Lambda, the bench's SDK probes and the tests
+ * that check them): split ESM for Node 20, the SDK's tree-shakeable ESM builds (their CJS
+ * builds do not tree-shake), a `require` for the CommonJS dependencies, and the plugin above.
+ */
+export const lkpBundleOptions = {
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  mainFields: ['module', 'main'],
+  outExtension: { '.js': '.mjs' },
+  banner: { js: "import { createRequire as __lkpCreateRequire } from 'node:module'; const require = __lkpCreateRequire(import.meta.url);" },
+  legalComments: 'none',
+  plugins: [sdkSchemaPlugin],
+};

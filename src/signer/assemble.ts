@@ -32,10 +32,9 @@ const lazyAwsVerifier = (config: SignerConfig): IdentityVerifier => {
 };
 
 /** Builds the signer for a config. */
-export const assembleSigner = async (config: SignerConfig, opts: { audit?: AuditSink; joinTokens?: boolean; checkAtStart?: boolean } = {}): Promise<SignerHandler> => {
+export const assembleSigner = async (config: SignerConfig, opts: { audit?: AuditSink; checkAtStart?: boolean } = {}): Promise<SignerHandler> => {
   const runtime: { -readonly [K in keyof RuntimeOptions]: RuntimeOptions[K] } = {
     ...(opts.audit ? { audit: opts.audit } : {}),
-    ...(opts.joinTokens === false ? { joinTokens: false } : {}),
     ...(opts.checkAtStart ? { checkAtStart: true } : {}),
   };
   if (usesRemoteKeys(config)) runtime.remoteKeys = (await import('./ca-store/remote.js')).remoteCaKeys;

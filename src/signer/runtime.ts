@@ -16,8 +16,6 @@ export interface RuntimeOptions {
   readonly remoteKeys?: RemoteKeyFetcher;
   readonly verifiers?: Partial<Record<IdentityMethodName, IdentityVerifier>>;
   readonly authoriser?: Authoriser;
-  /** Accept join tokens when the config has them (default true). */
-  readonly joinTokens?: boolean;
   /** Load the CA keys and check the token key now, so a broken key stops start-up instead of failing every request. */
   readonly checkAtStart?: boolean;
 }
@@ -28,7 +26,7 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 export const buildSignerDeps = async (config: SignerConfig, opts: RuntimeOptions = {}): Promise<SignerDeps> => {
   const now = opts.now ?? nowSeconds;
   const verifiers: Partial<Record<IdentityMethodName, IdentityVerifier>> = { ...opts.verifiers };
-  if (config.joinTokens && opts.joinTokens !== false) {
+  if (config.joinTokens) {
     const key = await openJoinTokenKey(config.joinTokens.key);
     if (opts.checkAtStart) await key.check();
     const ledger = await openTokenLedger(config.joinTokens.ledger, now);

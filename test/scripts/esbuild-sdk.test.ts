@@ -5,26 +5,10 @@
 // describes an instance spent ~150 ms compiling shapes it never used.
 import { build, type BuildOptions, type Metafile } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { literalSchemaKeys, sdkSchemaPlugin } from '../../scripts/esbuild-sdk.js';
+import { literalSchemaKeys, lkpBundleOptions } from '../../scripts/esbuild-sdk.js';
 
 // As scripts/build-lambda.js builds (in memory here: that script owns build/lambda).
-const OPTIONS: BuildOptions = {
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  mainFields: ['module', 'main'],
-  minify: true,
-  legalComments: 'none',
-  plugins: [sdkSchemaPlugin],
-  write: false,
-  metafile: true,
-  outdir: 'out',
-  outExtension: { '.js': '.mjs' },
-  banner: { js: "import { createRequire as __lkpCreateRequire } from 'node:module'; const require = __lkpCreateRequire(import.meta.url);" },
-  logLevel: 'silent',
-};
+const OPTIONS: BuildOptions = { ...lkpBundleOptions, minify: true, write: false, metafile: true, outdir: 'out', logLevel: 'silent' };
 
 const bundle = async (entry: string) => {
   const result = await build({ ...OPTIONS, entryPoints: { index: entry } });
