@@ -2,6 +2,7 @@
 // parsed without yargs, everything else (and every --help) goes through yargs. Each command
 // loads its implementation lazily so start-up stays short.
 import { caInit, caShow } from './commands/ca.js';
+import { caRotateAddNext, caRotatePromote, caRotateRetire, caRotateStatus } from './commands/ca-rotate.js';
 import { hostCommand, hostStatusCommand } from './commands/host.js';
 import { signerServe, signerTokenCreate } from './commands/signer.js';
 import { sshCert, sshConfig, sshExec, sshList, sshLogout, sshPrepare, sshProxy } from './commands/ssh.js';
@@ -9,10 +10,17 @@ import { parseFast, yargsCommands, type CommandDef, type GroupDef } from './comm
 import { runCommand } from './run.js';
 import { lkpVersion } from './version.js';
 
-export const COMMANDS: readonly CommandDef[] = [caInit, caShow, signerServe, signerTokenCreate, hostStatusCommand, hostCommand, sshExec, sshConfig, sshCert, sshList, sshLogout, sshPrepare, sshProxy];
+export const COMMANDS: readonly CommandDef[] = [caInit, caShow, caRotateStatus, caRotateAddNext, caRotatePromote, caRotateRetire, signerServe, signerTokenCreate, hostStatusCommand, hostCommand, sshExec, sshConfig, sshCert, sshList, sshLogout, sshPrepare, sshProxy];
 
 const GROUPS: Readonly<Record<string, GroupDef>> = {
   ca: { describe: 'Manage a local certificate authority', examples: [['$0 ca init --dir ./ca', 'host and user CA keys, a join-token key and a starter signer.json']] },
+  rotate: {
+    describe: 'Rotate the host CA or the user CA in phases: add-next, promote, retire',
+    examples: [
+      ['$0 ca rotate status --config ca/signer.json', 'phase, keys and when the next step is allowed'],
+      ['$0 ca rotate add-next --config ca/signer.json --ca user', 'publish a next user CA key'],
+    ],
+  },
   signer: {
     describe: 'Run the signer locally and manage join tokens',
     examples: [

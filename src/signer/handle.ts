@@ -70,6 +70,7 @@ export const SIGNER_CODE_FOR: Readonly<Record<ErrorCode, SignerErrorCode>> = {
   FileSystem: 'Internal',
   SshFailed: 'Internal',
   ListenFailed: 'Internal',
+  RotationTooEarly: 'Internal',
 };
 
 /** Builds the request handler around its dependencies. */
