@@ -20,9 +20,11 @@ import { hostLayout, type HostLayout } from './layout.js';
 import { resolveLogins, type UserExists } from './logins.js';
 import { fetchPublishedCaKeys, obtainHostCertificates, type PublishedCaKeys } from './obtain-certificates.js';
 import { hostSshdSettings, planHostFiles, stalePrincipalFiles } from './plan-host-files.js';
-import { hostCertificateStatus, readTrustedUserCaKeys } from './read-host-state.js';
+import { hostCertificateStatus, readHostCaKeys, readTrustedUserCaKeys } from './read-host-state.js';
+import { caKeyDrift } from './ca-drift.js';
+import type { InvokeOptions } from '../aws/invoke-signer.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
-import { renewalDue } from './renewal.js';
+import { renewalDue, type CertStatus } from './renewal.js';
 import { retryWithin } from './retry-window.js';
 import type { HostIdentitySource } from './signer-identity.js';
 import { listFiles, writeHostFiles } from './write-host-files.js';
@@ -89,6 +91,23 @@ export const checkUserCaContinuity = (offered: readonly PublicKey[], trusted: re
   }
 };
 
+/**
+ * Why valid certificates should renew now (the signer's CA keys changed), or undefined.
+ * A signer that cannot be asked leaves valid certificates alone: the next timer run asks again.
+ */
+const rotationDrift = async (o: { signer: InvokeOptions; now: () => Date; layout: HostLayout; statuses: readonly CertStatus[]; trustedBefore: readonly PublicKey[]; out: (line: string) => void }): Promise<string | undefined> => {
+  let published: PublishedCaKeys;
+  try {
+    published = await fetchPublishedCaKeys(o.signer, o.now);
+  } catch (error) {
+    if (!(error instanceof LkpError)) throw error;
+    o.out(`lkp host: warning: could not ask the signer for its CA keys (${error.code}: ${error.message}); the certificates are valid, so nothing changes until the next run`);
+    return undefined;
+  }
+  const trusted = o.trustedBefore.length > 0 ? o.trustedBefore : await readTrustedUserCaKeys(o.layout);
+  return caKeyDrift({ published, trustedUserCaKeys: trusted, hostCaKeys: await readHostCaKeys(o.layout), statuses: o.statuses });
+};
+
 /** The instance's identity document and role credentials from IMDSv2. */
 const instanceRole = async (imds: ImdsClient): Promise<{ doc: InstanceIdentity; region: string; credentials: AwsCredentialIdentity }> => {
   const [doc, credentials] = await Promise.all([imds.identity(), imds.roleCredentials()]);
@@ -143,12 +162,11 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   }
   const nowSeconds = Math.floor(deps.now().getTime() / 1000);
 
+  // Valid certificates still renew when the signer's CA keys moved on (a rotation): asked below.
+  let validStatuses: CertStatus[] | undefined;
   if (opts.renewIfNeeded) {
     const statuses = await hostCertificateStatus(layout, hostKeys, nowSeconds);
-    if (!renewalDue(statuses)) {
-      deps.out('lkp host: certificates are valid and not due for renewal; nothing to do');
-      return { changed: false, skipped: 'renewal-not-due' };
-    }
+    if (!renewalDue(statuses)) validStatuses = statuses;
     for (const s of statuses.filter((x) => x.state !== 'ok')) deps.out(`lkp host: ${path.basename(s.certPath)}: ${s.reason}; renewing`);
   }
 
@@ -182,6 +200,14 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   const progress = deps.progress ?? (() => undefined);
   const window = { windowMs: opts.retryWindowMs ?? 0, notice: (line: string) => progress(`lkp host: ${line}`) };
   const signer = { functionName: opts.functionName, ...(region ? { region } : {}), ...(credentials ? { credentials } : {}), ...(window.windowMs > 0 ? { attempts: 1 } : {}) };
+  if (validStatuses) {
+    const drift = await rotationDrift({ signer, now: deps.now, layout, statuses: validStatuses, trustedBefore, out: deps.out });
+    if (!drift) {
+      deps.out('lkp host: certificates are valid and not due for renewal; nothing to do');
+      return { changed: false, skipped: 'renewal-not-due' };
+    }
+    deps.out(`lkp host: ${drift}; renewing`);
+  }
   if (opts.dryRun) {
     const published = await retryWithin('signer ca-keys', () => fetchPublishedCaKeys(signer, deps.now), window);
     checkUserCaContinuity(published.userCaKeys, trustedBefore, opts);
