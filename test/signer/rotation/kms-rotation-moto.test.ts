@@ -31,7 +31,7 @@ describe('KMS CA rotation through the SSM config (moto, IAM enforced)', () => {
   /** What the Lambda's signer publishes after its config TTL has passed. */
   const lambdaHostCaKeys = async (): Promise<string[]> => {
     clock += CONFIG_TTL_MS;
-    const answer = (await followed.handler({ version: 1, action: 'ca-keys' })) as { hostCaKeys: string[] };
+    const answer = (await followed.handler({ version: 1, action: 'ca-keys' })) as unknown as { hostCaKeys: string[] };
     return answer.hostCaKeys;
   };
   const publicLine = async (keyId: string): Promise<string> => {
