@@ -10,7 +10,8 @@ import { cachedCaKeys } from '../../../src/signer/ca-store/load.js';
 import { fetchSsmParameter } from '../../../src/aws/ssm-parameter.js';
 import { CONFIG_TTL_MS, followConfigText, parseConfigText } from '../../../src/signer/follow-config.js';
 import type { ReloadingHandler } from '../../../src/signer/reloading-handler.js';
-import { formatPublicKey } from '../../../src/ssh/public-key.js';
+import { generateOpenSshKey } from '../../../src/ssh/generate-key.js';
+import { fingerprint, formatPublicKey, parsePublicKey } from '../../../src/ssh/public-key.js';
 import { lkp } from '../../helpers/lkp.js';
 import { startMoto, type Moto } from '../../helpers/moto.js';
 
@@ -96,5 +97,27 @@ describe('KMS CA rotation through the SSM config (moto, IAM enforced)', () => {
     expect(retired.keyIds).toEqual([keys.next]);
     expect(retired.rotation).toBeUndefined();
     expect(await lambdaHostCaKeys()).toEqual([next]);
+  });
+
+  it('ok/an SSM (SecureString) key store: add-next names the parameter holding the next key; fail/one that cannot be read changes nothing', async () => {
+    const name = '/lkp/rotation-test/ssm-store-config';
+    const [current, next] = [generateOpenSshKey('ed25519', 'user CA'), generateOpenSshKey('ed25519', 'user CA next')];
+    await ssm.send(new PutParameterCommand({ Name: '/lkp/rotation-test/user-ca-1', Type: 'SecureString', Value: current.privateText }));
+    await ssm.send(new PutParameterCommand({ Name: '/lkp/rotation-test/user-ca-2', Type: 'SecureString', Value: next.privateText }));
+    const config = { version: 1, serverId: 'lkp-rotation-test', hostCa: { store: 'kms', keyIds: [keys.host] }, userCa: { store: 'ssm', names: ['/lkp/rotation-test/user-ca-1'] }, rules: [] };
+    await ssm.send(new PutParameterCommand({ Name: name, Type: 'String', Value: JSON.stringify(config) }));
+    const run = (extra: string[]) => lkp(['ca', 'rotate', 'add-next', '--ssm-parameter', name, '--ca', 'user', ...extra], { env: moto.env() });
+
+    expect((await run(['--key', '/lkp/rotation-test/missing'])).code).toBe(CA_KEY_UNAVAILABLE);
+    expect((await ssm.send(new GetParameterCommand({ Name: name }))).Parameter?.Value).toBe(JSON.stringify(config));
+
+    const add = await run(['--key', '/lkp/rotation-test/user-ca-2', '--json']);
+    expect(add.code, add.stderr).toBe(0);
+    const status = JSON.parse(add.stdout) as { phase: string; keys: Array<{ fingerprint: string; role: string }> };
+    expect(status.phase).toBe('next-added');
+    expect(status.keys.map((k) => [k.role, k.fingerprint])).toEqual([
+      ['current', fingerprint(parsePublicKey(current.publicLine))],
+      ['next', fingerprint(parsePublicKey(next.publicLine))],
+    ]);
   });
 });
