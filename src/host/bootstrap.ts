@@ -22,7 +22,6 @@ import { fetchPublishedCaKeys, obtainHostCertificates, type PublishedCaKeys } fr
 import { hostSshdSettings, planHostFiles, stalePrincipalFiles } from './plan-host-files.js';
 import { hostCertificateStatus, readHostCaKeys, readTrustedUserCaKeys } from './read-host-state.js';
 import { caKeyDrift } from './ca-drift.js';
-import type { InvokeOptions } from '../aws/invoke-signer.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
 import { renewalDue, type CertStatus } from './renewal.js';
 import { retryWithin } from './retry-window.js';
@@ -95,10 +94,10 @@ export const checkUserCaContinuity = (offered: readonly PublicKey[], trusted: re
  * Why valid certificates should renew now (the signer's CA keys changed), or undefined.
  * A signer that cannot be asked leaves valid certificates alone: the next timer run asks again.
  */
-const rotationDrift = async (o: { signer: InvokeOptions; now: () => Date; layout: HostLayout; statuses: readonly CertStatus[]; trustedBefore: readonly PublicKey[]; out: (line: string) => void }): Promise<string | undefined> => {
+const rotationDrift = async (o: { fetch: () => Promise<PublishedCaKeys>; layout: HostLayout; statuses: readonly CertStatus[]; trustedBefore: readonly PublicKey[]; out: (line: string) => void }): Promise<string | undefined> => {
   let published: PublishedCaKeys;
   try {
-    published = await fetchPublishedCaKeys(o.signer, o.now);
+    published = await o.fetch();
   } catch (error) {
     if (!(error instanceof LkpError)) throw error;
     o.out(`lkp host: warning: could not ask the signer for its CA keys (${error.code}: ${error.message}); the certificates are valid, so nothing changes until the next run`);
@@ -201,7 +200,8 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   const window = { windowMs: opts.retryWindowMs ?? 0, notice: (line: string) => progress(`lkp host: ${line}`) };
   const signer = { functionName: opts.functionName, ...(region ? { region } : {}), ...(credentials ? { credentials } : {}), ...(window.windowMs > 0 ? { attempts: 1 } : {}) };
   if (validStatuses) {
-    const drift = await rotationDrift({ signer, now: deps.now, layout, statuses: validStatuses, trustedBefore, out: deps.out });
+    const fetch = (): Promise<PublishedCaKeys> => retryWithin('signer ca-keys', () => fetchPublishedCaKeys(signer, deps.now), window);
+    const drift = await rotationDrift({ fetch, layout, statuses: validStatuses, trustedBefore, out: deps.out });
     if (!drift) {
       deps.out('lkp host: certificates are valid and not due for renewal; nothing to do');
       return { changed: false, skipped: 'renewal-not-due' };

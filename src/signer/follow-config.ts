@@ -1,7 +1,7 @@
 // How each runtime notices a new signer config (CA rotation, policy edits) without a restart:
 // `lkp signer serve` compares the config file's inode, size and mtime at most once a second
 // (a rotation step replaces it by rename) and reloads at once on SIGHUP; the Lambda re-reads
-// its SSM parameter at most every CONFIG_TTL_MS. Either way the new config must load fully
+// its SSM parameter in the background when CONFIG_TTL_MS has passed. Either way the new config must load fully
 // (CA keys included) before it answers; until then the old one does.
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
@@ -31,6 +31,7 @@ export const followConfigFile = async (file: string, build: (config: SignerConfi
   return reloadingHandler({
     initial: { version, handler },
     checkEveryMs: FILE_CHECK_MS,
+    waitForCheck: true,
     probe: async () => {
       const v = await fileVersion(file);
       return { version: v, build: async () => build(await loadSignerConfig(file)) };
@@ -50,7 +51,10 @@ export const parseConfigText = (text: string, label: string): SignerConfig => {
   return parseSignerConfig(doc, label);
 };
 
-/** A signer that re-reads a config text (the Lambda's SSM parameter) at most every `ttlMs`. */
+/**
+ * A signer that re-reads a config text (the Lambda's SSM parameter) at most every `ttlMs`,
+ * in the background: the request that starts the read is answered by the current config.
+ */
 export const followConfigText = async (
   fetchText: () => Promise<string>,
   label: string,
@@ -63,6 +67,7 @@ export const followConfigText = async (
   return reloadingHandler({
     initial: { version: digest(text), handler },
     checkEveryMs: opts.ttlMs ?? CONFIG_TTL_MS,
+    waitForCheck: false,
     probe: async () => {
       const now = await fetchText();
       return { version: digest(now), build: () => build(parseConfigText(now, label)) };

@@ -29,15 +29,16 @@ const checked = (config: SignerConfig): Promise<SignerHandler> => {
 };
 
 /**
- * The signer from LKP_CONFIG_SSM_PARAMETER (re-read at most every 60 s, so a CA rotation
- * step reaches every container within a minute), LKP_CONFIG_FILE, or signer.json in the bundle.
+ * The signer from LKP_CONFIG_SSM_PARAMETER (read again in the background by the first
+ * request 60 s after the last read, so a CA rotation step reaches a busy container within
+ * a minute and an idle one at its next requests), LKP_CONFIG_FILE, or signer.json in the bundle.
  */
 const loadSigner = async (): Promise<SignerHandler> => {
   const parameter = process.env.LKP_CONFIG_SSM_PARAMETER;
   if (parameter) {
     const { fetchSsmParameter } = await import('../aws/ssm-parameter.js');
     const { followConfigText } = await import('./follow-config.js');
-    const followed = await followConfigText(() => fetchSsmParameter(parameter, process.env.AWS_REGION ?? 'us-east-1'), `SSM parameter ${parameter}`, checked, {
+    const followed = await followConfigText(() => fetchSsmParameter(parameter, process.env.AWS_REGION ?? 'us-east-1'), `ssm:${parameter}`, checked, {
       // A config that does not load leaves the previous one answering; the log says why.
       onReload: (event) => (event.ok ? console.log(`lkp signer: config reloaded from SSM parameter ${parameter}`) : console.error(`lkp signer: SSM parameter ${parameter} not reloaded, the previous config stays: ${describeError(event.error)}`)),
     });

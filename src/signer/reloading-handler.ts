@@ -18,6 +18,12 @@ export interface ReloadingOptions {
   readonly probe: () => Promise<ConfigSnapshot>;
   /** 0 = before every request. */
   readonly checkEveryMs: number;
+  /**
+   * Whether the request that triggers a check waits for it (a local file: fast, and the
+   * change shows at once) or is answered by the current signer while it runs (a remote
+   * config: a slow or failing SSM must not hold up requests).
+   */
+  readonly waitForCheck: boolean;
   readonly nowMs?: () => number;
   readonly onReload?: (event: ReloadEvent) => void;
 }
@@ -26,6 +32,8 @@ export interface ReloadingHandler {
   readonly handler: SignerHandler;
   /** Reloads now, even when the version looks the same (SIGHUP: a key file may have changed). */
   reload(): Promise<boolean>;
+  /** Resolves when no check is running (a check started in the background has finished). */
+  settled(): Promise<void>;
 }
 
 /** Wraps a signer so that config changes reach it between requests. */
@@ -61,9 +69,13 @@ export const reloadingHandler = (opts: ReloadingOptions): ReloadingHandler => {
 
   return {
     handler: async (event, requestId, transportError) => {
-      if (inFlight || nowMs() - lastCheck >= opts.checkEveryMs) await check(false);
+      if (inFlight || nowMs() - lastCheck >= opts.checkEveryMs) {
+        const checking = check(false);
+        if (opts.waitForCheck) await checking;
+      }
       return current.handler(event, requestId, transportError);
     },
     reload: () => (inFlight ? inFlight.then(() => check(true)) : check(true)),
+    settled: async () => void (await inFlight),
   };
 };

@@ -6,11 +6,12 @@ import { reloadingHandler, type ReloadEvent } from '../../src/signer/reloading-h
 const answering = (name: string): SignerHandler => async () => ({ version: 1, requestId: name }) as unknown as SignerResponse;
 
 describe('a signer that follows its config', () => {
-  const setUp = (checkEveryMs: number) => {
+  const setUp = (checkEveryMs: number, waitForCheck = true) => {
     const world = { now: 0, version: 'v1', builds: 0, probes: 0, broken: false, events: [] as ReloadEvent[] };
     const r = reloadingHandler({
       initial: { version: 'v1', handler: answering('v1') },
       checkEveryMs,
+      waitForCheck,
       nowMs: () => world.now,
       probe: async () => {
         world.probes += 1;
@@ -62,5 +63,14 @@ describe('a signer that follows its config', () => {
     expect(await r.reload()).toBe(true);
     expect(world.builds).toBe(1);
     expect(await ask()).toBe('v1');
+  });
+
+  it('ok/in the background (a remote config): the request that starts a check is answered by the current signer, later ones by the new', async () => {
+    const { world, r, ask } = setUp(60_000, false);
+    world.version = 'v2';
+    world.now = 60_000;
+    expect(await ask()).toBe('v1');
+    await r.settled();
+    expect(await ask()).toBe('v2');
   });
 });

@@ -29,11 +29,13 @@ describe('KMS CA rotation through the SSM config (moto, IAM enforced)', () => {
   const storedConfig = async (): Promise<{ hostCa: { keyIds: string[]; rotation?: { phase: string } } }> =>
     JSON.parse((await ssm.send(new GetParameterCommand({ Name: PARAMETER, WithDecryption: true }))).Parameter?.Value ?? '{}') as { hostCa: { keyIds: string[] } };
   const rotate = (step: string, extra: string[] = []) => lkp(['ca', 'rotate', step, '--ssm-parameter', PARAMETER, '--ca', 'host', ...extra], { env: moto.env() });
-  /** What the Lambda's signer publishes after its config TTL has passed. */
+  const askCaKeys = async (): Promise<string[]> => ((await followed.handler({ version: 1, action: 'ca-keys' })) as unknown as { hostCaKeys: string[] }).hostCaKeys;
+  /** What the Lambda's signer publishes once its config TTL has passed and the background read is done. */
   const lambdaHostCaKeys = async (): Promise<string[]> => {
     clock += CONFIG_TTL_MS;
-    const answer = (await followed.handler({ version: 1, action: 'ca-keys' })) as unknown as { hostCaKeys: string[] };
-    return answer.hostCaKeys;
+    await askCaKeys(); // starts the read; answered by the config it had
+    await followed.settled();
+    return askCaKeys();
   };
   const publicLine = async (keyId: string): Promise<string> => {
     const config = parseConfigText(JSON.stringify({ version: 1, serverId: 'x', hostCa: { store: 'kms', keyIds: [keyId] }, userCa: { store: 'kms', keyIds: [keyId] }, rules: [] }), 'probe');
