@@ -26,7 +26,7 @@ const remoteFor = async (): Promise<import('../../signer/ca-store/load.js').Remo
 const formatStatus = (s: RotationStatus): string[] => [
   `${s.ca} CA (${s.store}): phase ${s.phase}${s.addedAt ? `, next added ${s.addedAt}` : ''}${s.promotedAt ? `, promoted ${s.promotedAt}` : ''}`,
   ...s.keys.map((k) => `  ${k.fingerprint}  ${k.role}${k.signing ? ', signs' : ', published'}  ${k.ref}`),
-  ...(s.nextStep ? [`  next: ${s.nextStep}, allowed from ${s.nextStepAllowedAt} (host-renewal interval ${s.hostRenewalInterval} s)`] : []),
+  ...(s.nextStep ? [`  next: ${s.nextStep}, allowed from ${s.nextStepAllowedAt} (${s.stepWaitSeconds} s after the previous step)`] : []),
 ];
 
 const stepCommand = (step: RotationStep, describe: string, extra: Readonly<Record<string, OptionSpec>>, examples: ReadonlyArray<readonly [string, string]>): CommandDef => ({
@@ -49,9 +49,9 @@ const stepCommand = (step: RotationStep, describe: string, extra: Readonly<Recor
     if (result.forcedEarly) {
       const risk =
         step === 'promote'
-          ? 'hosts that have not renewed since add-next do not trust the next key yet: certificates it signs are refused there (user CA), or their host certificates are not trusted by laptops that have not fetched the new key list (host CA)'
+          ? 'hosts that have not renewed since add-next do not trust the next key yet, so certificates it signs are refused there (user CA); laptops whose cached host CA list predates add-next refuse hosts certified by it (host CA)'
           : 'certificates signed by the retired key that hosts or people still hold stop being trusted now';
-      process.stderr.write(`lkp: warning: --force: ${step} before ${result.forcedEarly}, when one host-renewal interval would have passed; ${risk}\n`);
+      process.stderr.write(`lkp: warning: --force: ${step} before ${result.forcedEarly}, when every host and every cached user certificate would have caught up; ${risk}\n`);
     }
     if (result.createdKey) process.stderr.write(`lkp: created ${result.createdKey} (0600) and ${result.createdKey}.pub\n`);
     process.stderr.write(`lkp: previous config kept: ${result.previous}\n`);
@@ -74,14 +74,14 @@ export const caRotateAddNext = stepCommand(
 
 export const caRotatePromote = stepCommand(
   'promote',
-  'Sign with the next key; the current key stays published (refused until one host-renewal interval after add-next)',
+  'Sign with the next key; the current key stays published (refused until every host has renewed since add-next: 13 h by default)',
   { force: { type: 'boolean', default: false, describe: 'Promote before every host can have renewed (prints the risk)' } },
   [['$0 ca rotate promote --config ca/signer.json --ca user', 'the next key signs from now on']],
 );
 
 export const caRotateRetire = stepCommand(
   'retire',
-  'Drop the old key from ca-keys and so from every trust file (refused until one host-renewal interval after promote)',
+  'Drop the old key from ca-keys and so from every trust file (refused until every host has renewed since promote: 13 h by default)',
   { force: { type: 'boolean', default: false, describe: 'Retire before every host can have renewed (prints the risk)' } },
   [['$0 ca rotate retire --config ca/signer.json --ca user', 'the old key is no longer trusted anywhere']],
 );

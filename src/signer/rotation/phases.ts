@@ -26,7 +26,15 @@ export const rotationPhase = (ca: CaStoreConfig): RotationPhase => ca.rotation?.
 /** An ISO time to the second (what the config stores). */
 export const isoSeconds = (at: Date): string => new Date(Math.floor(at.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
-/** When the next step is allowed: one host-renewal interval after the previous step. */
+/**
+ * How long each step waits after the previous one: every host must have run its renewal
+ * timer (it follows ca-keys), and every user certificate a laptop caches must have expired
+ * (the cache entry also holds the host CA list that laptop trusts, and a certificate from a
+ * retired user CA key would be refused).
+ */
+export const stepWaitSeconds = (config: SignerConfig): number => Math.max(config.rotation.hostRenewalInterval, config.certificates.user.max);
+
+/** When the next step is allowed: `intervalSeconds` after the previous step. */
 export const nextStepAllowedAt = (ca: CaStoreConfig, intervalSeconds: number): Date | undefined => {
   const since = ca.rotation?.phase === 'promoted' ? ca.rotation.promotedAt : ca.rotation?.addedAt;
   return since ? new Date(Date.parse(since) + intervalSeconds * 1000) : undefined;
@@ -56,11 +64,12 @@ const usage = (message: string): never => {
 };
 
 const waitCheck = (step: RotationStep, ca: CaStoreConfig, config: SignerConfig, input: StepInput): StepResult['forcedEarly'] => {
-  const allowedAt = nextStepAllowedAt(ca, config.rotation.hostRenewalInterval) as Date;
+  const wait = stepWaitSeconds(config);
+  const allowedAt = nextStepAllowedAt(ca, wait) as Date;
   if (input.now.getTime() >= allowedAt.getTime()) return undefined;
   if (input.force) return { allowedAt };
   const what = step === 'promote' ? 'hosts that have not renewed since add-next would not trust certificates from the next key' : 'certificates from the old key that hosts and people still hold would stop working';
-  throw new LkpError('RotationTooEarly', `${input.role} CA: ${step} is allowed from ${isoSeconds(allowedAt)} (one host-renewal interval, ${config.rotation.hostRenewalInterval} s, after the previous step); before that ${what}. --force does it anyway`);
+  throw new LkpError('RotationTooEarly', `${input.role} CA: ${step} is allowed from ${isoSeconds(allowedAt)} (${wait} s after the previous step: rotation.hostRenewalInterval, or certificates.user.max when longer); before that ${what}. --force does it anyway`);
 };
 
 /** Applies one rotation step to a role's CA entry. Refuses a step that does not follow the current phase. */
@@ -123,6 +132,8 @@ export interface RotationStatus {
   /** When that step is allowed without --force (ISO), null when steady. */
   readonly nextStepAllowedAt: string | null;
   readonly hostRenewalInterval: number;
+  /** Seconds each step waits after the previous one: the larger of hostRenewalInterval and the longest user certificate. */
+  readonly stepWaitSeconds: number;
 }
 
 /** A role's rotation status; `published` = its loaded public key lines with fingerprints, signing key first. */
@@ -131,7 +142,7 @@ export const rotationStatus = (config: SignerConfig, role: CaRole, published: Re
   const phase = rotationPhase(ca);
   const refs = caKeyRefs(ca);
   const roles: Array<RotationKeyStatus['role']> = phase === 'next-added' ? ['current', 'next'] : phase === 'promoted' ? ['current', 'previous'] : refs.map(() => 'current');
-  const allowedAt = nextStepAllowedAt(ca, config.rotation.hostRenewalInterval);
+  const allowedAt = nextStepAllowedAt(ca, stepWaitSeconds(config));
   return {
     ca: role,
     phase,
@@ -142,5 +153,6 @@ export const rotationStatus = (config: SignerConfig, role: CaRole, published: Re
     nextStep: phase === 'next-added' ? 'promote' : phase === 'promoted' ? 'retire' : null,
     nextStepAllowedAt: allowedAt ? isoSeconds(allowedAt) : null,
     hostRenewalInterval: config.rotation.hostRenewalInterval,
+    stepWaitSeconds: stepWaitSeconds(config),
   };
 };

@@ -53,9 +53,15 @@ describe('CA rotation phases', () => {
   });
 
   it('ok/the interval is a config value (rotation.hostRenewalInterval)', () => {
-    const added = step('add-next', doc({ rotation: { hostRenewalInterval: '2h' } }), 'host', T0, { nextKey: 'n' }).doc;
+    const added = step('add-next', doc({ rotation: { hostRenewalInterval: '2h' }, certificates: { user: { default: '1h', max: '1h' } } }), 'host', T0, { nextKey: 'n' }).doc;
     expect(codeOf(() => step('promote', added, 'host', hours(1.9)))).toBe('RotationTooEarly');
     expect(() => step('promote', added, 'host', hours(2))).not.toThrow();
+  });
+
+  it('ok/a longer user certificate lifetime lengthens the wait (laptops cache certificates and host CA lists that long)', () => {
+    const added = step('add-next', doc({ certificates: { user: { default: '1h', max: '2d' } } }), 'user', T0, { nextKey: 'alias/n' }).doc;
+    expect(codeOf(() => step('promote', added, 'user', hours(47)))).toBe('RotationTooEarly');
+    expect(() => step('promote', added, 'user', hours(48))).not.toThrow();
   });
 
   it('fail/steps out of order, a second key outside a rotation, the current key as next: UsageError', () => {
@@ -83,7 +89,7 @@ describe('CA rotation phases', () => {
       { publicKey: 'ssh-ed25519 AAAA-next', fingerprint: 'SHA256:next' },
     ];
     const s = rotationStatus(parseSignerConfig(added, '/etc/lkp/signer.json'), 'host', published);
-    expect(s).toMatchObject({ ca: 'host', phase: 'next-added', store: 'file', addedAt: '2026-12-01T00:00:00Z', promotedAt: null, nextStep: 'promote', nextStepAllowedAt: '2026-12-01T13:00:00Z', hostRenewalInterval: 46800 });
+    expect(s).toMatchObject({ ca: 'host', phase: 'next-added', store: 'file', addedAt: '2026-12-01T00:00:00Z', promotedAt: null, nextStep: 'promote', nextStepAllowedAt: '2026-12-01T13:00:00Z', hostRenewalInterval: 46800, stepWaitSeconds: 46800 });
     expect(s.keys.map((k) => [k.ref, k.role, k.signing, k.fingerprint])).toEqual([
       ['/etc/lkp/host_ca', 'current', true, 'SHA256:current'],
       ['/etc/lkp/host_ca.next', 'next', false, 'SHA256:next'],
