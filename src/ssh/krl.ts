@@ -159,7 +159,8 @@ const serialSections = (ranges: ReadonlyArray<readonly [bigint, bigint]>): Buffe
     list = [];
     bits = [];
   };
-  ranges.forEach(([lo, hi], i) => {
+  for (let i = 0; i < ranges.length; i += 1) {
+    const [lo, hi] = ranges[i] as readonly [bigint, bigint];
     const following = ranges[i + 1];
     const { next, restart } = chooseNext(state, capped(hi - lo + 1n), following === undefined, state === 0 ? 0 : capped(lo - last), following === undefined ? 0 : capped(following[0] - hi));
     if (state !== 0 && (restart || next !== state || state === CERT_SERIAL_RANGE)) flush();
@@ -176,7 +177,7 @@ const serialSections = (ranges: ReadonlyArray<readonly [bigint, bigint]>): Buffe
       for (let k = 0; k <= count; k += 1) bits.push(from + k);
     }
     last = hi;
-  });
+  }
   if (state !== CERT_SERIAL_RANGE) flush();
   return out;
 };
