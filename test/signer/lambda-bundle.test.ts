@@ -127,8 +127,14 @@ describe('Lambda bundle', () => {
     const revoked = await lkp(['signer', 'revoke', '--ssm-parameter', '/lkp/config', '--serial', '4242', '--ca', 'host', '--reason', 'host decommissioned', '--json'], { env: world.env(admin) });
     expect(revoked.code, revoked.stderr).toBe(0);
     expect(JSON.parse(revoked.stdout)).toMatchObject({ added: true, revocation: { revokedBy: admin.arn } });
-    const lines = await runBundle([{ version: 1, action: 'krl' }], env(), true);
-    const answer = JSON.parse((lines.find((l) => l.startsWith('RESULT ')) as string).slice(7)) as { krl: string; count: number };
+    const scans = () => world.callsTo('dynamodb').filter((c) => c.action === 'Scan').length;
+    const before = scans();
+    // A storm of hosts refreshing at once: one container scans the table once.
+    const lines = await runBundle(Array.from({ length: 20 }, () => ({ version: 1, action: 'krl' })), env(), true);
+    expect(scans() - before).toBe(1);
+    const results = lines.filter((l) => l.startsWith('RESULT '));
+    expect(results).toHaveLength(20);
+    const answer = JSON.parse((results[19] as string).slice(7)) as { krl: string; count: number };
     expect(answer.count).toBe(1);
     const file = path.join(tempDir(), 'krl');
     writeFileSync(file, Buffer.from(answer.krl, 'base64'));

@@ -6,6 +6,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LkpError } from '../../src/errors.js';
+import { parseSignerConfig } from '../../src/signer/config.js';
+import { lambdaConfigProblem } from '../../src/signer/lambda-config.js';
 import { fileRevocationStore } from '../../src/signer/revocation-store.js';
 import { addRevocation, krlParts, parseRevocation, parseRevocationFile, type Revocation } from '../../src/signer/revocation.js';
 import { parsePublicKey } from '../../src/ssh/public-key.js';
@@ -82,6 +84,24 @@ describe('revocation records', () => {
     expect(parts.certificates.map((c) => c.caKey)).toEqual([u1, u2]);
     expect(parts.certificates[0]).toMatchObject({ serials: [3n, 9n], keyIds: ['k'] });
     expect(parts.sha256Fingerprints.map((f) => f.length)).toEqual([32]);
+  });
+});
+
+describe('the revocations config section', () => {
+  const base = { version: 1, serverId: 's', hostCa: { store: 'file', paths: ['h'] }, userCa: { store: 'file', paths: ['u'] }, rules: [] };
+  it('ok/a file beside the config or a DynamoDB table; only the table runs in Lambda', () => {
+    const file = parseSignerConfig({ ...base, revocations: { store: 'file', file: 'revocations.json' } }, '/etc/lkp/signer.json');
+    expect(file.revocations).toEqual({ store: 'file', file: '/etc/lkp/revocations.json' });
+    expect(lambdaConfigProblem(file)).toMatch(/dynamodb/);
+    const table = parseSignerConfig({ ...base, revocations: { store: 'dynamodb', table: 'lkp-revocations', region: 'eu-west-1' } }, 'x.json');
+    expect(table.revocations).toEqual({ store: 'dynamodb', table: 'lkp-revocations', region: 'eu-west-1' });
+    expect(lambdaConfigProblem(table)).toBeUndefined();
+  });
+
+  it('fail/unknown fields, a table field on a file store, a bad table name are ConfigInvalid', () => {
+    for (const revocations of [{ store: 'file', file: 'r.json', table: 't' }, { store: 'dynamodb', table: 'a b' }, { store: 's3', file: 'x' }, { store: 'file' }, 'revocations.json']) {
+      expect(code(() => parseSignerConfig({ ...base, revocations }, 'x.json')), JSON.stringify(revocations)).toBe('ConfigInvalid');
+    }
   });
 });
 
