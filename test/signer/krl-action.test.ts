@@ -6,6 +6,12 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { krlHeader } from '../../src/ssh/krl.js';
+import { krlSource } from '../../src/signer/krl-source.js';
+import type { RevocationStore } from '../../src/signer/revocation-store.js';
+import type { Revocation } from '../../src/signer/revocation.js';
+import type { CaKeys } from '../../src/signer/ca-store/types.js';
+import { makeCa } from '../helpers/ca.js';
 import { lambdaClient, invokeJson } from '../helpers/lambda-client.js';
 import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
@@ -109,5 +115,32 @@ describe('the krl action', () => {
     expect(broken.functionError).toBeUndefined();
     expect(broken.body).toMatchObject({ error: { code: 'Internal' } });
     expect(broken.body.krl).toBeUndefined();
+  });
+});
+
+describe('the KRL cache', () => {
+  it('ok/a burst is one store read; a KRL is rebuilt after 30 s (fresh generation time, higher version) and at once when the CA keys change', async () => {
+    let reads = 0;
+    const list: Revocation[] = [{ kind: 'serial', ca: 'user', serial: 5n, reason: 'r', revokedAt: '2026-12-01T08:00:00.000Z', revokedBy: 'a' }];
+    // A store without a change mark, as DynamoDB: only time tells.
+    const store: RevocationStore = { where: 'test', list: async () => ((reads += 1), list), add: async (r) => ({ added: true, revocation: r }) };
+    const [host, user, next] = [makeCa(), makeCa(), makeCa()];
+    let keys: CaKeys = { host: { signer: host!.signer, publicLines: [host!.publicLine] }, user: { signer: user!.signer, publicLines: [user!.publicLine] } };
+    let t = 1_800_000_000;
+    const krl = krlSource({ store: async () => store, caKeys: async () => keys, now: () => t, serverId: 's' });
+    const burst = await Promise.all(Array.from({ length: 50 }, () => krl()));
+    expect(reads).toBe(1);
+    expect(new Set(burst.map((b) => b.krl.toString('base64'))).size).toBe(1);
+    t += 29;
+    await krl();
+    expect(reads).toBe(1);
+    t += 1;
+    const aged = await krl();
+    expect(reads).toBe(2);
+    expect(aged.generatedAt).toBe(t);
+    expect(krlHeader(aged.krl).version).toBeGreaterThan(krlHeader(burst[0]!.krl).version);
+    keys = { ...keys, user: { signer: user!.signer, publicLines: [user!.publicLine, next!.publicLine] } };
+    await krl();
+    expect(reads).toBe(3);
   });
 });
