@@ -60,6 +60,8 @@ export interface SignerConfig {
   readonly rules: readonly PolicyRule[];
   readonly aws: AwsSettings;
   readonly authoriser?: AuthoriserSettings;
+  /** Absent: the signer serves an empty KRL and `lkp signer revoke` asks for this section. */
+  readonly revocations?: RevocationStoreConfig;
   readonly rotation: RotationSettings;
 }
 
@@ -68,6 +70,9 @@ export type JoinTokenKeyConfig = { readonly store: 'file'; readonly file: string
 
 /** Where spent tokens are recorded: memory (one process), files (one machine) or DynamoDB (every signer). */
 export type TokenLedgerConfig = { readonly store: 'memory' } | { readonly store: 'file'; readonly file: string } | { readonly store: 'dynamodb'; readonly table: string; readonly region?: string };
+
+/** Where revocations live: a file beside the config (`lkp signer serve`) or a DynamoDB table (Lambda). */
+export type RevocationStoreConfig = { readonly store: 'file'; readonly file: string } | { readonly store: 'dynamodb'; readonly table: string; readonly region?: string };
 
 export interface JoinTokenSettings {
   readonly key: JoinTokenKeyConfig;
@@ -188,6 +193,19 @@ const parseJoinTokens = (jt: ObjectReader, base: string): JoinTokenSettings => {
   return { key, ledger, maxTtl: jt.has('maxTtl') ? parseDuration(jt.value.maxTtl, `${jt.path}.maxTtl`, 'ConfigInvalid') : 3600 };
 };
 
+const parseRevocations = (r: ObjectReader, base: string): RevocationStoreConfig => {
+  const store = r.oneOf('store', ['file', 'dynamodb'] as const);
+  if (store === 'file') {
+    const o = readObject(r.value, r.path, ['store', 'file'], 'ConfigInvalid');
+    return { store, file: path.resolve(base, o.string('file', { max: 4096 })) };
+  }
+  const o = readObject(r.value, r.path, ['store', 'table', 'region'], 'ConfigInvalid');
+  const table = o.string('table', { max: 2048 });
+  if (!DYNAMODB_TABLE.test(table)) o.fail('table', 'must be a DynamoDB table name or table ARN');
+  const region = o.optionalString('region', { max: 32 });
+  return { store, table, ...(region ? { region } : {}) };
+};
+
 const parseLimits = (r: ObjectReader | undefined, type: CertType): ValidityLimits => {
   const d = DEFAULT_VALIDITY[type];
   if (!r) return d;
@@ -223,7 +241,7 @@ const parseAuthoriser = (r: ObjectReader): AuthoriserSettings => {
 /** Parses a signer config document; `file` is used for messages and relative paths. */
 export const parseSignerConfig = (doc: unknown, file: string): SignerConfig => {
   const base = path.dirname(path.resolve(file));
-  const r = readObject(doc, file, ['version', 'serverId', 'hostCa', 'userCa', 'joinTokens', 'certificates', 'rules', 'aws', 'authoriser', 'rotation', '$comment'], 'ConfigInvalid');
+  const r = readObject(doc, file, ['version', 'serverId', 'hostCa', 'userCa', 'joinTokens', 'certificates', 'rules', 'aws', 'authoriser', 'revocations', 'rotation', '$comment'], 'ConfigInvalid');
   if (r.value.version !== 1) r.fail('version', 'must be 1');
   const serverId = r.string('serverId', { max: 128 });
   if (!/^[A-Za-z0-9._:-]+$/.test(serverId)) r.fail('serverId', 'may contain only letters, digits and . _ : -');
@@ -243,6 +261,7 @@ export const parseSignerConfig = (doc: unknown, file: string): SignerConfig => {
     rules: parsePolicyRules(r.array('rules'), `${file}.rules`),
     aws: parseAwsSettings(r.optionalObject('aws', ['crossAccountRoles', 'requireEc2OnlyHostRoles'])),
     ...(r.has('authoriser') ? { authoriser: parseAuthoriser(r.object('authoriser', ['functionName', 'region', 'timeout'])) } : {}),
+    ...(r.has('revocations') ? { revocations: parseRevocations(r.object('revocations', ['store', 'file', 'table', 'region']), base) } : {}),
     rotation: { hostRenewalInterval: rotation?.has('hostRenewalInterval') ? parseDuration(rotation.value.hostRenewalInterval, `${rotation.path}.hostRenewalInterval`, 'ConfigInvalid') : DEFAULT_HOST_RENEWAL_INTERVAL },
   };
   return Object.freeze(config);
