@@ -29,7 +29,7 @@ export const ERROR_CODES = {
   FileSystem: 44,
   SshFailed: 50,
   ListenFailed: 51,
-  RotationTooEarly: 52,
+  RotationTooEarly: 56,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -15,7 +15,7 @@ import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { currentUser, runSsh, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
 import { makeSandboxHost, type SandboxHost } from '../helpers/sandbox-host.js';
 
-const ROTATION_TOO_EARLY = 52;
+const ROTATION_TOO_EARLY = 56;
 const HOST = 'rot-box';
 
 interface World {

@@ -16,7 +16,7 @@ import { lkp } from '../../helpers/lkp.js';
 import { startMoto, type Moto } from '../../helpers/moto.js';
 
 const CA_KEY_UNAVAILABLE = 23;
-const ROTATION_TOO_EARLY = 52;
+const ROTATION_TOO_EARLY = 56;
 const PARAMETER = '/lkp/rotation-test/signer-config';
 
 describe('KMS CA rotation through the SSM config (moto, IAM enforced)', () => {
