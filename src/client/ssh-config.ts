@@ -28,6 +28,8 @@ export interface SshConfigInput {
   readonly lkp: readonly string[];
   readonly home: string;
   readonly signer?: string;
+  /** --via given to `lkp ssh config`: passed to prepare (else prepare uses the signer's default). */
+  readonly via?: 'direct' | 'eice' | 'ssm';
   readonly knownHosts: string;
 }
 
@@ -42,7 +44,7 @@ const withoutMeta = (first: string): string => [first, ...SHELL_META.map((m) => 
 export const renderSshConfig = (i: SshConfigInput): string => {
   const cmd = literal(i.lkp.map(q).join(' '));
   if (/["\r\n]/.test(cmd)) throw new LkpError('UsageError', 'the lkp command path cannot hold a double quote or a line break in an ssh config');
-  const signer = i.signer ? ` --signer ${q(i.signer)}` : '';
+  const signer = `${i.signer ? ` --signer ${q(i.signer)}` : ''}${i.via ? ` --via ${i.via}` : ''}`;
   return [
     BEGIN,
     `Match host "${withoutMeta('i-*')},mi-*" user "${withoutMeta('*')}" exec "${cmd} ssh prepare --host '%h' --user '%r'${signer}"`,

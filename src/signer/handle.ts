@@ -70,6 +70,10 @@ export const SIGNER_CODE_FOR: Readonly<Record<ErrorCode, SignerErrorCode>> = {
   FileSystem: 'Internal',
   SshFailed: 'Internal',
   ListenFailed: 'Internal',
+  EiceNotFound: 'Internal',
+  TunnelRefused: 'Internal',
+  TunnelLimit: 'Internal',
+  ToolMissing: 'Internal',
 };
 
 /** Builds the request handler around its dependencies. */
