@@ -274,6 +274,7 @@ s.on('close', () => process.exit(0));
       expect(calls).toEqual([{ argv: ['ssm', 'start-session', '--target', X, '--document-name', 'AWS-StartSSHSession', '--parameters', 'portNumber=22'], region: 'us-east-1' }]);
       const dry = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--via', 'ssm', '--dry-run', '--', 'true'], { env: { ...env, PATH: `${withPlugin}${path.delimiter}${process.env.PATH ?? ''}` } });
       expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toContain(`ProxyCommand=aws ssm start-session --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p' -l ${login} ${X} true`);
     });
 
     it('fail/a missing session-manager-plugin says exactly what to install: ToolMissing', async () => {
