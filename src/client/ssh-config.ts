@@ -1,6 +1,7 @@
 // Transparent ssh: an ssh_config block so that plain `ssh LOGIN@i-…` (and scp, rsync, git)
 // gets or reuses the certificate and the address through lkp. `Match exec` runs
-// `lkp ssh prepare` before ssh connects; a ProxyCommand then dials the address EC2 gave.
+// `lkp ssh prepare` before ssh connects; a ProxyCommand then dials the address EC2 gave (or
+// goes through the transport prepare recorded: --via eice / ssm, docs/transports.md).
 // Installing it is idempotent: one marked block at the top of ~/.ssh/config, replaced in
 // place on the next run, never duplicated.
 import path from 'node:path';

@@ -277,6 +277,25 @@ s.on('close', () => process.exit(0));
       expect(dry.stdout).toContain(`ProxyCommand=aws ssm start-session --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p' -l ${login} ${X} true`);
     });
 
+    it('ok/transparent mode with "via": "ssm": plain ssh LOGIN@i-… runs the documented command', async () => {
+      writeFileSync(log, '');
+      const fakeHome = tempDir('lkp-ssm-user-');
+      const tHome = path.join(fakeHome, '.lkp');
+      const binDir = path.join(fakeHome, 'bin');
+      mkdirSync(binDir);
+      symlinkSync(LKP_BIN, path.join(binDir, 'lkp'));
+      mkdirSync(tHome, { recursive: true });
+      writeFileSync(path.join(tHome, 'config.json'), JSON.stringify({ version: 1, defaultSigner: 'prod', signers: { prod: { functionName: 'lkp-signer', region: 'us-east-1', via: 'ssm' } } }));
+      const tEnv = { ...env, HOME: fakeHome, LKP_HOME: tHome, STUB_SSHD_PORT: String(sshdY.port), PATH: `${binDir}${path.delimiter}${withPlugin}${path.delimiter}${process.env.PATH ?? ''}` };
+      const install = await lkp(['ssh', 'config', '--install'], { env: tEnv });
+      expect(install.code, install.stderr).toBe(0);
+      const r = await run('ssh', ['-F', path.join(fakeHome, '.ssh', 'config'), '-o', 'BatchMode=yes', `${login}@${Y}`, 'echo transparent-ssm'], tEnv);
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('transparent-ssm');
+      const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv: string[] });
+      expect(calls.map((c) => c.argv)).toEqual([['ssm', 'start-session', '--target', Y, '--document-name', 'AWS-StartSSHSession', '--parameters', 'portNumber=22']]);
+    });
+
     it('fail/a missing session-manager-plugin says exactly what to install: ToolMissing', async () => {
       const r = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--via', 'ssm', '--', 'true'], {
         env: { ...env, PATH: `${withoutPlugin}${path.delimiter}${path.dirname(process.execPath)}${path.delimiter}/usr/bin:/bin` },

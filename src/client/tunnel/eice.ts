@@ -89,7 +89,7 @@ export const handshakeError = (status: number, body: string, t: Pick<EiceTunnelT
   if (status === 401 || status === 403) {
     return new LkpError(
       'TunnelRefused',
-      `EC2 Instance Connect Endpoint ${t.endpointId} refused the tunnel (${answer}): these credentials need ec2-instance-connect:OpenTunnel on arn:aws:ec2:${t.region}:ACCOUNT:instance-connect-endpoint/${t.endpointId} (the deploy template's people policy grants it for instances tagged for lkp), and this machine's clock must be right`,
+      `EC2 Instance Connect Endpoint ${t.endpointId} refused the tunnel (${answer}): these credentials need ec2-instance-connect:OpenTunnel on arn:aws:ec2:${t.region}:ACCOUNT:instance-connect-endpoint/${t.endpointId} (the deploy template's PeopleEicePolicy grants it through endpoints tagged lkp-ssh=true), and this machine's clock must be right`,
     );
   }
   if (status === 404) return new LkpError('EiceNotFound', `EC2 Instance Connect Endpoint ${t.endpointId} does not exist or does not serve this region (${answer})`);
