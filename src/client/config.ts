@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { LkpError } from '../errors.js';
 import { readObject } from '../schema.js';
 import { parseLogin, type Login } from '../ssh/names.js';
-import { TRANSPORTS, type Transport } from './tunnel/route.js';
+import { TRANSPORTS, type Transport } from './tunnel/transport.js';
 
 export interface SignerProfile {
   readonly name: string;

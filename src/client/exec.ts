@@ -24,7 +24,8 @@ import { requestUserCertificate } from './request-user-cert.js';
 import { withSignerFallbacks } from './signer-chain.js';
 import { buildSshArgs } from './ssh-command.js';
 import { configPath } from './ssh-config.js';
-import { proxyCommandFor, resolveEiceRoute, type HostRoute, type Transport } from './tunnel/route.js';
+import type { HostRoute } from './tunnel/route.js';
+import type { Transport } from './tunnel/transport.js';
 
 export interface ExecOptions {
   /** An instance ARN, or a bare instance id with `region`. */
@@ -271,6 +272,7 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
   /** The first hop ssh dials goes through the transport; later hops go through the hop before. */
   const routed = async (hop: HopSpec): Promise<CertifiedHop> => {
     if (via === 'direct') return certifyHop(hop, ctx);
+    const { proxyCommandFor, resolveEiceRoute } = await import('./tunnel/route.js');
     const { target, region } = resolveHop(hop, ctx);
     const profile = primary.profile;
     if (via === 'ssm') {

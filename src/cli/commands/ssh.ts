@@ -25,7 +25,7 @@ const transportOptions: Record<string, OptionSpec> = {
 
 /** --via, else the signer profile's, else direct. */
 const chosenTransport = async (args: Args, signers: ReadonlyArray<{ via?: string }>) => {
-  const { parseTransport } = await import('../../client/tunnel/route.js');
+  const { parseTransport } = await import('../../client/tunnel/transport.js');
   return parseTransport((args.via as string | undefined) ?? signers[0]?.via ?? 'direct', '--via');
 };
 
@@ -67,6 +67,7 @@ export const sshExec: CommandDef = {
     const login = parseLogin((args.user as string | undefined) ?? signers[0]?.defaultLogin ?? 'ec2-user');
     const { LkpError } = await import('../../errors.js');
     if (args.port !== undefined && (!Number.isInteger(args.port) || (args.port as number) < 1 || (args.port as number) > 65535)) throw new LkpError('UsageError', '--port must be 1..65535');
+    const via = args.via === undefined && signers[0]?.via === undefined ? 'direct' : await chosenTransport(args, signers);
     const options = {
       instanceArn: args['instance-arn'] as string,
       login,
@@ -79,9 +80,9 @@ export const sshExec: CommandDef = {
       ...(args.address ? { address: args.address as string } : {}),
       ...(args.port ? { port: args.port as number } : {}),
       jumps: ((args.jump as string[] | undefined) ?? []).map((j) => parseJump(j, login)),
-      via: await chosenTransport(args, signers),
+      via,
       ...(args['eice-id'] ? { eiceId: args['eice-id'] as string } : {}),
-      lkpCommand: (await import('../self.js')).selfCommand().argv,
+      ...(via === 'eice' ? { lkpCommand: (await import('../self.js')).selfCommand().argv } : {}),
     };
     if (args['dry-run']) {
       // Nothing issued, nothing spent: show what a run would request and run.

@@ -7,13 +7,7 @@ import type { AwsCredentialIdentity } from '@smithy/types';
 import { LkpError } from '../../errors.js';
 import { SSM_PROXY_COMMAND } from './ssm.js';
 
-export const TRANSPORTS = ['direct', 'eice', 'ssm'] as const;
-export type Transport = (typeof TRANSPORTS)[number];
-
-export const parseTransport = (value: unknown, where: string): Transport => {
-  if (typeof value === 'string' && (TRANSPORTS as readonly string[]).includes(value)) return value as Transport;
-  throw new LkpError('UsageError', `${where} must be one of ${TRANSPORTS.join(', ')}`);
-};
+export { TRANSPORTS, parseTransport, type Transport } from './transport.js';
 
 /** Where an EICE tunnel goes: what `lkp ssh proxy --via eice` needs, and nothing secret. */
 export interface EiceRoute {
