@@ -185,12 +185,18 @@ describe('lkp ssh exec --via eice | ssm', () => {
   });
 
   it("fail/the endpoint's connection limit is a clear error: TunnelLimit", async () => {
-    eice.setLimit(0);
+    // A limit of one (EICE's is 20), taken by a tunnel that stays open.
+    eice.setLimit(1);
+    const holder = spawn(process.execPath, [LKP_BIN, 'ssh', 'proxy', '--via', 'eice', '--host', Y, '--port', '22', '--address', IP_Y, '--eice-id', EICE_ID, '--eice-dns', EICE_DNS, '--region', 'us-east-1'], { env: { ...process.env, ...env }, stdio: ['pipe', 'ignore', 'ignore'] });
     try {
+      for (let i = 0; i < 200 && eice.open(EICE_ID) < 1; i += 1) await new Promise((r) => setTimeout(r, 25));
+      expect(eice.open(EICE_ID)).toBe(1);
       const r = await exec(X, ['true']);
       expect(r.code).toBe(255);
       expect(r.stderr).toMatch(/lkp: TunnelLimit: .*20 concurrent connections/);
+      expect(eice.tunnels.at(-1)?.status).toBe(429);
     } finally {
+      holder.kill();
       eice.setLimit(20);
     }
   });
