@@ -12,7 +12,8 @@
 // Sections: 1 issuance throughput, 2 Lambda bundle (size, cold start), 3 verified `aws`
 // requests (signer's own time, Lambda cold start, the SDK clients' share of a new process),
 // 4 `lkp host`, 5 `lkp ssh exec`, 6 KMS-signed issuance (moto_server on loopback),
-// 7 the boot storm (2,000 hosts, EC2's throttling bucket; scripts/bench/storm*.mjs).
+// 7 the boot storm (2,000 hosts, EC2's throttling bucket; scripts/bench/storm*.mjs),
+// 11 the EC2 Instance Connect Endpoint tunnel's time to first byte (scripts/bench/eice.mjs).
 import './bench/guard.mjs';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -81,7 +82,7 @@ const profiled = async (name, args, opts) => {
 
 // `LKP_BENCH_SKIP=1,6,7 npm run bench`: leave out the sections named (only 1, 6 and 7, which
 // nothing later depends on), to iterate on the cold-start figures without the 3-minute storm.
-const SKIP = new Set((process.env.LKP_BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter((s) => ['1', '6', '7'].includes(s)));
+const SKIP = new Set((process.env.LKP_BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter((s) => ['1', '6', '7', '11'].includes(s)));
 const skipped = (n) => {
   if (SKIP.has(n)) console.log(`  skipped (LKP_BENCH_SKIP=${process.env.LKP_BENCH_SKIP})`);
   return SKIP.has(n);
@@ -930,6 +931,18 @@ if (!skipped('7')) try {
 } catch (error) {
   broke = true;
   recordBroken('7 boot storm', error);
+}
+
+// =======================================================================================
+// 11. EICE tunnel (issue 12): time to first byte vs a direct connection
+// =======================================================================================
+section('11. EICE tunnel (issue 12): time to first byte through the tunnel vs direct TCP, loopback');
+if (!skipped('11')) try {
+  const { benchEiceTunnel } = await import('./bench/eice.mjs');
+  for (const row of await benchEiceTunnel({ root: ROOT, tmp, cleanups })) record(row);
+} catch (error) {
+  broke = true;
+  recordBroken('11 EICE tunnel', error);
 }
 
 // =======================================================================================

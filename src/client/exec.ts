@@ -24,6 +24,8 @@ import { requestUserCertificate } from './request-user-cert.js';
 import { withSignerFallbacks } from './signer-chain.js';
 import { buildSshArgs } from './ssh-command.js';
 import { configPath } from './ssh-config.js';
+import type { HostRoute } from './tunnel/route.js';
+import type { Transport } from './tunnel/transport.js';
 
 export interface ExecOptions {
   /** An instance ARN, or a bare instance id with `region`. */
@@ -41,6 +43,14 @@ export interface ExecOptions {
   readonly jumps?: readonly HopSpec[];
   readonly home?: string;
   readonly sshPath?: string;
+  /** How ssh reaches the target (and the first bastion): default direct. */
+  readonly via?: Transport;
+  /** --eice-id: this EC2 Instance Connect Endpoint instead of the one in the instance's VPC. */
+  readonly eiceId?: string;
+  /** Seconds (1..3600, default 3600): EICE's maxTunnelDuration. */
+  readonly maxTunnelSeconds?: number;
+  /** The command that runs lkp again (the eice ProxyCommand): see src/cli/self.ts. */
+  readonly lkpCommand?: readonly string[];
 }
 
 export interface PreparedSsh {
@@ -52,6 +62,10 @@ export interface PreparedSsh {
   readonly validBefore: number;
   readonly address: string;
   readonly knownHosts: string;
+  /** The target's route when not direct (the transparent mode's proxy reads it). */
+  readonly route?: HostRoute;
+  /** Environment ssh needs on top of ours (the ssm ProxyCommand's region and profile). */
+  readonly env?: Record<string, string>;
 }
 
 export type AddressMode = 'private' | 'public' | 'prefer-public';
@@ -97,6 +111,7 @@ interface CertifiedHop {
   readonly hostCaKeys: readonly string[];
   readonly validBefore: number;
   readonly fromCache: boolean;
+  readonly proxyCommand?: string;
 }
 
 interface HopContext {
@@ -221,7 +236,7 @@ export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string
         '    StrictHostKeyChecking yes',
         '    UpdateHostKeys no',
         `    HostKeyAlias ${h.instanceId}`,
-        ...(i > 0 ? [`    ProxyCommand ${[shellQuote(self.sshPath), '-F', shellQuote(self.configFile)].join(' ').replace(/%/g, '%%')} -W '[%h]:%p' lkp-hop-${i - 1}`] : []),
+        ...(i > 0 ? [`    ProxyCommand ${[shellQuote(self.sshPath), '-F', shellQuote(self.configFile)].join(' ').replace(/%/g, '%%')} -W '[%h]:%p' lkp-hop-${i - 1}`] : h.proxyCommand ? [`    ProxyCommand ${h.proxyCommand}`] : []),
         '',
       ].join('\n'),
     )
@@ -250,19 +265,37 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
     credentials: () => (credentials ??= import('./credentials.js').then((m) => m.personCredentials(primary.profile))),
   };
   const jumps = opts.jumps ?? [];
-  // A bastion is reached from outside: the first hop prefers its public address.
+  const via = opts.via ?? 'direct';
+  if (via !== 'direct' && jumps.length === 0 && (opts.address !== undefined || opts.public)) throw new LkpError('UsageError', `--via ${via} reaches the instance through AWS: it takes no --address or --public`);
+  if (via === 'ssm') (await import('./tunnel/ssm.js')).checkSsmTools();
+  let route: HostRoute | undefined;
+  /** The first hop ssh dials goes through the transport; later hops go through the hop before. */
+  const routed = async (hop: HopSpec): Promise<CertifiedHop> => {
+    if (via === 'direct') return certifyHop(hop, ctx);
+    const { proxyCommandFor, resolveEiceRoute } = await import('./tunnel/route.js');
+    const { target, region } = resolveHop(hop, ctx);
+    const profile = primary.profile;
+    if (via === 'ssm') {
+      route = { via: 'ssm', region, ...(profile ? { profile } : {}) };
+      // ssh dials the instance id (%h), which the documented ProxyCommand hands to Session Manager.
+      return { ...(await certifyHop({ ...hop, address: target.instanceId }, ctx)), proxyCommand: proxyCommandFor(route, [], target.instanceId) };
+    }
+    const eice = await resolveEiceRoute({ instanceId: target.instanceId, region, credentials: await ctx.credentials(), ...(opts.eiceId ? { endpointId: opts.eiceId } : {}), ...(profile ? { profile } : {}), maxTunnelSeconds: opts.maxTunnelSeconds ?? 3600 });
+    route = eice;
+    if (!opts.lkpCommand) throw new LkpError('Internal', 'the eice transport needs the command that runs lkp');
+    return { ...(await certifyHop({ ...hop, address: eice.privateIp }, ctx)), proxyCommand: proxyCommandFor(eice, opts.lkpCommand, target.instanceId) };
+  };
+  // A bastion is reached from outside: the first hop prefers its public address (unless a transport carries it).
   const hops: CertifiedHop[] = [];
-  for (const [i, j] of jumps.entries()) hops.push(await certifyHop({ ...j, addressMode: i === 0 ? 'prefer-public' : 'private' }, ctx));
-  const target = await certifyHop(
-    { target: opts.instanceArn, login: opts.login, ...(opts.port ? { port: opts.port } : {}), ...(opts.address ? { address: opts.address } : {}), addressMode: opts.public ? 'public' : 'private' },
-    ctx,
-  );
+  for (const [i, j] of jumps.entries()) hops.push(i === 0 ? await routed({ ...j, addressMode: 'prefer-public' }) : await certifyHop({ ...j, addressMode: 'private' }, ctx));
+  const targetSpec: HopSpec = { target: opts.instanceArn, login: opts.login, ...(opts.port ? { port: opts.port } : {}), ...(opts.address ? { address: opts.address } : {}), addressMode: opts.public ? 'public' : 'private' };
+  const target = hops.length === 0 ? await routed(targetSpec) : await certifyHop(targetSpec, ctx);
   const allKeys = [...new Set([...hops, target].flatMap((h) => h.hostCaKeys))];
   const knownHosts = await ensureKnownHosts(home, knownHostsName(primary), allKeys);
   const sshPath = opts.sshPath ?? 'ssh';
   let argv: string[];
   if (hops.length === 0) {
-    argv = buildSshArgs({ sshPath, identity: identityPath, certificate: target.certPath, knownHosts, hostKeyAlias: target.instanceId, login: opts.login, address: target.address, ...(opts.port ? { port: opts.port } : {}), args: opts.args });
+    argv = buildSshArgs({ sshPath, identity: identityPath, certificate: target.certPath, knownHosts, hostKeyAlias: target.instanceId, login: opts.login, address: target.address, ...(opts.port ? { port: opts.port } : {}), ...(target.proxyCommand ? { proxyCommand: target.proxyCommand } : {}), args: opts.args });
   } else {
     const all = [...hops, target];
     // Named by a hash of its content (rendered with a stand-in for its own name).
@@ -282,5 +315,7 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
     validBefore: target.validBefore,
     address: target.address,
     knownHosts,
+    ...(route && hops.length === 0 ? { route } : {}),
+    ...(route?.via === 'ssm' ? { env: (await import('./tunnel/ssm.js')).ssmEnv(route.region, route.profile) } : {}),
   };
 };

@@ -15,6 +15,8 @@ export interface SshCommandInput {
   readonly args: readonly string[];
   /** ProxyJump spec (an ssh config written for jump hosts). */
   readonly configFile?: string;
+  /** A transport's ProxyCommand (--via eice / ssm), already %-escaped and shell-quoted. */
+  readonly proxyCommand?: string;
 }
 
 /** argv for ssh (no shell involved anywhere). */
@@ -29,6 +31,7 @@ export const buildSshArgs = (i: SshCommandInput): string[] => [
   '-o', 'StrictHostKeyChecking=yes',
   '-o', 'UpdateHostKeys=no',
   '-o', `HostKeyAlias=${i.hostKeyAlias}`,
+  ...(i.proxyCommand ? ['-o', `ProxyCommand=${i.proxyCommand}`] : []),
   ...(i.port ? ['-p', String(i.port)] : []),
   '-l', i.login,
   i.address,

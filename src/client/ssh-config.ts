@@ -1,6 +1,7 @@
 // Transparent ssh: an ssh_config block so that plain `ssh LOGIN@i-…` (and scp, rsync, git)
 // gets or reuses the certificate and the address through lkp. `Match exec` runs
-// `lkp ssh prepare` before ssh connects; a ProxyCommand then dials the address EC2 gave.
+// `lkp ssh prepare` before ssh connects; a ProxyCommand then dials the address EC2 gave (or
+// goes through the transport prepare recorded: --via eice / ssm, docs/transports.md).
 // Installing it is idempotent: one marked block at the top of ~/.ssh/config, replaced in
 // place on the next run, never duplicated.
 import path from 'node:path';
@@ -28,6 +29,8 @@ export interface SshConfigInput {
   readonly lkp: readonly string[];
   readonly home: string;
   readonly signer?: string;
+  /** --via given to `lkp ssh config`: passed to prepare (else prepare uses the signer's default). */
+  readonly via?: 'direct' | 'eice' | 'ssm';
   readonly knownHosts: string;
 }
 
@@ -42,7 +45,7 @@ const withoutMeta = (first: string): string => [first, ...SHELL_META.map((m) => 
 export const renderSshConfig = (i: SshConfigInput): string => {
   const cmd = literal(i.lkp.map(q).join(' '));
   if (/["\r\n]/.test(cmd)) throw new LkpError('UsageError', 'the lkp command path cannot hold a double quote or a line break in an ssh config');
-  const signer = i.signer ? ` --signer ${q(i.signer)}` : '';
+  const signer = `${i.signer ? ` --signer ${q(i.signer)}` : ''}${i.via ? ` --via ${i.via}` : ''}`;
   return [
     BEGIN,
     `Match host "${withoutMeta('i-*')},mi-*" user "${withoutMeta('*')}" exec "${cmd} ssh prepare --host '%h' --user '%r'${signer}"`,

@@ -8,12 +8,15 @@ import { LkpError } from '../errors.js';
 import { writeAtomic } from '../fs/write-atomic.js';
 import { INSTANCE_ID_RE } from '../api/target.js';
 import { prepareSsh, type ExecOptions } from './exec.js';
+import { checkEiceRoute, type HostRoute } from './tunnel/route.js';
 
 /** Host file locations for an instance id. */
 export const hostFiles = (home: string, instanceId: string, login: string) => ({
   dir: path.join(home, 'hosts', instanceId),
   cert: path.join(home, 'hosts', instanceId, `${login}-cert.pub`),
   address: path.join(home, 'hosts', instanceId, 'address'),
+  /** The transport when it is not direct (--via eice / ssm): what the proxy needs. */
+  route: path.join(home, 'hosts', instanceId, 'route.json'),
 });
 
 /** Obtains or reuses the certificate and address; copies them where the ssh config looks. */
@@ -25,11 +28,38 @@ export const prepareHost = async (opts: Omit<ExecOptions, 'args' | 'public' | 'r
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
   await writeAtomic(files.cert, await readFile(prepared.certificatePath), 0o600);
   await writeAtomic(files.address, `${prepared.address}\n`, 0o600);
+  await writeAtomic(files.route, `${JSON.stringify(prepared.route ?? { via: 'direct' })}\n`, 0o600);
 };
 
-/** Pipes stdin/stdout to ADDRESS:PORT for the instance (ssh's ProxyCommand). */
-export const proxyToHost = async (home: string, instanceId: string, port: number): Promise<void> => {
+/** The route `prepare` wrote; direct when there is none (a block installed before transports). */
+const readRoute = async (file: string): Promise<HostRoute | undefined> => {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const doc = JSON.parse(text) as { via?: string } & Record<string, unknown>;
+  if (doc.via === 'eice') return checkEiceRoute(doc as unknown as HostRoute & { via: 'eice' });
+  if (doc.via === 'ssm' && typeof doc.region === 'string') return { via: 'ssm', region: doc.region, ...(typeof doc.profile === 'string' ? { profile: doc.profile } : {}) };
+  return undefined;
+};
+
+/** Pipes stdin/stdout to the instance (ssh's ProxyCommand): by the route prepare chose, else ADDRESS:PORT. */
+export const proxyToHost = async (home: string, instanceId: string, port: number): Promise<number> => {
   if (!INSTANCE_ID_RE.test(instanceId)) throw new LkpError('UsageError', `${instanceId} is not an instance id`);
+  const route = await readRoute(hostFiles(home, instanceId, 'x').route).catch((error: unknown) => {
+    throw new LkpError('UsageError', `the route lkp ssh prepare wrote for ${instanceId} is unreadable; run ssh again`, { cause: error });
+  });
+  if (route?.via === 'eice') {
+    const { proxyViaEice } = await import('./tunnel/proxy.js');
+    await proxyViaEice(route, port);
+    return 0;
+  }
+  if (route?.via === 'ssm') {
+    const { runSsmProxy } = await import('./tunnel/ssm.js');
+    return runSsmProxy(instanceId, port, route.region, route.profile);
+  }
   let address: string;
   try {
     address = (await readFile(hostFiles(home, instanceId, 'x').address, 'utf8')).trim();
@@ -45,4 +75,5 @@ export const proxyToHost = async (home: string, instanceId: string, port: number
     socket.on('close', () => resolve());
     process.stdin.on('end', () => socket.end());
   });
+  return 0;
 };

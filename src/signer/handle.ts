@@ -73,6 +73,10 @@ export const SIGNER_CODE_FOR: Readonly<Record<ErrorCode, SignerErrorCode>> = {
   FileSystem: 'Internal',
   SshFailed: 'Internal',
   ListenFailed: 'Internal',
+  EiceNotFound: 'Internal',
+  TunnelRefused: 'Internal',
+  TunnelLimit: 'Internal',
+  ToolMissing: 'Internal',
   RotationTooEarly: 'Internal',
 };
 

@@ -18,6 +18,17 @@ const clientContext = async (args: Args) => {
   return { home, signers };
 };
 
+const transportOptions: Record<string, OptionSpec> = {
+  via: { type: 'string', choices: ['direct', 'eice', 'ssm'], describe: "How ssh reaches the instance: direct (its address), eice (lkp's EC2 Instance Connect Endpoint tunnel) or ssm (aws ssm start-session); default: the signer profile's via, else direct" },
+  'eice-id': { type: 'string', describe: "With --via eice: this endpoint (eice-…) instead of the one in the instance's VPC" },
+};
+
+/** --via, else the signer profile's, else direct. */
+const chosenTransport = async (args: Args, signers: ReadonlyArray<{ via?: string }>) => {
+  const { parseTransport } = await import('../../client/tunnel/transport.js');
+  return parseTransport((args.via as string | undefined) ?? signers[0]?.via ?? 'direct', '--via');
+};
+
 const signerOptions: Record<string, OptionSpec> = {
   signer: { type: 'string', describe: 'Named signer from the client config (LKP_CONFIG, default ~/.lkp/config.json)' },
   'function-name': { type: 'string', describe: 'Signer function name or ARN (overrides the profile)' },
@@ -38,12 +49,14 @@ export const sshExec: CommandDef = {
     identity: { type: 'string', describe: 'Private key to use (default ~/.lkp/id_ed25519, created if absent)' },
     agent: { type: 'boolean', default: false, describe: "Also add the key and certificate to ssh-agent for the certificate's remaining life" },
     refresh: { type: 'boolean', default: false, describe: 'Ignore the certificate cache' },
+    ...transportOptions,
     jump: { type: 'strings', describe: 'Bastion [LOGIN@]INSTANCE-ARN[#PORT], repeatable, outermost first; each hop gets its own certificate and is verified by its host certificate' },
     'dry-run': { type: 'boolean', default: false, describe: 'Show what would be requested and run (instance, login, key, signer, address lookup, ssh command line); request no certificate, spend nothing' },
   },
   examples: [
     ['$0 ssh exec --instance-arn arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0', 'a shell as ec2-user'],
     ['$0 ssh exec --instance-arn ARN --user ubuntu -- uptime', "run one command; its exit code is lkp's"],
+    ['$0 ssh exec --instance-arn ARN --via eice', 'a private instance through its EC2 Instance Connect Endpoint (no inbound port open to you)'],
   ],
   fast: true,
   trailing: 'the command for ssh (or its options)',
@@ -54,6 +67,7 @@ export const sshExec: CommandDef = {
     const login = parseLogin((args.user as string | undefined) ?? signers[0]?.defaultLogin ?? 'ec2-user');
     const { LkpError } = await import('../../errors.js');
     if (args.port !== undefined && (!Number.isInteger(args.port) || (args.port as number) < 1 || (args.port as number) > 65535)) throw new LkpError('UsageError', '--port must be 1..65535');
+    const via = args.via === undefined && signers[0]?.via === undefined ? 'direct' : await chosenTransport(args, signers);
     const options = {
       instanceArn: args['instance-arn'] as string,
       login,
@@ -66,6 +80,9 @@ export const sshExec: CommandDef = {
       ...(args.address ? { address: args.address as string } : {}),
       ...(args.port ? { port: args.port as number } : {}),
       jumps: ((args.jump as string[] | undefined) ?? []).map((j) => parseJump(j, login)),
+      via,
+      ...(args['eice-id'] ? { eiceId: args['eice-id'] as string } : {}),
+      ...(via === 'eice' ? { lkpCommand: (await import('../self.js')).selfCommand().argv } : {}),
     };
     if (args['dry-run']) {
       // Nothing issued, nothing spent: show what a run would request and run.
@@ -82,7 +99,7 @@ export const sshExec: CommandDef = {
       await addToAgent(prepared.identityPath, prepared.certificatePath, prepared.validBefore - Math.floor(Date.now() / 1000));
     }
     const { runSsh } = await import('../../client/run-ssh.js');
-    return runSsh(prepared.sshPath, prepared.argv);
+    return runSsh(prepared.sshPath, prepared.argv, prepared.env);
   },
 };
 
@@ -92,9 +109,13 @@ export const sshConfig: CommandDef = {
   options: {
     install: { type: 'boolean', default: false, describe: 'Write the block into ~/.ssh/config (idempotent: replaced in place)' },
     signer: signerOptions.signer as OptionSpec,
+    via: transportOptions.via as OptionSpec,
     'ssh-config': { type: 'string', describe: 'File to install into (default ~/.ssh/config)' },
   },
-  examples: [['$0 ssh config --install', 'then: ssh ec2-user@i-0123456789abcdef0']],
+  examples: [
+    ['$0 ssh config --install', 'then: ssh ec2-user@i-0123456789abcdef0'],
+    ['$0 ssh config --install --via eice', "the same through each instance's EC2 Instance Connect Endpoint (or set \"via\" on the signer in ~/.lkp/config.json)"],
+  ],
   run: async (args) => {
     const path = await import('node:path');
     const os = await import('node:os');
@@ -110,6 +131,7 @@ export const sshConfig: CommandDef = {
       lkp: self.argv,
       home,
       ...(args.signer ? { signer: args.signer as string } : {}),
+      ...(args.via ? { via: (await chosenTransport(args, signers)) } : {}),
       knownHosts: knownHostsPath(home, knownHostsName(signers[0] as NonNullable<(typeof signers)[0]>)),
     });
     // Without an installed lkp the block names this node and script: it breaks when either moves.
@@ -188,13 +210,14 @@ export const sshCert: CommandDef = {
 export const sshPrepare: CommandDef = {
   path: ['ssh', 'prepare'],
   describe: false, // called by the ssh config's Match exec
-  options: { host: { type: 'string', demand: true, describe: 'instance id' }, user: { type: 'string', demand: true, describe: 'login' }, signer: signerOptions.signer as OptionSpec },
+  options: { host: { type: 'string', demand: true, describe: 'instance id' }, user: { type: 'string', demand: true, describe: 'login' }, signer: signerOptions.signer as OptionSpec, ...transportOptions },
   fast: true,
   run: async (args) => {
     const { home, signers } = await clientContext(args);
     const { parseLogin } = await import('../../ssh/names.js');
     const { prepareHost } = await import('../../client/transparent.js');
-    await prepareHost({ instanceArn: args.host as string, login: parseLogin(args.user), signers, home });
+    const via = await chosenTransport(args, signers);
+    await prepareHost({ instanceArn: args.host as string, login: parseLogin(args.user), signers, home, via, ...(args['eice-id'] ? { eiceId: args['eice-id'] as string } : {}), ...(via === 'eice' ? { lkpCommand: (await import('../self.js')).selfCommand().argv } : {}) });
     return 0;
   },
 };
@@ -202,13 +225,46 @@ export const sshPrepare: CommandDef = {
 export const sshProxy: CommandDef = {
   path: ['ssh', 'proxy'],
   describe: false, // the ssh config's ProxyCommand
-  options: { host: { type: 'string', demand: true, describe: 'instance id' }, port: { type: 'number', default: 22, describe: 'port' } },
+  options: {
+    host: { type: 'string', demand: true, describe: 'instance id' },
+    port: { type: 'number', default: 22, describe: 'port' },
+    // What `lkp ssh exec --via eice` passes (the transparent mode reads them from prepare's route file).
+    via: { type: 'string', choices: ['eice'], describe: 'eice: open the EC2 Instance Connect Endpoint tunnel described by the options below' },
+    address: { type: 'string', describe: "the instance's private IPv4 address" },
+    'eice-id': { type: 'string', describe: 'the endpoint id' },
+    'eice-dns': { type: 'string', describe: "the endpoint's DNS name" },
+    region: { type: 'string', describe: 'the region' },
+    profile: { type: 'string', describe: 'AWS profile for credentials' },
+    'max-tunnel-duration': { type: 'number', default: 3600, describe: 'seconds, 1..3600' },
+  },
   fast: true,
   run: async (args) => {
+    const port = args.port as number;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new (await import('../../errors.js')).LkpError('UsageError', '--port must be 1..65535');
+    if (args.via === 'eice') {
+      const { INSTANCE_ID_RE } = await import('../../api/target.js');
+      const { LkpError } = await import('../../errors.js');
+      if (!INSTANCE_ID_RE.test(args.host as string)) throw new LkpError('UsageError', `${String(args.host)} is not an instance id`);
+      const missing = ['address', 'eice-id', 'eice-dns', 'region'].filter((k) => typeof args[k] !== 'string');
+      if (missing.length > 0) throw new LkpError('UsageError', `--via eice needs ${missing.map((m) => `--${m}`).join(', ')}`);
+      const { proxyViaEice } = await import('../../client/tunnel/proxy.js');
+      await proxyViaEice(
+        {
+          via: 'eice',
+          endpointId: args['eice-id'] as string,
+          dnsName: args['eice-dns'] as string,
+          privateIp: args.address as string,
+          region: args.region as string,
+          ...(args.profile ? { profile: args.profile as string } : {}),
+          maxTunnelSeconds: args['max-tunnel-duration'] as number,
+        },
+        port,
+      );
+      return 0;
+    }
     const { lkpHome } = await import('../../client/home.js');
     const { proxyToHost } = await import('../../client/transparent.js');
-    await proxyToHost(lkpHome(), args.host as string, args.port as number);
-    return 0;
+    return proxyToHost(lkpHome(), args.host as string, port);
   },
 };
 
