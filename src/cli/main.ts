@@ -2,7 +2,7 @@
 // parsed without yargs, everything else (and every --help) goes through yargs. Each command
 // loads its implementation lazily so start-up stays short.
 import { caInit, caShow } from './commands/ca.js';
-import { hostCommand, hostStatusCommand } from './commands/host.js';
+import { hostCommand, hostRefreshKrlCommand, hostStatusCommand } from './commands/host.js';
 import { signerServe, signerTokenCreate } from './commands/signer.js';
 import { signerRevocations, signerRevoke } from './commands/revoke.js';
 import { sshCert, sshConfig, sshExec, sshList, sshLogout, sshPrepare, sshProxy } from './commands/ssh.js';
@@ -10,7 +10,7 @@ import { parseFast, yargsCommands, type CommandDef, type GroupDef } from './comm
 import { runCommand } from './run.js';
 import { lkpVersion } from './version.js';
 
-export const COMMANDS: readonly CommandDef[] = [caInit, caShow, signerServe, signerTokenCreate, signerRevoke, signerRevocations, hostStatusCommand, hostCommand, sshExec, sshConfig, sshCert, sshList, sshLogout, sshPrepare, sshProxy];
+export const COMMANDS: readonly CommandDef[] = [caInit, caShow, signerServe, signerTokenCreate, signerRevoke, signerRevocations, hostStatusCommand, hostRefreshKrlCommand, hostCommand, sshExec, sshConfig, sshCert, sshList, sshLogout, sshPrepare, sshProxy];
 
 const GROUPS: Readonly<Record<string, GroupDef>> = {
   ca: { describe: 'Manage a local certificate authority', examples: [['$0 ca init --dir ./ca', 'host and user CA keys, a join-token key and a starter signer.json']] },

@@ -23,6 +23,8 @@ import { hostSshdSettings, planHostFiles, stalePrincipalFiles } from './plan-hos
 import { hostCertificateStatus, readTrustedUserCaKeys } from './read-host-state.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
 import { renewalDue } from './renewal.js';
+import { fetchKrl } from '../krl/fetch-krl.js';
+import { planRevokedKeysFiles } from './revoked-keys.js';
 import { retryWithin } from './retry-window.js';
 import type { HostIdentitySource } from './signer-identity.js';
 import { listFiles, writeHostFiles } from './write-host-files.js';
@@ -90,7 +92,7 @@ export const checkUserCaContinuity = (offered: readonly PublicKey[], trusted: re
 };
 
 /** The instance's identity document and role credentials from IMDSv2. */
-const instanceRole = async (imds: ImdsClient): Promise<{ doc: InstanceIdentity; region: string; credentials: AwsCredentialIdentity }> => {
+export const instanceRole = async (imds: ImdsClient): Promise<{ doc: InstanceIdentity; region: string; credentials: AwsCredentialIdentity }> => {
   const [doc, credentials] = await Promise.all([imds.identity(), imds.roleCredentials()]);
   return { doc, region: doc.region, credentials };
 };
@@ -123,6 +125,7 @@ const dryRun = async (o: {
     layout.hostCaKeys,
     ...o.logins.map((l) => path.join(layout.principalsDir, l)),
     layout.state,
+    layout.revokedKeys,
   ];
   for (const f of files) out(`  ${f}`);
   for (const f of stalePrincipalFiles(layout, o.logins, await listFiles(layout.principalsDir))) out(`  remove ${f}`);
@@ -212,7 +215,16 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
     now: deps.now(),
   });
 
-  const written = await writeHostFiles(plan.files, plan.stale);
+  // Revocations go in with the other files, before sshd's configuration names them. A signer
+  // without (or failing) the krl action does not stop the certificates: the last good copy
+  // stays (or an empty KRL starts), and lkp-host-krl.timer tries again in minutes.
+  const fetched = await fetchKrl(signer).catch((error: unknown) => {
+    progress(`lkp host: warning: revocation list not fetched: ${error instanceof LkpError ? `${error.code}: ${error.message}` : String(error)}`);
+    return undefined;
+  });
+  const krl = await planRevokedKeysFiles(layout, fetched, deps.now());
+  for (const note of krl.notes) progress(`lkp host: ${note}`);
+  const written = await writeHostFiles([...plan.files, ...krl.files], plan.stale);
   const reload = hostReloader(opts);
   try {
     if (edit.changes.length > 0) {
