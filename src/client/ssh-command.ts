@@ -7,6 +7,8 @@ export interface SshCommandInput {
   readonly identity: string;
   readonly certificate: string;
   readonly knownHosts: string;
+  /** The signer's KRL: ssh refuses a host whose certificate or key it revokes. */
+  readonly revokedHostKeys?: string;
   readonly hostKeyAlias: string;
   readonly login: string;
   readonly address: string;
@@ -25,6 +27,7 @@ export const buildSshArgs = (i: SshCommandInput): string[] => [
   '-o', `CertificateFile=${configPath(i.certificate)}`,
   '-o', 'IdentitiesOnly=yes',
   '-o', `UserKnownHostsFile=${configPath(i.knownHosts)}`,
+  ...(i.revokedHostKeys ? ['-o', `RevokedHostKeys=${configPath(i.revokedHostKeys)}`] : []),
   '-o', 'GlobalKnownHostsFile=/dev/null',
   '-o', 'StrictHostKeyChecking=yes',
   '-o', 'UpdateHostKeys=no',

@@ -29,6 +29,8 @@ export interface SshConfigInput {
   readonly home: string;
   readonly signer?: string;
   readonly knownHosts: string;
+  /** The signer's KRL (`lkp ssh prepare` keeps it there): revoked host certificates are refused. */
+  readonly revokedHostKeys?: string;
 }
 
 // Match exec runs through a shell after ssh expanded %h and %r. OpenSSH 9.6 refuses shell
@@ -50,6 +52,7 @@ export const renderSshConfig = (i: SshConfigInput): string => {
     '    IdentitiesOnly yes',
     `    CertificateFile ${configPath(path.join(i.home, 'hosts')).slice(0, -1)}/%h/%r-cert.pub"`,
     `    UserKnownHostsFile ${configPath(i.knownHosts)}`,
+    ...(i.revokedHostKeys ? [`    RevokedHostKeys ${configPath(i.revokedHostKeys)}`] : []),
     '    GlobalKnownHostsFile /dev/null',
     '    StrictHostKeyChecking yes',
     '    UpdateHostKeys no',
