@@ -7,6 +7,7 @@ import { LkpError } from '../errors.js';
 import { readOptional } from '../fs/read-optional.js';
 import { writeAtomic } from '../fs/write-atomic.js';
 import { checkKrl, emptyKrl, installKrl } from '../krl/check-krl.js';
+import { cleanStaleTemps } from '../sshd/apply.js';
 import type { FetchedKrl } from '../krl/fetch-krl.js';
 import type { KrlHeader } from '../ssh/krl.js';
 import type { HostLayout } from './layout.js';
@@ -99,6 +100,8 @@ export interface RefreshedKrl {
  * still admits keys, and the failure is thrown.
  */
 export const refreshRevokedKeys = async (layout: HostLayout, fetch: () => Promise<FetchedKrl>, now: () => Date, opts: { sshKeygen?: string } = {}): Promise<RefreshedKrl> => {
+  // A run killed mid-write left a hidden temp file (never the KRL itself half-written).
+  await cleanStaleTemps(new Set([layout.dir]));
   let fetched: FetchedKrl;
   try {
     fetched = await fetch();
