@@ -11,7 +11,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCertificate } from '../../src/ssh/parse-certificate.js';
+import { CredentialRegistry } from '../fakes/credentials.js';
+import { startFakeEc2, type FakeEc2 } from '../fakes/ec2.js';
+import { startFakeImds } from '../fakes/imds.js';
 import { faketimeEnv } from '../helpers/faketime.js';
+import { asTestIdentity, EC2_TRUST, startMotoWorld, type MotoWorld } from '../helpers/moto-world.js';
 import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
 import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { currentUser, freePort, genKey, runSsh, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
@@ -180,5 +184,105 @@ describe('revocation reaches a host through lkp host refresh-krl', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(host.sshdConfig, 'utf8')).not.toMatch(/RevokedKeys/);
     expect(() => readFileSync(krlFile())).toThrow();
+  });
+});
+
+// The laptop side: `lkp ssh exec` passes the signer's KRL to ssh as RevokedHostKeys. Set up
+// as in ssh-exec.test.ts: moto (IAM enforced) behind the signer, the IMDSv2 fake for the
+// host's role, and the EC2 fake for the laptop's address lookup (127.0.0.1).
+describe('a revoked host certificate is refused by lkp ssh exec', () => {
+  let world: MotoWorld;
+  let laptopEc2: FakeEc2;
+  let ca: LocalCa;
+  let signer: LocalSigner;
+  let sshd: RunningSshd;
+  let hostState: string;
+  let instance: string;
+  let arn: string;
+  let env: Record<string, string>;
+  const login = currentUser();
+  const home = tempDir('lkp-home-');
+
+  beforeAll(async () => {
+    world = await startMotoWorld();
+    await world.role('lkp-host', EC2_TRUST, { instanceProfile: true });
+    instance = (await world.launch({ tags: { Team: 'payments' } })).InstanceId ?? '';
+    arn = `arn:aws:ec2:us-east-1:${world.account}:instance/${instance}`;
+    const alice = await world.sso('alice@example.com');
+    const registry = new CredentialRegistry();
+    registry.add(asTestIdentity(alice));
+    laptopEc2 = await startFakeEc2({
+      registry,
+      instances: [{ instanceId: instance, ownerId: world.account, privateIpAddress: '127.0.0.1', iamInstanceProfile: { arn: `arn:aws:iam::${world.account}:instance-profile/lkp-host`, id: 'AIPA1' }, tags: { Team: 'payments' } }],
+    });
+    ca = await makeLocalCa();
+    const config = JSON.parse(readFileSync(ca.config, 'utf8')) as { rules: unknown[] };
+    config.rules.push(
+      { name: 'fleet', for: 'host', method: 'aws', accounts: [world.account], roles: ['lkp-host'] },
+      { name: 'payments', for: 'user', method: 'aws', callers: ['arn:aws:sts::*:assumed-role/AWSReservedSSO_Admin_*/*'], instances: { tags: { Team: 'payments' } }, logins: [login] },
+    );
+    writeFileSync(ca.config, JSON.stringify(config));
+    signer = await startLocalSigner(ca.config, [], world.env());
+    const credentials = await world.session('lkp-host', instance);
+    const imds = await startFakeImds({ instanceId: instance, accountId: world.account, privateIp: '127.0.0.1', roleCredentials: { ...credentials, sessionToken: credentials.sessionToken ?? '' } });
+    const host = await makeSandboxHost();
+    const r = await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], {
+      env: { AWS_ENDPOINT_URL_LAMBDA: signer.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
+    });
+    await imds.close();
+    expect(r.code, r.stderr).toBe(0);
+    hostState = path.join(host.sshDir, 'lkp/state.json');
+    sshd = await startSshd(host.sshdConfig);
+    env = {
+      AWS_ENDPOINT_URL_LAMBDA: signer.url,
+      AWS_ENDPOINT_URL_EC2: laptopEc2.url,
+      AWS_ACCESS_KEY_ID: alice.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: alice.secretAccessKey,
+      AWS_SESSION_TOKEN: alice.sessionToken ?? '',
+      LKP_HOME: home,
+    };
+  }, 120_000);
+  afterAll(async () => {
+    await sshd?.stop();
+    await signer?.stop();
+    await laptopEc2?.close();
+    await world?.close();
+  }, 60_000);
+
+  const exec = () => lkp(['ssh', 'exec', '--instance-arn', arn, '--user', login, '--port', String(sshd.port), '--', 'echo', 'ok'], { env });
+
+  it('ok/after the laptop\'s next KRL refresh (a cache miss, or its copy older than the bound), the host is refused without a prompt', async () => {
+    const first = await exec();
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout.trim()).toBe('ok');
+    const krl = path.join(home, 'revoked_keys.lkp-signer');
+    expect(await krlLoads(krl)).toBe(true);
+
+    // Revoke every host certificate of the instance (sshd offers one of them) by serial.
+    const state = JSON.parse(readFileSync(hostState, 'utf8')) as { certificates: Array<{ serial: string }> };
+    const started = Date.now();
+    for (const c of state.certificates) {
+      const r = await lkp(['signer', 'revoke', '--config', ca.config, '--serial', c.serial, '--ca', 'host', '--reason', 'host compromised']);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    // A certificate cache hit with a fresh copy asks the signer nothing: still admitted.
+    const cached = await exec();
+    expect(cached.code).toBe(0);
+
+    // The copy grows older than the bound: the next run fetches the KRL, and ssh refuses the host.
+    const old = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(krl, old, old);
+    const refused = await exec();
+    console.log(`revocation (laptop): lkp signer revoke -> refused host took ${Date.now() - started} ms, including one admitted cache-hit run`);
+    expect(refused.code).toBe(255);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/revoked/i);
+    expect(refused.stderr).not.toMatch(/continue connecting|yes\/no/i);
+  }, 120_000);
+
+  it('ok/the transparent ssh config names the same KRL (lkp ssh prepare keeps it there)', async () => {
+    const r = await lkp(['ssh', 'config'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`RevokedHostKeys "${path.join(home, 'revoked_keys.lkp-signer')}"`);
   });
 });
