@@ -20,6 +20,7 @@ import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
 import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { currentUser, freePort, genKey, runSsh, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
 import { makeSandboxHost, type SandboxHost } from '../helpers/sandbox-host.js';
+import { startSignerProxy } from '../helpers/signer-proxy.js';
 import { onCleanup } from '../helpers/temp.js';
 
 const run = promisify(execFile);
@@ -85,7 +86,7 @@ describe('revocation reaches a host through lkp host refresh-krl', () => {
     const r = await lkp(['host', '--join-token', ca.mint({ principals: [HOST] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env: env() });
     expect(r.code, r.stderr).toBe(0);
     knownHosts = path.join(host.root, 'known_hosts');
-    writeFileSync(knownHosts, `@cert-authority ${HOST} ${readFileSync(path.join(ca.dir, 'host_ca.pub'), 'utf8').trim()}\n`);
+    writeFileSync(knownHosts, `@cert-authority ${HOST},krl-box-2 ${readFileSync(path.join(ca.dir, 'host_ca.pub'), 'utf8').trim()}\n`);
     people = tempDir('lkp-people-');
     sshd = await startSshd(host.sshdConfig);
   }, 60_000);
@@ -177,6 +178,36 @@ describe('revocation reaches a host through lkp host refresh-krl', () => {
     expect((await lkp(['host', 'status', '--ssh-dir', host.sshDir])).code).toBe(12);
     writeFileSync(krlFile(), good);
     utimesSync(krlFile(), new Date(), new Date());
+  }, 60_000);
+
+  it('ok/a signer without the krl action: lkp host still configures the host, with an empty KRL sshd accepts; a later run keeps the fetched copy', async () => {
+    const proxy = await startSignerProxy({ upstream: signer.url, decide: (action) => (action === 'krl' ? { code: 'BadRequest' } : undefined) });
+    const other = await makeSandboxHost();
+    const otherKrl = path.join(other.sshDir, 'lkp/revoked_keys');
+    const hostRun = (url: string) => lkp(['host', '--join-token', ca.mint({ principals: ['krl-box-2'] }), '--ssh-dir', other.sshDir, '--users', login, '--no-reload'], { env: { AWS_ENDPOINT_URL_LAMBDA: url } });
+    const first = await hostRun(proxy.url);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toMatch(/warning/);
+    expect(await krlLoads(otherKrl)).toBe(true);
+    const status = JSON.parse((await lkp(['host', 'status', '--ssh-dir', other.sshDir, '--json'])).stdout) as { revocations: { fetchedAt: string | null; count: number | null }; warnings: string[] };
+    expect(status.revocations).toMatchObject({ fetchedAt: null, count: 0 });
+    expect(status.warnings).toHaveLength(1);
+    // sshd starts from that configuration and admits a certificate.
+    const key = await genKey(people, 'box-2-person');
+    expect((await lkp(['ssh', 'cert', '--join-token', ca.mint({ for: 'user', principals: [`${login}@krl-box-2`] }), '--target', 'krl-box-2', '--user', login, '--identity', key], { env: env() })).code).toBe(0);
+    const otherSshd = await startSshd(other.sshdConfig);
+    try {
+      const r = await runSsh(['-i', key, '-o', 'IdentitiesOnly=yes', '-o', `CertificateFile=${key}-cert.pub`, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'HostKeyAlias=krl-box-2', '-p', String(otherSshd.port), `${login}@127.0.0.1`, 'echo', 'ok']);
+      expect(r.stdout.trim(), r.stderr).toBe('ok');
+    } finally {
+      await otherSshd.stop();
+    }
+    // The real signer's KRL once; then a run against the krl-less signer keeps it.
+    expect((await lkp(['host', 'refresh-krl', '--ssh-dir', other.sshDir], { env: env() })).code).toBe(0);
+    const fetched = readFileSync(otherKrl);
+    const again = await hostRun(proxy.url);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readFileSync(otherKrl).equals(fetched)).toBe(true);
   }, 60_000);
 
   it('ok/uninstall removes the RevokedKeys line and the file', async () => {
