@@ -20,7 +20,7 @@ import type { SignerProfile } from './config.js';
 import { ensureKeyPair, readKeyPair, type KeyPair } from './keypair.js';
 import { lkpHome } from './home.js';
 import { ensureKnownHosts } from './known-hosts.js';
-import { krlIsFresh, refreshRevokedHostKeys, revokedHostKeysPath } from './revoked-host-keys.js';
+import { krlConfigPath, krlIsFresh, refreshRevokedHostKeys, revokedHostKeysPath } from './revoked-host-keys.js';
 import { requestUserCertificate } from './request-user-cert.js';
 import { withSignerFallbacks } from './signer-chain.js';
 import { buildSshArgs } from './ssh-command.js';
@@ -220,7 +220,7 @@ export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string
         '    IdentitiesOnly yes',
         `    CertificateFile ${configPath(h.certPath)}`,
         `    UserKnownHostsFile ${configPath(knownHosts)}`,
-        `    RevokedHostKeys ${configPath(revokedHostKeys)}`,
+        `    RevokedHostKeys ${krlConfigPath(revokedHostKeys)}`,
         '    GlobalKnownHostsFile /dev/null',
         '    StrictHostKeyChecking yes',
         '    UpdateHostKeys no',

@@ -14,6 +14,16 @@ export const KRL_MAX_AGE_MS = 15 * 60_000;
 /** Where the KRL for a signer lives (next to known_hosts.SIGNER). */
 export const revokedHostKeysPath = (dir: string, signer: string): string => path.join(dir, `revoked_keys.${signer.replace(/[^A-Za-z0-9._-]/g, '_')}`);
 
+/**
+ * The KRL path as one ssh_config argument. ssh 9.2 does not %-expand RevokedHostKeys (unlike
+ * UserKnownHostsFile), and a later one may: a path with % would read differently across
+ * versions, so it is refused rather than guessed; quoted for spaces.
+ */
+export const krlConfigPath = (p: string): string => {
+  if (/["\r\n%]/.test(p)) throw new LkpError('UsageError', `${JSON.stringify(p)} cannot be given to ssh as RevokedHostKeys (it holds a %, a double quote or a line break); use an lkp home (LKP_HOME) without them`);
+  return `"${p}"`;
+};
+
 /** True when the copy exists and was written less than maxAgeMs ago (one stat). */
 export const krlIsFresh = async (file: string, nowMs: number, maxAgeMs = KRL_MAX_AGE_MS): Promise<boolean> => {
   try {

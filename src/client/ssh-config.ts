@@ -5,6 +5,7 @@
 // place on the next run, never duplicated.
 import path from 'node:path';
 import { LkpError } from '../errors.js';
+import { krlConfigPath } from './revoked-host-keys.js';
 
 export const BEGIN = '# BEGIN lkp ssh config -- managed by `lkp ssh config --install`; do not edit';
 export const END = '# END lkp ssh config';
@@ -52,7 +53,7 @@ export const renderSshConfig = (i: SshConfigInput): string => {
     '    IdentitiesOnly yes',
     `    CertificateFile ${configPath(path.join(i.home, 'hosts')).slice(0, -1)}/%h/%r-cert.pub"`,
     `    UserKnownHostsFile ${configPath(i.knownHosts)}`,
-    ...(i.revokedHostKeys ? [`    RevokedHostKeys ${configPath(i.revokedHostKeys)}`] : []),
+    ...(i.revokedHostKeys ? [`    RevokedHostKeys ${krlConfigPath(i.revokedHostKeys)}`] : []),
     '    GlobalKnownHostsFile /dev/null',
     '    StrictHostKeyChecking yes',
     '    UpdateHostKeys no',

@@ -315,5 +315,8 @@ describe('a revoked host certificate is refused by lkp ssh exec', () => {
     const r = await lkp(['ssh', 'config'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`RevokedHostKeys "${path.join(home, 'revoked_keys.lkp-signer')}"`);
+    // ssh 9.2 reads a % in RevokedHostKeys literally, later versions may not: refused, not guessed.
+    const odd = await lkp(['ssh', 'config'], { env: { ...env, LKP_HOME: tempDir('lkp-home%u-') } });
+    expect(odd.code).toBe(21);
   });
 });
