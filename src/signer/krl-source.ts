@@ -45,12 +45,14 @@ export const krlSource = (opts: KrlSourceOptions): (() => Promise<KrlAnswer>) =>
   const maxAge = opts.maxAgeSeconds ?? KRL_MAX_AGE_SECONDS;
   let storeOpening: Promise<RevocationStore | undefined> | undefined;
   const store = (): Promise<RevocationStore | undefined> => {
-    storeOpening ??= opts.store();
-    storeOpening.catch(() => (storeOpening = undefined)); // the next request tries again
+    if (!storeOpening) {
+      storeOpening = opts.store();
+      storeOpening.catch(() => (storeOpening = undefined)); // the next request tries again
+    }
     return storeOpening;
   };
   let lastVersion = 0n;
-  let cached: { answer: KrlAnswer; mark: string } | undefined;
+  let cached: { answer: KrlAnswer; mark: string; version: bigint } | undefined;
   // One build per state at a time: a burst of requests shares it.
   let building: { promise: Promise<KrlAnswer>; mark: string } | undefined;
 
@@ -60,14 +62,16 @@ export const krlSource = (opts: KrlSourceOptions): (() => Promise<KrlAnswer>) =>
     const mark = `${keys.host.publicLines.join(',')}|${keys.user.publicLines.join(',')}|${(await s?.changeMark?.()) ?? ''}`;
     if (cached && cached.mark === mark && now - cached.answer.generatedAt < maxAge && now >= cached.answer.generatedAt) return cached.answer;
     if (building && building.mark === mark) return building.promise;
+    // Strictly increasing within a process, even for two builds in one second; taken
+    // before the store is read, so a later version never holds an older list.
+    const version = BigInt(now) > lastVersion ? BigInt(now) : lastVersion + 1n;
+    lastVersion = version;
     const promise = (async () => {
       const list = s ? await s.list() : [];
-      // Strictly increasing within a process, even for two builds in one second.
-      const version = BigInt(now) > lastVersion ? BigInt(now) : lastVersion + 1n;
-      lastVersion = version;
       const krl = buildKrl(list, krlCaKeys(keys), { version, generatedAt: now, comment: `lkp ${opts.serverId}` });
       const answer = { krl, generatedAt: now, count: list.length };
-      cached = { answer, mark };
+      // A slower build of an older state must not replace a newer one.
+      if (!cached || cached.version < version) cached = { answer, mark, version };
       return answer;
     })();
     building = { promise, mark };

@@ -48,8 +48,13 @@ const withLock = async <T>(file: string, fn: () => Promise<T>): Promise<T> => {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new LkpError('FileSystem', `cannot lock ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
       const holder = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
-      // A writer killed between create and unlink leaves its lock: its pid is gone.
-      if (Number.isSafeInteger(holder) && holder > 0 && !alive(holder)) await unlink(lock).catch(() => undefined);
+      const known = Number.isSafeInteger(holder) && holder > 0;
+      const age = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now());
+      // A writer killed before it unlinked leaves its lock: its pid is gone (or, killed
+      // before it wrote its pid, the lock is empty and old). Two processes breaking the same
+      // stale lock at once could both proceed; that needs a crash first, and costs at most
+      // the entry of one of them, which its `lkp signer revoke` then reports as added.
+      if ((known && !alive(holder)) || (!known && age > LOCK_WAIT_MS)) await unlink(lock).catch(() => undefined);
       else if (Date.now() > deadline) throw new LkpError('FileSystem', `${lock} has been held for ${LOCK_WAIT_MS / 1000} s by process ${Number.isNaN(holder) ? '?' : holder}; remove it if no lkp is running`);
       else await new Promise((r) => setTimeout(r, 10 + Math.random() * 30));
     }

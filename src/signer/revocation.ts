@@ -117,13 +117,7 @@ export const parseRevocation = (doc: unknown, path: string, code: ErrorCode = 'C
   }
 };
 
-/** What the revocation file holds. */
-export interface RevocationFile {
-  readonly version: 1;
-  readonly revocations: readonly Revocation[];
-}
-
-/** Parses a revocation file's document; a duplicate is kept once (the first). */
+/** Parses a revocation file's document (`{ "version": 1, "revocations": [...] }`); a duplicate is kept once (the first). */
 export const parseRevocationFile = (doc: unknown, path: string): readonly Revocation[] => {
   const r = readObject(doc, path, ['version', 'revocations', '$comment'], 'ConfigInvalid');
   if (r.value.version !== 1) r.fail('version', 'must be 1');

@@ -67,6 +67,7 @@ const ALLOWED_ACTIONS = new Set([
   'kms:VerifyMac',
   'kms:GenerateMac',
   'dynamodb:PutItem',
+  'dynamodb:Scan',
   'ssm:GetParameter',
   'lambda:InvokeFunction',
   'sts:AssumeRole',
@@ -145,5 +146,20 @@ describe('deploy/lkp.yaml', () => {
     expect(JSON.stringify(mfa)).toContain('aws:MultiFactorAuthPresent');
     const trust = t.Resources.HostRole?.Properties?.AssumeRolePolicyDocument as unknown as { Statement: Statement[] };
     expect(trust.Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+  });
+
+  it('fail/only the revoker policy may write revocations; the signer only reads them; people cannot touch them', () => {
+    const onRevocations = (s: Statement): boolean => JSON.stringify(s.Resource ?? null).includes('"Revocations"') || s.Resource === '*';
+    const writers = all.filter(({ s }) => list(s.Action).some((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(a)) && onRevocations(s));
+    expect(writers.map((w) => w.where)).toEqual(['RevokerPolicy']);
+    const signer = all.filter(({ where, s }) => where === 'SignerRole' && onRevocations(s));
+    expect(signer.flatMap(({ s }) => list(s.Action)).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:Scan']);
+    const people = all.filter((x) => x.where === 'PeoplePolicy');
+    expect(people.flatMap(({ s }) => list(s.Action)).filter((a) => a.startsWith('dynamodb:') || a.startsWith('ssm:'))).toEqual([]);
+    const revoker = all.filter((x) => x.where === 'RevokerPolicy');
+    expect(revoker.flatMap(({ s }) => list(s.Action)).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Scan', 'ssm:GetParameter']);
+    // The deployed signer config names the table, so the Lambda serves it in its KRL.
+    expect(JSON.stringify(t.Resources.SignerConfig?.Properties?.Value)).toContain('\\"revocations\\":{\\"store\\":\\"dynamodb\\",\\"table\\":\\"${Revocations}');
+    expect(Object.keys(t.Outputs)).toContain('RevokerPolicyArn');
   });
 });
