@@ -228,6 +228,8 @@ describe('a revoked host certificate is refused by lkp ssh exec', () => {
   let signer: LocalSigner;
   let sshd: RunningSshd;
   let hostState: string;
+  let hostSshDir: string;
+  let imdsUrl: string;
   let instance: string;
   let arn: string;
   let env: Record<string, string>;
@@ -260,8 +262,10 @@ describe('a revoked host certificate is refused by lkp ssh exec', () => {
     const r = await lkp(['host', '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], {
       env: { AWS_ENDPOINT_URL_LAMBDA: signer.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' },
     });
-    await imds.close();
+    onCleanup(() => imds.close());
+    imdsUrl = imds.url;
     expect(r.code, r.stderr).toBe(0);
+    hostSshDir = host.sshDir;
     hostState = path.join(host.sshDir, 'lkp/state.json');
     sshd = await startSshd(host.sshdConfig);
     env = {
@@ -310,6 +314,15 @@ describe('a revoked host certificate is refused by lkp ssh exec', () => {
     expect(refused.stderr).toMatch(/revoked/i);
     expect(refused.stderr).not.toMatch(/continue connecting|yes\/no/i);
   }, 120_000);
+
+  it('ok/on EC2, refresh-krl reaches the signer lkp host recorded with the instance role (IMDSv2), no other credentials', async () => {
+    const r = await lkp(['host', 'refresh-krl', '--ssh-dir', hostSshDir, '--json'], {
+      env: { AWS_ENDPOINT_URL_LAMBDA: signer.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imdsUrl, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_REGION: '' },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ version: 1, path: path.join(hostSshDir, 'lkp/revoked_keys') });
+    expect(await krlLoads(path.join(hostSshDir, 'lkp/revoked_keys'))).toBe(true);
+  });
 
   it('ok/the transparent ssh config names the same KRL (lkp ssh prepare keeps it there)', async () => {
     const r = await lkp(['ssh', 'config'], { env });
