@@ -316,6 +316,18 @@ describe('a revoked host certificate is refused by lkp ssh exec', () => {
     expect(refused.stderr).not.toMatch(/continue connecting|yes\/no/i);
   }, 120_000);
 
+  it('ok/a signer without the krl action: lkp ssh exec still logs in, with an empty list it retries after the bound', async () => {
+    const proxy = await startSignerProxy({ upstream: signer.url, decide: (action) => (action === 'krl' ? { code: 'BadRequest' } : undefined) });
+    const freshHome = tempDir('lkp-home-nokrl-');
+    const r = await lkp(['ssh', 'exec', '--instance-arn', arn, '--user', login, '--port', String(sshd.port), '--', 'echo', 'ok'], { env: { ...env, LKP_HOME: freshHome, AWS_ENDPOINT_URL_LAMBDA: proxy.url } });
+    // ssh refuses every host when its RevokedHostKeys file is missing: lkp put an empty one there
+    // (such a signer revokes nothing it can tell; this host's revocation above stays unknown).
+    expect(proxy.actions).toContain('krl');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('ok');
+    expect(await krlLoads(path.join(freshHome, 'revoked_keys.lkp-signer'))).toBe(true);
+  });
+
   it('ok/on EC2, refresh-krl reaches the signer lkp host recorded with the instance role (IMDSv2), no other credentials', async () => {
     const r = await lkp(['host', 'refresh-krl', '--ssh-dir', hostSshDir, '--json'], {
       env: { AWS_ENDPOINT_URL_LAMBDA: signer.url, AWS_EC2_METADATA_SERVICE_ENDPOINT: imdsUrl, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_REGION: '' },
