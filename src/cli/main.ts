@@ -3,7 +3,7 @@
 // loads its implementation lazily so start-up stays short.
 import { caInit, caShow } from './commands/ca.js';
 import { caRotateAddNext, caRotatePromote, caRotateRetire, caRotateStatus } from './commands/ca-rotate.js';
-import { hostCommand, hostStatusCommand } from './commands/host.js';
+import { hostCommand, hostRefreshKrlCommand, hostStatusCommand } from './commands/host.js';
 import { signerServe, signerTokenCreate } from './commands/signer.js';
 import { signerRevocations, signerRevoke } from './commands/revoke.js';
 import { sshCert, sshConfig, sshExec, sshList, sshLogout, sshPrepare, sshProxy } from './commands/ssh.js';
@@ -11,7 +11,7 @@ import { parseFast, yargsCommands, type CommandDef, type GroupDef } from './comm
 import { runCommand } from './run.js';
 import { lkpVersion } from './version.js';
 
-export const COMMANDS: readonly CommandDef[] = [caInit, caShow, caRotateStatus, caRotateAddNext, caRotatePromote, caRotateRetire, signerServe, signerTokenCreate, signerRevoke, signerRevocations, hostStatusCommand, hostCommand, sshExec, sshConfig, sshCert, sshList, sshLogout, sshPrepare, sshProxy];
+export const COMMANDS: readonly CommandDef[] = [caInit, caShow, caRotateStatus, caRotateAddNext, caRotatePromote, caRotateRetire, signerServe, signerTokenCreate, signerRevoke, signerRevocations, hostStatusCommand, hostRefreshKrlCommand, hostCommand, sshExec, sshConfig, sshCert, sshList, sshLogout, sshPrepare, sshProxy];
 
 const GROUPS: Readonly<Record<string, GroupDef>> = {
   ca: { describe: 'Manage a local certificate authority', examples: [['$0 ca init --dir ./ca', 'host and user CA keys, a join-token key and a starter signer.json']] },

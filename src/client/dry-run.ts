@@ -18,6 +18,7 @@ import { knownHostsName, resolveHop, type ExecOptions, type HopSpec } from './ex
 import { lkpHome } from './home.js';
 import { readKeyPair, type KeyPair } from './keypair.js';
 import { knownHostsPath } from './known-hosts.js';
+import { revokedHostKeysPath } from './revoked-host-keys.js';
 import { buildSshArgs, formatCommandLine } from './ssh-command.js';
 import { SSM_PROXY_COMMAND } from './tunnel/ssm.js';
 
@@ -94,7 +95,7 @@ export const dryRunSsh = async (opts: ExecOptions & { agent?: boolean }, credent
   const sshPath = opts.sshPath ?? 'ssh';
   const argv =
     jumps.length === 0
-      ? buildSshArgs({ sshPath, identity: identityPath, certificate: target.cert, knownHosts, hostKeyAlias: target.instanceId, login: opts.login, address: via === 'ssm' ? target.instanceId : target.address, ...(opts.port ? { port: opts.port } : {}), ...(via === 'ssm' ? { proxyCommand: SSM_PROXY_COMMAND } : {}), args: opts.args })
+      ? buildSshArgs({ sshPath, identity: identityPath, certificate: target.cert, knownHosts, revokedHostKeys: revokedHostKeysPath(home, knownHostsName(primary)), hostKeyAlias: target.instanceId, login: opts.login, address: via === 'ssm' ? target.instanceId : target.address, ...(opts.port ? { port: opts.port } : {}), ...(via === 'ssm' ? { proxyCommand: SSM_PROXY_COMMAND } : {}), args: opts.args })
       : ['-F', path.join(home, 'jump', '<written at run time>.conf'), `lkp-hop-${hops.length - 1}`, ...opts.args];
   out.push(`ssh:      ${formatCommandLine([sshPath, ...argv])}`);
   return { lines: out, ...(failure ? { failure } : {}) };

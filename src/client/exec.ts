@@ -20,6 +20,7 @@ import type { SignerProfile } from './config.js';
 import { ensureKeyPair, readKeyPair, type KeyPair } from './keypair.js';
 import { lkpHome } from './home.js';
 import { ensureKnownHosts } from './known-hosts.js';
+import { krlConfigPath, krlIsFresh, refreshRevokedHostKeys, revokedHostKeysPath } from './revoked-host-keys.js';
 import { requestUserCertificate } from './request-user-cert.js';
 import { withSignerFallbacks } from './signer-chain.js';
 import { buildSshArgs } from './ssh-command.js';
@@ -66,6 +67,8 @@ export interface PreparedSsh {
   readonly route?: HostRoute;
   /** Environment ssh needs on top of ours (the ssm ProxyCommand's region and profile). */
   readonly env?: Record<string, string>;
+  /** The signer's KRL, ssh's RevokedHostKeys. */
+  readonly revokedHostKeys: string;
 }
 
 export type AddressMode = 'private' | 'public' | 'prefer-public';
@@ -220,7 +223,7 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * hop reaches the next through a ProxyCommand lkp quotes itself: ssh's own ProxyJump
  * passes `-F FILE` to the inner ssh through a shell unquoted, so a path with a space breaks.
  */
-export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string, knownHosts: string, self: { configFile: string; sshPath: string }): string =>
+export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string, knownHosts: string, revokedHostKeys: string, self: { configFile: string; sshPath: string }): string =>
   hops
     .map((h, i) =>
       [
@@ -232,6 +235,7 @@ export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string
         '    IdentitiesOnly yes',
         `    CertificateFile ${configPath(h.certPath)}`,
         `    UserKnownHostsFile ${configPath(knownHosts)}`,
+        `    RevokedHostKeys ${krlConfigPath(revokedHostKeys)}`,
         '    GlobalKnownHostsFile /dev/null',
         '    StrictHostKeyChecking yes',
         '    UpdateHostKeys no',
@@ -292,16 +296,32 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
   const target = hops.length === 0 ? await routed(targetSpec) : await certifyHop(targetSpec, ctx);
   const allKeys = [...new Set([...hops, target].flatMap((h) => h.hostCaKeys))];
   const knownHosts = await ensureKnownHosts(home, knownHostsName(primary), allKeys);
+  // Revoked host certificates: the signer was just asked on a miss, so the KRL is fetched
+  // too; a hit only stats the copy and fetches it when it has grown old.
+  const revokedHostKeys = revokedHostKeysPath(home, knownHostsName(primary));
+  const anyMiss = [...hops, target].some((h) => !h.fromCache);
+  if (opts.refresh || anyMiss || !(await krlIsFresh(revokedHostKeys, now() * 1000))) {
+    const region = opts.region ?? primary.region ?? resolveHop({ target: opts.instanceArn, login: opts.login, addressMode: 'private' }, ctx).region;
+    const { fetchKrl } = await import('../krl/fetch-krl.js');
+    await refreshRevokedHostKeys(
+      revokedHostKeys,
+      async () => {
+        const credentials = await ctx.credentials();
+        return (await withSignerFallbacks(opts.signers, (s) => fetchKrl({ functionName: s.functionName, region: s.region ?? region, credentials }))).value;
+      },
+      (line) => void process.stderr.write(`${line}\n`),
+    );
+  }
   const sshPath = opts.sshPath ?? 'ssh';
   let argv: string[];
   if (hops.length === 0) {
-    argv = buildSshArgs({ sshPath, identity: identityPath, certificate: target.certPath, knownHosts, hostKeyAlias: target.instanceId, login: opts.login, address: target.address, ...(opts.port ? { port: opts.port } : {}), ...(target.proxyCommand ? { proxyCommand: target.proxyCommand } : {}), args: opts.args });
+    argv = buildSshArgs({ sshPath, identity: identityPath, certificate: target.certPath, knownHosts, revokedHostKeys, hostKeyAlias: target.instanceId, login: opts.login, address: target.address, ...(opts.port ? { port: opts.port } : {}), ...(target.proxyCommand ? { proxyCommand: target.proxyCommand } : {}), args: opts.args });
   } else {
     const all = [...hops, target];
     // Named by a hash of its content (rendered with a stand-in for its own name).
-    const draft = renderJumpConfig(all, identityPath, knownHosts, { configFile: '', sshPath });
+    const draft = renderJumpConfig(all, identityPath, knownHosts, revokedHostKeys, { configFile: '', sshPath });
     const configFile = path.join(home, 'jump', `${createHash('sha256').update(draft).digest('hex').slice(0, 24)}.conf`);
-    const configText = renderJumpConfig(all, identityPath, knownHosts, { configFile, sshPath });
+    const configText = renderJumpConfig(all, identityPath, knownHosts, revokedHostKeys, { configFile, sshPath });
     await mkdir(path.dirname(configFile), { recursive: true, mode: 0o700 });
     await writeAtomic(configFile, configText, 0o600);
     argv = ['-F', configFile, `lkp-hop-${all.length - 1}`, ...opts.args];
@@ -317,5 +337,6 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
     knownHosts,
     ...(route && hops.length === 0 ? { route } : {}),
     ...(route?.via === 'ssm' ? { env: (await import('./tunnel/ssm.js')).ssmEnv(route.region, route.profile) } : {}),
+    revokedHostKeys,
   };
 };

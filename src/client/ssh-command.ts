@@ -1,5 +1,6 @@
 // The ssh command line lkp runs (pure): our key and certificate only, host verified by
 // certificate under the instance id, then the user's arguments exactly as given.
+import { krlConfigPath } from './revoked-host-keys.js';
 import { configPath } from './ssh-config.js';
 
 export interface SshCommandInput {
@@ -7,6 +8,8 @@ export interface SshCommandInput {
   readonly identity: string;
   readonly certificate: string;
   readonly knownHosts: string;
+  /** The signer's KRL: ssh refuses a host whose certificate or key it revokes. */
+  readonly revokedHostKeys?: string;
   readonly hostKeyAlias: string;
   readonly login: string;
   readonly address: string;
@@ -27,6 +30,7 @@ export const buildSshArgs = (i: SshCommandInput): string[] => [
   '-o', `CertificateFile=${configPath(i.certificate)}`,
   '-o', 'IdentitiesOnly=yes',
   '-o', `UserKnownHostsFile=${configPath(i.knownHosts)}`,
+  ...(i.revokedHostKeys ? ['-o', `RevokedHostKeys=${krlConfigPath(i.revokedHostKeys)}`] : []),
   '-o', 'GlobalKnownHostsFile=/dev/null',
   '-o', 'StrictHostKeyChecking=yes',
   '-o', 'UpdateHostKeys=no',

@@ -6,6 +6,7 @@
 // place on the next run, never duplicated.
 import path from 'node:path';
 import { LkpError } from '../errors.js';
+import { krlConfigPath } from './revoked-host-keys.js';
 
 export const BEGIN = '# BEGIN lkp ssh config -- managed by `lkp ssh config --install`; do not edit';
 export const END = '# END lkp ssh config';
@@ -32,6 +33,8 @@ export interface SshConfigInput {
   /** --via given to `lkp ssh config`: passed to prepare (else prepare uses the signer's default). */
   readonly via?: 'direct' | 'eice' | 'ssm';
   readonly knownHosts: string;
+  /** The signer's KRL (`lkp ssh prepare` keeps it there): revoked host certificates are refused. */
+  readonly revokedHostKeys?: string;
 }
 
 // Match exec runs through a shell after ssh expanded %h and %r. OpenSSH 9.6 refuses shell
@@ -53,6 +56,7 @@ export const renderSshConfig = (i: SshConfigInput): string => {
     '    IdentitiesOnly yes',
     `    CertificateFile ${configPath(path.join(i.home, 'hosts')).slice(0, -1)}/%h/%r-cert.pub"`,
     `    UserKnownHostsFile ${configPath(i.knownHosts)}`,
+    ...(i.revokedHostKeys ? [`    RevokedHostKeys ${krlConfigPath(i.revokedHostKeys)}`] : []),
     '    GlobalKnownHostsFile /dev/null',
     '    StrictHostKeyChecking yes',
     '    UpdateHostKeys no',

@@ -24,6 +24,8 @@ import { hostCertificateStatus, readHostCaKeys, readTrustedUserCaKeys } from './
 import { caKeyDrift } from './ca-drift.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
 import { renewalDue, type CertStatus } from './renewal.js';
+import { fetchKrl } from '../krl/fetch-krl.js';
+import { planRevokedKeysFiles } from './revoked-keys.js';
 import { retryWithin } from './retry-window.js';
 import type { HostIdentitySource } from './signer-identity.js';
 import { listFiles, writeHostFiles } from './write-host-files.js';
@@ -108,7 +110,7 @@ const rotationDrift = async (o: { fetch: () => Promise<PublishedCaKeys>; layout:
 };
 
 /** The instance's identity document and role credentials from IMDSv2. */
-const instanceRole = async (imds: ImdsClient): Promise<{ doc: InstanceIdentity; region: string; credentials: AwsCredentialIdentity }> => {
+export const instanceRole = async (imds: ImdsClient): Promise<{ doc: InstanceIdentity; region: string; credentials: AwsCredentialIdentity }> => {
   const [doc, credentials] = await Promise.all([imds.identity(), imds.roleCredentials()]);
   return { doc, region: doc.region, credentials };
 };
@@ -141,6 +143,7 @@ const dryRun = async (o: {
     layout.hostCaKeys,
     ...o.logins.map((l) => path.join(layout.principalsDir, l)),
     layout.state,
+    layout.revokedKeys,
   ];
   for (const f of files) out(`  ${f}`);
   for (const f of stalePrincipalFiles(layout, o.logins, await listFiles(layout.principalsDir))) out(`  remove ${f}`);
@@ -238,7 +241,16 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
     now: deps.now(),
   });
 
-  const written = await writeHostFiles(plan.files, plan.stale);
+  // Revocations go in with the other files, before sshd's configuration names them. A signer
+  // without (or failing) the krl action does not stop the certificates: the last good copy
+  // stays (or an empty KRL starts), and lkp-host-krl.timer tries again in minutes.
+  const fetched = await fetchKrl(signer).catch((error: unknown) => {
+    progress(`lkp host: warning: revocation list not fetched: ${error instanceof LkpError ? `${error.code}: ${error.message}` : String(error)}`);
+    return undefined;
+  });
+  const krl = await planRevokedKeysFiles(layout, fetched, deps.now());
+  for (const note of krl.notes) progress(`lkp host: ${note}`);
+  const written = await writeHostFiles([...plan.files, ...krl.files], plan.stale);
   const reload = hostReloader(opts);
   try {
     if (edit.changes.length > 0) {

@@ -14,6 +14,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeImds } from '../fakes/imds.js';
+import { KRL_MAX_AGE_SECONDS } from '../../src/signer/krl-source.js';
 import { invokeJson, lambdaClient } from '../helpers/lambda-client.js';
 import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { startMoto, type Moto, type MotoCredentials } from '../helpers/moto.js';
@@ -238,7 +239,13 @@ describe('the deploy template in moto, used as the guide says', () => {
     expect((JSON.parse(listed.stdout) as { revocations: Array<{ serial: string }> }).revocations.map((r) => r.serial)).toEqual(['77']);
 
     // The signer, as the stack's role, reads the table for its krl answer.
-    const { body } = await invokeJson(lambdaClient(signer.url), { version: 1, action: 'krl' });
+    // lkp host and lkp ssh exec above fetched the KRL already, and the signer serves a build
+    // for up to KRL_MAX_AGE_SECONDS when its store (DynamoDB) gives no change mark: wait that out.
+    let { body } = await invokeJson(lambdaClient(signer.url), { version: 1, action: 'krl' });
+    for (const until = Date.now() + (KRL_MAX_AGE_SECONDS + 5) * 1000; body.count !== 1 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      ({ body } = await invokeJson(lambdaClient(signer.url), { version: 1, action: 'krl' }));
+    }
     expect(body).toMatchObject({ count: 1 });
     const krl = path.join(dir, 'revoked.krl');
     writeFileSync(krl, Buffer.from(body.krl as string, 'base64'));

@@ -126,6 +126,7 @@ export const sshConfig: CommandDef = {
     const { selfCommand } = await import('../self.js');
     const { knownHostsPath } = await import('../../client/known-hosts.js');
     const { knownHostsName } = await import('../../client/exec.js');
+    const { revokedHostKeysPath } = await import('../../client/revoked-host-keys.js');
     const self = selfCommand();
     const block = renderSshConfig({
       lkp: self.argv,
@@ -133,6 +134,7 @@ export const sshConfig: CommandDef = {
       ...(args.signer ? { signer: args.signer as string } : {}),
       ...(args.via ? { via: (await chosenTransport(args, signers)) } : {}),
       knownHosts: knownHostsPath(home, knownHostsName(signers[0] as NonNullable<(typeof signers)[0]>)),
+      revokedHostKeys: revokedHostKeysPath(home, knownHostsName(signers[0] as NonNullable<(typeof signers)[0]>)),
     });
     // Without an installed lkp the block names this node and script: it breaks when either moves.
     if (!self.installed) process.stderr.write(`lkp: lkp is not on PATH, so the ssh config runs ${self.argv.join(' ')}; put lkp on PATH (npm link, or the binary from npm run build:binary) and run this again\n`);
