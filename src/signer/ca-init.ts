@@ -7,8 +7,10 @@ import { LkpError } from '../errors.js';
 import { rethrowSystemError } from '../system-error.js';
 import { generateOpenSshKey } from '../ssh/generate-key.js';
 import type { CaKeyAlgorithm } from '../ssh/private-key.js';
+import { formatRevocationFile } from './revocation.js';
 
 export const CONFIG_FILE = 'signer.json';
+export const REVOCATIONS_FILE = 'revocations.json';
 
 /** The starter config: join tokens only, default deny for everything else. */
 export const starterConfig = (serverId: string): Record<string, unknown> => ({
@@ -17,7 +19,7 @@ export const starterConfig = (serverId: string): Record<string, unknown> => ({
   hostCa: { store: 'file', paths: ['host_ca'] },
   userCa: { store: 'file', paths: ['user_ca'] },
   joinTokens: { keyFile: 'join_token.key', ledgerFile: 'used_tokens.jsonl', maxTtl: '1h' },
-  revocations: { store: 'file', file: 'revocations.json' },
+  revocations: { store: 'file', file: REVOCATIONS_FILE },
   certificates: { host: { default: '30d', max: '30d' }, user: { default: '1h', max: '12h' } },
   rules: [
     { name: 'hosts that joined with a token', for: 'host', method: 'join-token', principals: ['*'] },
@@ -49,6 +51,8 @@ export const initCa = async (dir: string, algorithm: CaKeyAlgorithm = 'ed25519')
     ['user_ca', user.privateText, 0o600],
     ['user_ca.pub', `${user.publicLine}\n`, 0o644],
     ['join_token.key', `${randomBytes(32).toString('hex')}\n`, 0o600],
+    // Present from the start: a missing revocations file is an error, never "nothing revoked".
+    [REVOCATIONS_FILE, formatRevocationFile([]), 0o644],
     [CONFIG_FILE, `${JSON.stringify(starterConfig(serverId), null, 2)}\n`, 0o644],
   ];
   const written: string[] = [];

@@ -3,7 +3,7 @@
 // signer's next KRL (no restart) checked with the real `ssh-keygen -Q`: the revoked ones
 // are revoked, the others are fine.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { krlHeader } from '../../src/ssh/krl.js';
@@ -115,6 +115,25 @@ describe('the krl action', () => {
     expect(broken.functionError).toBeUndefined();
     expect(broken.body).toMatchObject({ error: { code: 'Internal' } });
     expect(broken.body.krl).toBeUndefined();
+  });
+});
+
+describe('a missing revocations file', () => {
+  it('fail/lkp signer serve creates an absent one at start (and says so); deleted while serving, the krl action answers Internal, never an empty KRL', async () => {
+    const local = await makeLocalCa();
+    const file = path.join(local.dir, 'revocations.json');
+    rmSync(file);
+    const served = await startLocalSigner(local.config);
+    expect(existsSync(file)).toBe(true);
+    expect(served.stderr()).toContain(file);
+    const first = await invokeJson(lambdaClient(served.url), { version: 1, action: 'krl' });
+    expect(first.body).toMatchObject({ version: 1, count: 0 });
+    rmSync(file);
+    const gone = await invokeJson(lambdaClient(served.url), { version: 1, action: 'krl' });
+    expect(gone.functionError).toBeUndefined();
+    expect(gone.body).toMatchObject({ error: { code: 'Internal' } });
+    expect(gone.body.krl).toBeUndefined();
+    await served.stop();
   });
 });
 

@@ -2,14 +2,14 @@
 // what is stored, idempotent re-revocation, the `lkp signer revoke` / `revocations` CLI,
 // and many revoking processes at once losing no entry.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LkpError } from '../../src/errors.js';
 import { parseSignerConfig } from '../../src/signer/config.js';
 import { lambdaConfigProblem } from '../../src/signer/lambda-config.js';
-import { fileRevocationStore } from '../../src/signer/revocation-store.js';
-import { addRevocation, krlParts, parseRevocation, parseRevocationFile, type Revocation } from '../../src/signer/revocation.js';
+import { ensureRevocationFile, fileRevocationStore } from '../../src/signer/revocation-store.js';
+import { addRevocation, formatRevocationFile, krlParts, parseRevocation, parseRevocationFile, type Revocation } from '../../src/signer/revocation.js';
 import { parsePublicKey } from '../../src/ssh/public-key.js';
 import { makeCa } from '../helpers/ca.js';
 import { lkp } from '../helpers/lkp.js';
@@ -106,10 +106,26 @@ describe('the revocations config section', () => {
 });
 
 describe('the file store', () => {
-  it('ok/a missing file is an empty list; concurrent adds in one process all land, with no lock or temp file left', async () => {
+  it('fail/a missing file is FileSystem for list and add, never an empty list; ensureRevocationFile creates it once, never over an existing one', async () => {
     const dir = tempDir('lkp-revoke-');
-    const store = fileRevocationStore(path.join(dir, 'revocations.json'));
+    const file = path.join(dir, 'revocations.json');
+    const store = fileRevocationStore(file);
+    await expect(store.list()).rejects.toMatchObject({ code: 'FileSystem' });
+    await expect(store.add({ kind: 'serial', ca: 'user', serial: 1n, ...meta })).rejects.toMatchObject({ code: 'FileSystem' });
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await ensureRevocationFile(file)).toBe(true);
     expect(await store.list()).toEqual([]);
+    await store.add({ kind: 'serial', ca: 'user', serial: 1n, ...meta });
+    expect(await ensureRevocationFile(file)).toBe(false);
+    expect(await store.list()).toHaveLength(1);
+    expect(readdirSync(dir)).toEqual(['revocations.json']);
+  });
+
+  it('ok/concurrent adds in one process all land, with no lock or temp file left', async () => {
+    const dir = tempDir('lkp-revoke-');
+    const file = path.join(dir, 'revocations.json');
+    await ensureRevocationFile(file);
+    const store = fileRevocationStore(file);
     const results = await Promise.all(Array.from({ length: 25 }, (_, i) => store.add({ kind: 'serial', ca: 'user', serial: BigInt(i + 1), ...meta })));
     expect(results.every((r) => r.added)).toBe(true);
     expect((await store.list()).length).toBe(25);
@@ -133,9 +149,30 @@ describe('the file store', () => {
       const child = spawn(process.execPath, ['-e', '0']);
       child.on('exit', () => resolve(child.pid as number));
     });
+    await ensureRevocationFile(file);
     writeFileSync(`${file}.lock`, `${dead}\n`);
     expect((await fileRevocationStore(file).add({ kind: 'serial', ca: 'host', serial: 5n, ...meta })).added).toBe(true);
     expect(existsSync(`${file}.lock`)).toBe(false);
+  });
+
+  it('ok/many writers breaking the same stale lock at once: only one wins it, every entry reported as added is in the file', async () => {
+    const dead = await new Promise<number>((resolve) => {
+      const child = spawn(process.execPath, ['-e', '0']);
+      child.on('exit', () => resolve(child.pid as number));
+    });
+    // Each round: a lock left by a dead writer, and 20 adds that all find it at once.
+    for (let round = 0; round < 16; round += 1) {
+      const dir = tempDir('lkp-revoke-');
+      const file = path.join(dir, 'revocations.json');
+      await ensureRevocationFile(file);
+      writeFileSync(`${file}.lock`, `${dead}\n`);
+      const stores = Array.from({ length: 20 }, () => fileRevocationStore(file));
+      const results = await Promise.all(stores.map((s, i) => s.add({ kind: 'serial', ca: 'user', serial: BigInt(i + 1), ...meta }).then((r) => r.added, (error: unknown) => (error instanceof LkpError ? error.code : 'thrown'))));
+      const added = results.filter((r) => r === true).length;
+      expect((await fileRevocationStore(file).list()).length, `round ${round}: ${JSON.stringify(results)}`).toBe(added);
+      expect(added, `round ${round}`).toBe(20);
+      expect(readdirSync(dir)).toEqual(['revocations.json']);
+    }
   });
 });
 
@@ -194,6 +231,18 @@ describe('lkp signer revoke / revocations', () => {
     const cert = path.join(ca.dir, 'some-cert.pub');
     writeFileSync(cert, 'ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29t\n');
     expect((await lkp(['signer', 'revoke', '--config', ca.config, '--key', cert, '--reason', 'x'])).code).toBe(22);
+    // lkp ca init made the empty file; nothing was added to it.
+    expect(readFileSync(path.join(ca.dir, 'revocations.json'), 'utf8')).toBe(formatRevocationFile([]));
+  });
+
+  it('fail/lkp ca init writes an empty revocations file; once it is gone, revocations and revoke fail with FileSystem (44), not "none"', async () => {
+    const ca = await makeLocalCa();
+    const listed = await lkp(['signer', 'revocations', '--config', ca.config, '--json']);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(JSON.parse(listed.stdout)).toMatchObject({ revocations: [] });
+    rmSync(path.join(ca.dir, 'revocations.json'));
+    expect((await lkp(['signer', 'revocations', '--config', ca.config])).code).toBe(44);
+    expect((await lkp(['signer', 'revoke', '--config', ca.config, '--serial', '5', '--ca', 'user', '--reason', 'x'])).code).toBe(44);
     expect(existsSync(path.join(ca.dir, 'revocations.json'))).toBe(false);
   });
 

@@ -31,7 +31,19 @@ export const signerServe: CommandDef = {
     const { followConfigFile } = await import('../../signer/follow-config.js');
     // Config, CA keys and token key are checked now: a signer that cannot sign must not say "listening".
     // A changed config file (a CA rotation step) is picked up the same way, or kept out if broken.
-    const followed = await followConfigFile(argv.config as string, (config) => assembleSigner(config, { audit, checkAtStart: true }), (event) =>
+    // At start only, a file revocation store the config names is created when absent (a CA
+    // made before lkp ca init wrote it); later a missing file fails the krl action, never
+    // reads as "nothing revoked".
+    let starting = true;
+    const build = async (config: Parameters<typeof assembleSigner>[0]): ReturnType<typeof assembleSigner> => {
+      if (starting && config.revocations?.store === 'file') {
+        const { ensureRevocationFile } = await import('../../signer/revocation-store.js');
+        if (await ensureRevocationFile(config.revocations.file)) process.stderr.write(`lkp signer: created the empty revocations file ${config.revocations.file}\n`);
+      }
+      starting = false;
+      return assembleSigner(config, { audit, checkAtStart: true });
+    };
+    const followed = await followConfigFile(argv.config as string, build, (event) =>
       process.stderr.write(event.ok ? `lkp signer: config reloaded from ${String(argv.config)}\n` : `lkp signer: config ${String(argv.config)} not reloaded, the previous one stays: ${describeError(event.error)}\n`),
     );
     process.on('SIGHUP', () => void followed.reload());
