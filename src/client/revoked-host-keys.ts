@@ -41,15 +41,25 @@ export const krlIsFresh = async (file: string, nowMs: number, maxAgeMs = KRL_MAX
  * host when its RevokedHostKeys file is missing, and nothing is known revoked.
  */
 export const refreshRevokedHostKeys = async (file: string, fetch: () => Promise<FetchedKrl>, warn: (line: string) => void, now: Date = new Date()): Promise<void> => {
-  let fetched: FetchedKrl;
+  let fetched: FetchedKrl | undefined;
+  let failure: unknown;
   try {
     fetched = await fetch();
   } catch (error) {
-    const why = error instanceof LkpError ? `${error.code}: ${error.message}` : String(error);
-    const present = await stat(file).then(() => true, () => false);
-    warn(`lkp: warning: host revocation list not refreshed (${why}); ${present ? 'using the last copy' : 'none known yet'}`);
-    if (!present) await installKrl(file, emptyKrl(now));
-    return;
+    failure = error;
   }
-  await installKrl(file, fetched.bytes);
+  if (fetched) {
+    try {
+      await installKrl(file, fetched.bytes);
+      return;
+    } catch (error) {
+      // ssh-keygen refused the signer's KRL (checked as the candidate file): like a failed fetch.
+      if (!(error instanceof LkpError && error.code === 'KeyInvalid')) throw error;
+      failure = new LkpError('SignerError', `signer answered an unusable KRL: ${error.message}`, { cause: error });
+    }
+  }
+  const why = failure instanceof LkpError ? `${failure.code}: ${failure.message}` : String(failure);
+  const present = await stat(file).then(() => true, () => false);
+  warn(`lkp: warning: host revocation list not refreshed (${why}); ${present ? 'using the last copy' : 'none known yet'}`);
+  if (!present) await installKrl(file, emptyKrl(now));
 };

@@ -24,6 +24,8 @@ export interface WriteOptions {
   readonly encoding?: BufferEncoding;
   /** fsync the directory after the rename, so the new name itself survives a crash. */
   readonly syncDir?: boolean;
+  /** Vets the complete temp file (the very bytes about to be renamed into place); a throw keeps the old file. */
+  readonly check?: (candidate: string) => Promise<void>;
 }
 
 const options = (mode: number | WriteOptions): WriteOptions => (typeof mode === 'number' ? { mode } : mode);
@@ -75,6 +77,7 @@ export const writeAtomic = async (file: string, content: string | Buffer, mode: 
   const temp = tempPathFor(file);
   try {
     await create(temp, content, o);
+    if (o.check) await o.check(temp);
     await rename(temp, file);
   } catch (error) {
     await unlink(temp).catch(() => undefined);

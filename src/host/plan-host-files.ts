@@ -14,6 +14,8 @@ export interface HostFile {
   /** Text, or bytes (the KRL). */
   readonly content: string | Buffer;
   readonly mode: number;
+  /** Vets the written temp file before it is renamed into place (the KRL: ssh-keygen). */
+  readonly check?: (candidate: string) => Promise<void>;
 }
 
 export interface HostState {

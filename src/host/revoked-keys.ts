@@ -6,12 +6,13 @@
 import { LkpError } from '../errors.js';
 import { readOptional } from '../fs/read-optional.js';
 import { writeAtomic } from '../fs/write-atomic.js';
-import { checkKrl, emptyKrl, installKrl } from '../krl/check-krl.js';
+import { checkInstalledKrl, emptyKrl, installKrl, krlCandidateCheck, type KrlCheckOptions } from '../krl/check-krl.js';
 import { cleanStaleTemps } from '../sshd/apply.js';
 import type { FetchedKrl } from '../krl/fetch-krl.js';
 import type { KrlHeader } from '../ssh/krl.js';
 import type { HostLayout } from './layout.js';
 import type { HostFile } from './plan-host-files.js';
+import { writeHostFiles, type WrittenHostFiles } from './write-host-files.js';
 
 /** revoked_keys.json, version 1. */
 export interface KrlRecord {
@@ -31,9 +32,9 @@ const recordFile = (layout: HostLayout, record: KrlRecord): HostFile => ({ path:
 const fetchedRecord = (krl: FetchedKrl, now: Date): KrlRecord => ({ version: 1, fetchedAt: now.toISOString(), generatedAt: iso(krl.header.generatedAt), count: krl.count });
 
 /** The installed KRL's header: null when there is none, KeyInvalid when it does not parse, FileSystem when unreadable. */
-export const readInstalledKrl = async (layout: HostLayout, opts: { sshKeygen?: string } = {}): Promise<{ bytes: Buffer; header: KrlHeader } | null> => {
+export const readInstalledKrl = async (layout: HostLayout, opts: KrlCheckOptions = {}): Promise<{ bytes: Buffer; header: KrlHeader } | null> => {
   const bytes = await readOptional(layout.revokedKeys);
-  return bytes === null ? null : { bytes, header: await checkKrl(bytes, opts) };
+  return bytes === null ? null : { bytes, header: await checkInstalledKrl(layout.revokedKeys, bytes, opts) };
 };
 
 /** revoked_keys.json, or null when absent or unreadable as JSON (status only reports it). */
@@ -55,8 +56,10 @@ export const readKrlRecord = async (layout: HostLayout): Promise<KrlRecord | nul
  * sshd must find a file. An installed file that does not parse locks every key login out,
  * so it is replaced by an empty one (and said so).
  */
-export const planRevokedKeysFiles = async (layout: HostLayout, fetched: FetchedKrl | undefined, now: Date, opts: { sshKeygen?: string } = {}): Promise<{ files: HostFile[]; notes: string[] }> => {
-  if (fetched) return { files: [{ path: layout.revokedKeys, content: fetched.bytes, mode: 0o644 }, recordFile(layout, fetchedRecord(fetched, now))], notes: [] };
+export const planRevokedKeysFiles = async (layout: HostLayout, fetched: FetchedKrl | undefined, now: Date, opts: KrlCheckOptions = {}): Promise<{ files: HostFile[]; notes: string[] }> => {
+  // ssh-keygen checks each KRL as the candidate file that is then renamed into place.
+  const check = krlCandidateCheck(opts);
+  if (fetched) return { files: [{ path: layout.revokedKeys, content: fetched.bytes, mode: 0o644, check }, recordFile(layout, fetchedRecord(fetched, now))], notes: [] };
   let installed: Awaited<ReturnType<typeof readInstalledKrl>>;
   let notes: string[] = [];
   try {
@@ -67,15 +70,40 @@ export const planRevokedKeysFiles = async (layout: HostLayout, fetched: FetchedK
     notes = [`${layout.revokedKeys} does not parse (${error.message}), and sshd refuses every key login then: replaced by an empty KRL until the next refresh`];
   }
   if (installed) return { files: [], notes: [`kept the installed revocation list of ${iso(installed.header.generatedAt)}`] };
-  const bytes = emptyKrl(now);
-  await checkKrl(bytes, opts);
-  return { files: [{ path: layout.revokedKeys, content: bytes, mode: 0o644 }, recordFile(layout, emptyRecord(now))], notes };
+  return { files: [{ path: layout.revokedKeys, content: emptyKrl(now), mode: 0o644, check }, recordFile(layout, emptyRecord(now))], notes };
+};
+
+/**
+ * Writes lkp's other host files with the KRL files (writeHostFiles: undone together on a
+ * later failure). A signer KRL that ssh-keygen refuses as the candidate file is treated like
+ * a failed fetch: the installed copy stays (or an empty one starts), the rest goes on.
+ */
+export const writeHostFilesWithKrl = async (o: {
+  readonly layout: HostLayout;
+  readonly files: readonly HostFile[];
+  readonly stale: readonly string[];
+  readonly fetched: FetchedKrl | undefined;
+  readonly now: Date;
+  readonly note: (line: string) => void;
+}): Promise<WrittenHostFiles> => {
+  const krl = await planRevokedKeysFiles(o.layout, o.fetched, o.now);
+  for (const n of krl.notes) o.note(n);
+  try {
+    return await writeHostFiles([...o.files, ...krl.files], o.stale);
+  } catch (error) {
+    // Only the KRL's check throws KeyInvalid here; writeHostFiles already undid its writes.
+    if (!(o.fetched && error instanceof LkpError && error.code === 'KeyInvalid')) throw error;
+    o.note(`warning: the signer's revocation list was not installed (SignerError: ssh-keygen does not load it: ${error.message})`);
+    const fallback = await planRevokedKeysFiles(o.layout, undefined, o.now);
+    for (const n of fallback.notes) o.note(n);
+    return writeHostFiles([...o.files, ...fallback.files], o.stale);
+  }
 };
 
 const emptyRecord = (now: Date): KrlRecord => ({ version: 1, fetchedAt: null, generatedAt: iso(Math.floor(now.getTime() / 1000)), count: 0 });
 
 /** After a failed fetch: a missing or unparsable KRL (someone else's doing) becomes an empty one, so sshd admits keys again. */
-const ensureUsableKrl = async (layout: HostLayout, now: Date, opts: { sshKeygen?: string }): Promise<void> => {
+const ensureUsableKrl = async (layout: HostLayout, now: Date, opts: KrlCheckOptions): Promise<void> => {
   try {
     if ((await readInstalledKrl(layout, opts)) !== null) return;
   } catch (error) {
@@ -99,7 +127,7 @@ export interface RefreshedKrl {
  * if there is none usable (deleted or damaged by hand), an empty one is put there so sshd
  * still admits keys, and the failure is thrown.
  */
-export const refreshRevokedKeys = async (layout: HostLayout, fetch: () => Promise<FetchedKrl>, now: () => Date, opts: { sshKeygen?: string } = {}): Promise<RefreshedKrl> => {
+export const refreshRevokedKeys = async (layout: HostLayout, fetch: () => Promise<FetchedKrl>, now: () => Date, opts: KrlCheckOptions = {}): Promise<RefreshedKrl> => {
   // A run killed mid-write left a hidden temp file (never the KRL itself half-written).
   await cleanStaleTemps(new Set([layout.dir]));
   let fetched: FetchedKrl;
@@ -111,7 +139,14 @@ export const refreshRevokedKeys = async (layout: HostLayout, fetch: () => Promis
   }
   const current = await readOptional(layout.revokedKeys);
   const changed = current === null || !current.equals(fetched.bytes);
-  if (changed) await installKrl(layout.revokedKeys, fetched.bytes, opts);
+  if (changed) {
+    await installKrl(layout.revokedKeys, fetched.bytes, opts).catch(async (error: unknown) => {
+      if (!(error instanceof LkpError && error.code === 'KeyInvalid')) throw error;
+      // ssh-keygen refused the signer's KRL: as for a failed fetch, the installed copy stays.
+      await ensureUsableKrl(layout, now(), opts);
+      throw new LkpError('SignerError', `signer answered an unusable KRL: ${error.message}`, { cause: error });
+    });
+  }
   const record = fetchedRecord(fetched, now());
   await writeAtomic(layout.revokedKeysState, recordFile(layout, record).content, 0o644);
   return { path: layout.revokedKeys, changed, fetchedAt: record.fetchedAt as string, generatedAt: record.generatedAt, count: record.count };

@@ -53,7 +53,7 @@ export const writeHostFiles = async (files: readonly HostFile[], remove: readonl
       const before = await readOptional(file.path);
       if (before !== null && before.equals(typeof file.content === 'string' ? Buffer.from(file.content) : file.content)) continue;
       previous.set(file.path, before);
-      await writeAtomic(file.path, file.content, file.mode);
+      await writeAtomic(file.path, file.content, { mode: file.mode, ...(file.check ? { check: file.check } : {}) });
       changed = true;
     }
     for (const file of remove) {

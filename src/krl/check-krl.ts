@@ -1,45 +1,48 @@
 // The one way lkp installs a KRL, on a host (sshd's RevokedKeys) or a laptop (ssh's
 // RevokedHostKeys): the bytes must parse as a KRL, first by lkp's own reader, then whole by
-// `ssh-keygen -Q -l`, the parser sshd and ssh themselves use; only then are they swapped in
-// by rename. sshd refuses every key login when that file is missing or does not parse (and
+// `ssh-keygen -Q -l`, the parser sshd and ssh themselves use, run on the candidate file
+// itself (the complete temp file beside the target, private to lkp, that is then renamed
+// into place). sshd refuses every key login when that file is missing or does not parse (and
 // ssh every host), so a bad answer never replaces a good file and a reader never sees half.
-import { spawn } from 'node:child_process';
 import { LkpError } from '../errors.js';
 import { writeAtomic } from '../fs/write-atomic.js';
+import { processRunner, type CommandRunner } from '../sshd/runner.js';
 import { encodeKrl, krlHeader, type KrlHeader } from '../ssh/krl.js';
 
 /** More than any signer answer can carry (a Lambda response is at most 6 MB). */
 export const MAX_KRL_BYTES = 16 * 1024 * 1024;
 
-/** Runs `ssh-keygen -Q -l -f /dev/stdin` on the bytes; resolves with its exit code and first stderr line. */
-const sshKeygenList = (bytes: Buffer, sshKeygen: string): Promise<{ code: number; message: string }> =>
-  new Promise((resolve, reject) => {
-    // ssh-keygen reads a KRL only from a path. Node's stdin "pipe" is a socket, which
-    // /dev/stdin cannot reopen (ENXIO), so cat hands it a real pipe: no temp file to leave
-    // behind when lkp is killed. The path is $0, never part of the script text.
-    // stdout (the listing) is not needed and may be long: only whether it parsed matters.
-    const child = spawn('/bin/sh', ['-c', 'cat | "$0" -Q -l -f /dev/stdin', sshKeygen], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', (error: NodeJS.ErrnoException) =>
-      reject(new LkpError('FileSystem', `cannot run ${sshKeygen} to check a KRL: ${error.code ?? error.message}`, { cause: error })),
-    );
-    // ssh-keygen may stop reading early on a bad file: that is its verdict, not ours to report.
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(bytes);
-    child.on('close', (code) => {
-      // 127: the shell found no ssh-keygen.
-      if (code === 127) reject(new LkpError('FileSystem', `cannot run ${sshKeygen} to check a KRL: not found`));
-      else resolve({ code: code ?? -1, message: stderr.split('\n')[0]?.trim() ?? '' });
-    });
-  });
+export interface KrlCheckOptions {
+  /** ssh-keygen to ask (default: the one on PATH). */
+  readonly sshKeygen?: string;
+  /** How to run it (default: processRunner, no shell). */
+  readonly run?: CommandRunner;
+}
 
-/** Checks that `bytes` are a KRL sshd and ssh will load; returns its header. Throws KeyInvalid (or FileSystem without ssh-keygen). */
-export const checkKrl = async (bytes: Buffer, opts: { sshKeygen?: string } = {}): Promise<KrlHeader> => {
+/** lkp's own reading of KRL bytes (size and header); KeyInvalid when they are not a KRL. */
+export const parseKrl = (bytes: Buffer): KrlHeader => {
   if (bytes.length > MAX_KRL_BYTES) throw new LkpError('KeyInvalid', `KRL of ${bytes.length} bytes is larger than ${MAX_KRL_BYTES}`);
-  const header = krlHeader(bytes);
-  const verdict = await sshKeygenList(bytes, opts.sshKeygen ?? 'ssh-keygen');
-  if (verdict.code !== 0) throw new LkpError('KeyInvalid', `ssh-keygen does not load this KRL: ${verdict.message.replace('/dev/stdin', 'it').slice(0, 200)}`);
+  return krlHeader(bytes);
+};
+
+/** Checks that the KRL file at `file` is one sshd and ssh will load: KeyInvalid when not, FileSystem when ssh-keygen cannot be run. */
+export const checkKrlFile = async (file: string, opts: KrlCheckOptions = {}): Promise<void> => {
+  const sshKeygen = opts.sshKeygen ?? 'ssh-keygen';
+  // The listing (stdout) is not needed: only whether the whole file parsed.
+  const r = await (opts.run ?? processRunner)(sshKeygen, ['-Q', '-l', '-f', file]);
+  if (r.notFound) throw new LkpError('FileSystem', `cannot run ${sshKeygen} to check a KRL: not found`);
+  // Killed (its timeout, or a listing beyond the runner's buffer): no verdict, so no install.
+  if (r.exitCode === null) throw new LkpError('FileSystem', `${sshKeygen} did not finish checking the KRL ${file}`);
+  if (r.exitCode !== 0) {
+    const first = r.stderr.split('\n')[0]?.trim() ?? '';
+    throw new LkpError('KeyInvalid', `ssh-keygen does not load this KRL: ${first.split(file).join('it').slice(0, 200)}`);
+  }
+};
+
+/** Reads and checks an installed KRL file whose bytes are `bytes`; returns its header. */
+export const checkInstalledKrl = async (file: string, bytes: Buffer, opts: KrlCheckOptions = {}): Promise<KrlHeader> => {
+  const header = parseKrl(bytes);
+  await checkKrlFile(file, opts);
   return header;
 };
 
@@ -49,9 +52,12 @@ export const emptyKrl = (now: Date): Buffer => {
   return encodeKrl({ version: 0n, generatedAt: seconds, comment: 'empty: lkp has not fetched the signer\'s revocations yet', certificates: [], sha256Fingerprints: [] });
 };
 
-/** Replaces `file` with checked KRL bytes: complete, fsynced, renamed (readers see old or new), world-readable like sshd's other files. */
-export const installKrl = async (file: string, bytes: Buffer, opts: { sshKeygen?: string } = {}): Promise<KrlHeader> => {
-  const header = await checkKrl(bytes, opts);
-  await writeAtomic(file, bytes, { mode: 0o644, syncDir: true });
+/** The write check for a KRL candidate file (src/fs/write-atomic.ts `check`). */
+export const krlCandidateCheck = (opts: KrlCheckOptions = {}): ((candidate: string) => Promise<void>) => (candidate) => checkKrlFile(candidate, opts);
+
+/** Replaces `file` with checked KRL bytes: complete, fsynced, checked by ssh-keygen, renamed (readers see old or new), world-readable like sshd's other files. */
+export const installKrl = async (file: string, bytes: Buffer, opts: KrlCheckOptions = {}): Promise<KrlHeader> => {
+  const header = parseKrl(bytes);
+  await writeAtomic(file, bytes, { mode: 0o644, syncDir: true, check: krlCandidateCheck(opts) });
   return header;
 };
