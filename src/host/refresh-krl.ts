@@ -1,6 +1,9 @@
 // `lkp host refresh-krl`: fetch the signer's KRL and swap it in as sshd's RevokedKeys (run
 // by lkp-host-krl.timer every few minutes). The signer is the one `lkp host` used (its
 // state.json), reached like `lkp host` reaches it: with the instance role on EC2.
+// On a host where lkp is not installed (never configured, or `lkp host --uninstall` removed
+// <ssh-dir>/lkp/ while the timer stayed) there is nothing to refresh: that is a notice and
+// exit 0, not a failure every few minutes. A half-present install still fails.
 import { LkpError } from '../errors.js';
 import { readOptional } from '../fs/read-optional.js';
 import { fetchKrl } from '../krl/fetch-krl.js';
@@ -22,10 +25,19 @@ export interface RefreshKrlDeps {
   readonly now: () => Date;
 }
 
-/** What `lkp host` recorded about how it reached the signer. */
-const readSignerOfHost = async (state: string): Promise<{ functionName: string; identity: 'aws' | 'join-token' }> => {
+/** What refresh-krl does where lkp is not installed: nothing. */
+export interface NotInstalled {
+  readonly installed: false;
+  /** The folder lkp would use (absent). */
+  readonly dir: string;
+}
+
+/** What `lkp host` recorded about how it reached the signer; null when lkp is not installed (neither state nor KRL there). */
+const readSignerOfHost = async (state: string, krl: string): Promise<{ functionName: string; identity: 'aws' | 'join-token' } | null> => {
   const text = await readOptional(state, 'utf8');
-  if (text === null) throw new LkpError('UsageError', `${state} is missing: lkp host has not configured this host yet (run lkp host first)`);
+  if (text === null && (await readOptional(krl)) === null) return null;
+  // sshd may be reading a KRL nobody refreshes: that needs a person.
+  if (text === null) throw new LkpError('UsageError', `${state} is missing but ${krl} is there: lkp host did not finish configuring this host (run lkp host, or lkp host --uninstall)`);
   try {
     const s = JSON.parse(text) as { functionName?: unknown; identity?: unknown };
     if (typeof s.functionName === 'string' && s.functionName && (s.identity === 'aws' || s.identity === 'join-token')) return { functionName: s.functionName, identity: s.identity };
@@ -36,9 +48,10 @@ const readSignerOfHost = async (state: string): Promise<{ functionName: string; 
 };
 
 /** Refreshes <ssh-dir>/lkp/revoked_keys from the signer; keeps the last good copy on any failure. */
-export const refreshHostKrl = async (opts: RefreshKrlOptions, deps: RefreshKrlDeps): Promise<RefreshedKrl> => {
+export const refreshHostKrl = async (opts: RefreshKrlOptions, deps: RefreshKrlDeps): Promise<RefreshedKrl | NotInstalled> => {
   const layout = hostLayout(opts.sshDir);
-  const host = await readSignerOfHost(layout.state);
+  const host = await readSignerOfHost(layout.state, layout.revokedKeys);
+  if (host === null) return { installed: false, dir: layout.dir };
   const functionName = opts.functionName ?? host.functionName;
   const sshKeygen = opts.sshKeygen ? { sshKeygen: opts.sshKeygen } : {};
   const fetch = async () => {
@@ -48,7 +61,7 @@ export const refreshHostKrl = async (opts: RefreshKrlOptions, deps: RefreshKrlDe
       const role = await instanceRole(deps.imds());
       signer = { functionName, region: opts.region ?? role.region, credentials: role.credentials };
     }
-    return fetchKrl(signer, sshKeygen);
+    return fetchKrl(signer);
   };
   return refreshRevokedKeys(layout, fetch, deps.now, sshKeygen);
 };

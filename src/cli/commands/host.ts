@@ -37,7 +37,7 @@ export const hostRefreshKrlCommand: CommandDef = {
     'ssh-dir': common['ssh-dir'] as OptionSpec,
     'function-name': { type: 'string', describe: 'Signer Lambda name or ARN (default: the one lkp host used)' },
     region: { type: 'string', describe: 'Signer region (default: the instance region, or AWS_REGION)' },
-    json: { type: 'boolean', default: false, describe: 'Print the result as JSON: path, changed, fetchedAt, generatedAt, count' },
+    json: { type: 'boolean', default: false, describe: 'Print the result as JSON: installed, path, changed, fetchedAt, generatedAt, count (only installed: false and dir where lkp is not installed)' },
   },
   examples: [
     ['$0 host refresh-krl', 'what lkp-host-krl.timer runs every few minutes'],
@@ -56,9 +56,15 @@ export const hostRefreshKrlCommand: CommandDef = {
       },
       { imds: () => imdsClient(), now: () => new Date() },
     );
-    const line = args.json
-      ? JSON.stringify({ version: 1, ...r })
-      : `lkp host refresh-krl: ${r.path} ${r.changed ? 'replaced' : 'unchanged'}: ${r.count ?? '?'} revocation(s), generated ${r.generatedAt}`;
+    // Not installed (e.g. after lkp host --uninstall, with the timer still enabled): nothing to do, and not a failure.
+    const line =
+      'installed' in r
+        ? args.json
+          ? JSON.stringify({ version: 1, installed: false, dir: r.dir })
+          : `lkp host refresh-krl: lkp is not installed here (nothing in ${r.dir}); nothing to refresh`
+        : args.json
+          ? JSON.stringify({ version: 1, installed: true, ...r })
+          : `lkp host refresh-krl: ${r.path} ${r.changed ? 'replaced' : 'unchanged'}: ${r.count ?? '?'} revocation(s), generated ${r.generatedAt}`;
     process.stdout.write(`${line}\n`);
     return 0;
   },
@@ -77,7 +83,7 @@ export const hostCommand: CommandDef = {
     'dry-run': { type: 'boolean', default: false, describe: 'Print the files and the sshd diff; change nothing' },
     reload: { type: 'boolean', default: true, describe: 'Reload sshd after a change (--no-reload to skip)' },
     'sshd-pid-file': { type: 'string', describe: 'Reload by SIGHUP to the sshd in this pid file instead of systemd/service' },
-    'renew-if-needed': { type: 'boolean', default: false, describe: 'Do nothing unless a certificate is missing, expiring (1/3 left) or its host key changed' },
+    'renew-if-needed': { type: 'boolean', default: false, describe: 'Do nothing unless a certificate is missing, expiring (1/3 left) or its host key changed, or the signer\'s CA keys moved on; the revocation list (RevokedKeys file and line) is installed when missing' },
     'user-ca-fingerprint': { type: 'strings', describe: "Pin the user CA: SHA256 fingerprint(s) the signer's user CA keys must match" },
     'accept-new-user-ca': { type: 'boolean', default: false, describe: 'Accept a user CA that shares no key with the one trusted now (a CA replacement)' },
     'retry-for': { type: 'string', default: '5m', describe: 'Keep retrying an unreachable or throttled signer this long, with jittered back-off (0 = no retries; e.g. 90s, 5m)' },
