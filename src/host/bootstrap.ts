@@ -24,11 +24,13 @@ import { hostCertificateStatus, readHostCaKeys, readTrustedUserCaKeys } from './
 import { caKeyDrift } from './ca-drift.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
 import { renewalDue, type CertStatus } from './renewal.js';
-import { fetchKrl } from '../krl/fetch-krl.js';
-import { planRevokedKeysFiles } from './revoked-keys.js';
+import { fetchKrl, type FetchedKrl } from '../krl/fetch-krl.js';
+import { readInstalledKrl, writeHostFilesWithKrl } from './revoked-keys.js';
+import type { LkpSshdSettings } from '../sshd/settings.js';
+import type { SshdConfigInput } from '../sshd/edit.js';
 import { retryWithin } from './retry-window.js';
 import type { HostIdentitySource } from './signer-identity.js';
-import { listFiles, writeHostFiles } from './write-host-files.js';
+import { listFiles } from './write-host-files.js';
 
 export interface HostRunOptions {
   readonly functionName: string;
@@ -64,6 +66,8 @@ export interface HostRunResult {
   readonly changed: boolean;
   readonly hostId?: string;
   readonly skipped?: 'renewal-not-due';
+  /** On a renewal that was not due: what was missing of revocations and was installed. */
+  readonly revocations?: 'installed';
 }
 
 /** How to reload sshd: not at all, by SIGHUP to a given pid file, or the detected service. */
@@ -152,6 +156,74 @@ const dryRun = async (o: {
   return { changed: false };
 };
 
+/** The signer's KRL, or undefined (said on `progress`) when it cannot give one. */
+const fetchKrlOrWarn = (signer: Parameters<typeof fetchKrl>[0], progress: (line: string) => void): Promise<FetchedKrl | undefined> =>
+  fetchKrl(signer).catch((error: unknown) => {
+    progress(`lkp host: warning: revocation list not fetched: ${error instanceof LkpError ? `${error.code}: ${error.message}` : String(error)}`);
+    return undefined;
+  });
+
+/**
+ * `--renew-if-needed` with valid certificates: nothing is renewed, but a host configured by
+ * an lkp from before revocations lacks sshd's RevokedKeys line (and its file), and a KRL
+ * file removed by hand locks every key login out while sshd names it. Either is put right
+ * here, twice a day, instead of at the next full run: the KRL file first (the signer's, else
+ * an empty one; checked by ssh-keygen, renamed), then only the RevokedKeys line through the
+ * validated, backed-up apply (sshd -t, rename, reload). Any other drift of sshd's
+ * configuration waits for a full run, as before.
+ */
+const installMissingRevocations = async (o: {
+  readonly opts: HostRunOptions;
+  readonly deps: HostDeps;
+  readonly layout: HostLayout;
+  readonly settings: LkpSshdSettings;
+  readonly sshdInput: SshdConfigInput;
+  readonly edit: SshdEditPlan;
+  readonly signer: Parameters<typeof fetchKrl>[0];
+}): Promise<HostRunResult> => {
+  const { opts, deps, layout } = o;
+  const notDue = 'lkp host: certificates are valid and not due for renewal';
+  const { revokedKeys: _krl, ...withoutKrl } = o.settings;
+  // The planned edit adds exactly lkp's RevokedKeys line when, without it, nothing would change.
+  const lineMissing = o.edit.changes.length > 0 && planSshdEdit(o.sshdInput, withoutKrl).changes.length === 0;
+  const fileUsable = await readInstalledKrl(layout).then(
+    (installed) => installed !== null,
+    (error: unknown) => {
+      if (error instanceof LkpError && error.code === 'KeyInvalid') return false;
+      throw error;
+    },
+  );
+  if (!lineMissing && fileUsable) {
+    deps.out(`${notDue}; nothing to do`);
+    return { changed: false, skipped: 'renewal-not-due' };
+  }
+  const what = [...(fileUsable ? [] : [layout.revokedKeys]), ...(lineMissing ? [`RevokedKeys in ${o.edit.target}`] : [])].join(' and ');
+  if (opts.dryRun) {
+    deps.out(`${notDue}; --dry-run: would install ${what}`);
+    return { changed: false, skipped: 'renewal-not-due' };
+  }
+  const progress = deps.progress ?? (() => undefined);
+  const fetched = await fetchKrlOrWarn(o.signer, progress);
+  const written = await writeHostFilesWithKrl({ layout, files: [], stale: [], fetched, now: deps.now(), note: (line) => progress(`lkp host: ${line}`) });
+  if (lineMissing) {
+    try {
+      const result = await applySshdChange({
+        mainConfigPath: opts.sshdConfig,
+        sshDir: opts.sshDir,
+        files: o.edit.changes.map((c) => ({ path: c.path, content: c.content, before: c.before })),
+        validate: sshdValidator({ sshdPath: opts.sshdPath }),
+        reload: hostReloader(opts),
+      });
+      for (const w of result.warnings) deps.out(`lkp host: sshd -t: ${w}`);
+    } catch (error) {
+      await written.restore();
+      throw error;
+    }
+  }
+  deps.out(`${notDue}; installed the revocation list: ${what}${lineMissing && !opts.reload ? ' (not reloaded: --no-reload)' : ''}`);
+  return { changed: true, skipped: 'renewal-not-due', revocations: 'installed' };
+};
+
 /** Runs the whole host bootstrap (or renewal). */
 export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<HostRunResult> => {
   const layout = hostLayout(opts.sshDir);
@@ -180,7 +252,8 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   // sshd edit is planned, before the signer is asked (a join token is single-use).
   const settings = hostSshdSettings(layout, hostKeys.map((k) => k.privatePath));
   validateLkpSshdSettings(settings);
-  const edit = planSshdEdit(await loadSshdConfigInput({ mainPath: opts.sshdConfig, sshDir: opts.sshDir }), settings);
+  const sshdInput = await loadSshdConfigInput({ mainPath: opts.sshdConfig, sshDir: opts.sshDir });
+  const edit = planSshdEdit(sshdInput, settings);
   for (const c of edit.conflicts) deps.out(`lkp host: warning: ${c.message}`);
   // Only a missing file is a first boot; an unreadable one stops here, before the signer.
   const trustedBefore = opts.acceptNewUserCa ? [] : await readTrustedUserCaKeys(layout);
@@ -205,10 +278,7 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   if (validStatuses) {
     const fetch = (): Promise<PublishedCaKeys> => retryWithin('signer ca-keys', () => fetchPublishedCaKeys(signer, deps.now), window);
     const drift = await rotationDrift({ fetch, layout, statuses: validStatuses, trustedBefore, out: deps.out });
-    if (!drift) {
-      deps.out('lkp host: certificates are valid and not due for renewal; nothing to do');
-      return { changed: false, skipped: 'renewal-not-due' };
-    }
+    if (!drift) return installMissingRevocations({ opts, deps, layout, settings, sshdInput, edit, signer });
     deps.out(`lkp host: ${drift}; renewing`);
   }
   if (opts.dryRun) {
@@ -244,13 +314,8 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   // Revocations go in with the other files, before sshd's configuration names them. A signer
   // without (or failing) the krl action does not stop the certificates: the last good copy
   // stays (or an empty KRL starts), and lkp-host-krl.timer tries again in minutes.
-  const fetched = await fetchKrl(signer).catch((error: unknown) => {
-    progress(`lkp host: warning: revocation list not fetched: ${error instanceof LkpError ? `${error.code}: ${error.message}` : String(error)}`);
-    return undefined;
-  });
-  const krl = await planRevokedKeysFiles(layout, fetched, deps.now());
-  for (const note of krl.notes) progress(`lkp host: ${note}`);
-  const written = await writeHostFiles([...plan.files, ...krl.files], plan.stale);
+  const fetched = await fetchKrlOrWarn(signer, progress);
+  const written = await writeHostFilesWithKrl({ layout, files: plan.files, stale: plan.stale, fetched, now: deps.now(), note: (line) => progress(`lkp host: ${line}`) });
   const reload = hostReloader(opts);
   try {
     if (edit.changes.length > 0) {

@@ -4,7 +4,7 @@
 // revoked by serial, by key ID or by key stops working after one refresh; the others keep
 // working; a signer that cannot be reached or answers garbage leaves the last good copy.
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
@@ -345,4 +345,94 @@ describe('a revoked host certificate is refused by lkp ssh exec', () => {
     const odd = await lkp(['ssh', 'config'], { env: { ...env, LKP_HOME: tempDir('lkp-home%u-') } });
     expect(odd.code).toBe(21);
   });
+});
+
+describe('a host configured by an lkp from before revocations', () => {
+  it('ok/lkp host --renew-if-needed with certificates not due installs the KRL and the RevokedKeys line (validated, backed up), renews nothing; sshd then refuses a revoked certificate', async () => {
+    const ca = await makeLocalCa();
+    const signer = await startLocalSigner(ca.config);
+    onCleanup(() => signer.stop());
+    const env = { AWS_ENDPOINT_URL_LAMBDA: signer.url };
+    const login = currentUser();
+    const name = 'old-lkp-host';
+    const host = await makeSandboxHost();
+    const krl = path.join(host.sshDir, 'lkp/revoked_keys');
+    const first = await lkp(['host', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    // What an older lkp left: its block without RevokedKeys, and no KRL files.
+    const withLine = readFileSync(host.sshdConfig, 'utf8');
+    const oldConfig = withLine.split('\n').filter((l) => !l.trim().startsWith('RevokedKeys ')).join('\n');
+    expect(oldConfig).not.toEqual(withLine);
+    writeFileSync(host.sshdConfig, oldConfig);
+    rmSync(krl);
+    rmSync(path.join(host.sshDir, 'lkp/revoked_keys.json'));
+    const lkpFiles = ['state.json', 'ssh_host_ed25519_key-cert.pub', 'ssh_host_ecdsa_key-cert.pub', 'trusted_user_ca_keys.pub'].map((f) => path.join(host.sshDir, 'lkp', f));
+    const before = lkpFiles.map((f) => readFileSync(f, 'utf8'));
+
+    // A person whose certificate is then revoked: admitted by the old configuration.
+    const people = tempDir('lkp-people-');
+    const key = await genKey(people, 'leaver');
+    expect((await lkp(['ssh', 'cert', '--join-token', ca.mint({ for: 'user', principals: [`${login}@${name}`] }), '--target', name, '--user', login, '--identity', key], { env })).code).toBe(0);
+    const stayer = await genKey(people, 'stayer');
+    expect((await lkp(['ssh', 'cert', '--join-token', ca.mint({ for: 'user', principals: [`${login}@${name}`] }), '--target', name, '--user', login, '--identity', stayer], { env })).code).toBe(0);
+    const knownHosts = path.join(host.root, 'known_hosts');
+    writeFileSync(knownHosts, `@cert-authority ${name} ${readFileSync(path.join(ca.dir, 'host_ca.pub'), 'utf8').trim()}\n`);
+    const loginWith = async (k: string): Promise<boolean> => {
+      const sshd = await startSshd(host.sshdConfig);
+      try {
+        const r = await runSsh(['-i', k, '-o', 'IdentitiesOnly=yes', '-o', `CertificateFile=${k}-cert.pub`, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', `HostKeyAlias=${name}`, '-p', String(sshd.port), `${login}@127.0.0.1`, 'echo', 'ok']);
+        return r.stdout.trim() === 'ok';
+      } finally {
+        await sshd.stop();
+      }
+    };
+    const serial = parseCertificate(readFileSync(`${key}-cert.pub`, 'utf8')).serial;
+    expect((await lkp(['signer', 'revoke', '--config', ca.config, '--serial', serial.toString(), '--ca', 'user', '--reason', 'left'], { env })).code).toBe(0);
+    expect(await loginWith(key)).toBe(true);
+
+    const renew = await lkp(['host', '--renew-if-needed', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
+    expect(renew.code, renew.stderr).toBe(0);
+    expect(renew.stdout).toContain('not due');
+    // Installed: the signer's KRL (ssh-keygen loads it), the line, a backup of the old config.
+    expect(await krlLoads(krl)).toBe(true);
+    expect(readFileSync(host.sshdConfig, 'utf8')).toContain(`RevokedKeys ${krl}`);
+    expect(readFileSync(`${host.sshdConfig}.lkp-backup`, 'utf8')).toBe(oldConfig);
+    const status = JSON.parse((await lkp(['host', 'status', '--ssh-dir', host.sshDir, '--json'])).stdout) as { revocations: { valid: boolean; count: number | null; fetchedAt: string | null } };
+    expect(status.revocations).toMatchObject({ valid: true, count: 1 });
+    expect(status.revocations.fetchedAt).not.toBeNull();
+    // Nothing renewed.
+    expect(lkpFiles.map((f) => readFileSync(f, 'utf8'))).toEqual(before);
+    // sshd from the new configuration refuses the revoked certificate and admits the other.
+    expect(await loginWith(key)).toBe(false);
+    expect(await loginWith(stayer)).toBe(true);
+
+    // The next timer run has nothing to do.
+    const again = await lkp(['host', '--renew-if-needed', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('nothing to do');
+  }, 90_000);
+
+  it('fail/a RevokedKeys line sshd -t refuses is never swapped in: the old configuration stays, with no KRL line and no certificate renewed', async () => {
+    const ca = await makeLocalCa();
+    const signer = await startLocalSigner(ca.config);
+    onCleanup(() => signer.stop());
+    const env = { AWS_ENDPOINT_URL_LAMBDA: signer.url };
+    const login = currentUser();
+    const host = await makeSandboxHost();
+    const first = await lkp(['host', '--join-token', ca.mint({ principals: ['old-lkp-host-2'] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    const oldConfig = readFileSync(host.sshdConfig, 'utf8').split('\n').filter((l) => !l.trim().startsWith('RevokedKeys ')).join('\n');
+    writeFileSync(host.sshdConfig, oldConfig);
+    rmSync(path.join(host.sshDir, 'lkp/revoked_keys'));
+    const state = readFileSync(path.join(host.sshDir, 'lkp/state.json'), 'utf8');
+    // The real sshd, except that its check (sshd -t) refuses every candidate.
+    const badSshd = path.join(host.root, 'refusing-sshd');
+    writeFileSync(badSshd, '#!/bin/sh\ncase " $* " in *" -t "*) echo "bad configuration option" >&2; exit 255;; esac\nexec /usr/sbin/sshd "$@"\n', { mode: 0o755 });
+    const r = await lkp(['host', '--renew-if-needed', '--join-token', ca.mint({ principals: ['old-lkp-host-2'] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload', '--sshd', badSshd], { env });
+    expect(r.code, r.stderr).toBe(40); // SshdConfigInvalid
+    expect(readFileSync(host.sshdConfig, 'utf8')).toBe(oldConfig);
+    // The KRL this run wrote for the line is taken back with it.
+    expect(existsSync(path.join(host.sshDir, 'lkp/revoked_keys'))).toBe(false);
+    expect(readFileSync(path.join(host.sshDir, 'lkp/state.json'), 'utf8')).toBe(state);
+  }, 60_000);
 });
