@@ -4,12 +4,13 @@
 // revoked by serial, by key ID or by key stops working after one refresh; the others keep
 // working; a signer that cannot be reached or answers garbage leaves the last good copy.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyKrl } from '../../src/krl/check-krl.js';
 import { parseCertificate } from '../../src/ssh/parse-certificate.js';
 import { CredentialRegistry } from '../fakes/credentials.js';
 import { startFakeEc2, type FakeEc2 } from '../fakes/ec2.js';
@@ -435,4 +436,42 @@ describe('a host configured by an lkp from before revocations', () => {
     expect(existsSync(path.join(host.sshDir, 'lkp/revoked_keys'))).toBe(false);
     expect(readFileSync(path.join(host.sshDir, 'lkp/state.json'), 'utf8')).toBe(state);
   }, 60_000);
+});
+
+describe('a signer KRL that lkp reads but ssh-keygen refuses', () => {
+  it('fail/checked as the candidate file, it never replaces the installed KRL: lkp host still configures the host, refresh-krl is SignerError (31); sshd keeps admitting', async () => {
+    const ca = await makeLocalCa();
+    const signer = await startLocalSigner(ca.config);
+    onCleanup(() => signer.stop());
+    const login = currentUser();
+    // A certificate section whose CA key is no key: framing lkp's reader accepts, a file ssh-keygen refuses.
+    const str = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+    const odd = Buffer.concat([emptyKrl(new Date()), Buffer.from([1]), str(Buffer.concat([str(Buffer.from('not a CA key')), str(Buffer.alloc(0))]))]);
+    const proxy = await startSignerProxy({ upstream: signer.url, decide: (action) => (action === 'krl' ? { body: { serverId: 'proxy', krl: odd.toString('base64'), generatedAt: new Date().toISOString(), count: 1 } } : undefined) });
+    const host = await makeSandboxHost();
+    const krl = path.join(host.sshDir, 'lkp/revoked_keys');
+    const first = await lkp(['host', '--join-token', ca.mint({ principals: ['odd-krl-host'] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env: { AWS_ENDPOINT_URL_LAMBDA: signer.url } });
+    expect(first.code, first.stderr).toBe(0);
+    const good = readFileSync(krl);
+    const again = await lkp(['host', '--join-token', ca.mint({ principals: ['odd-krl-host'] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env: { AWS_ENDPOINT_URL_LAMBDA: proxy.url } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(proxy.actions).toContain('krl');
+    expect(readFileSync(krl).equals(good)).toBe(true);
+    const refreshed = await lkp(['host', 'refresh-krl', '--ssh-dir', host.sshDir, '--json'], { env: { AWS_ENDPOINT_URL_LAMBDA: proxy.url } });
+    expect(refreshed.code).toBe(SIGNER_ERROR);
+    expect(readFileSync(krl).equals(good)).toBe(true);
+    expect(readdirSync(path.dirname(krl)).filter((n) => n.includes('lkp-tmp'))).toEqual([]);
+    // sshd starts from that configuration and admits a certificate.
+    const key = await genKey(tempDir('lkp-people-'), 'odd-person');
+    expect((await lkp(['ssh', 'cert', '--join-token', ca.mint({ for: 'user', principals: [`${login}@odd-krl-host`] }), '--target', 'odd-krl-host', '--user', login, '--identity', key], { env: { AWS_ENDPOINT_URL_LAMBDA: signer.url } })).code).toBe(0);
+    const knownHosts = path.join(host.root, 'known_hosts');
+    writeFileSync(knownHosts, `@cert-authority odd-krl-host ${readFileSync(path.join(ca.dir, 'host_ca.pub'), 'utf8').trim()}\n`);
+    const sshd = await startSshd(host.sshdConfig);
+    try {
+      const r = await runSsh(['-i', key, '-o', 'IdentitiesOnly=yes', '-o', `CertificateFile=${key}-cert.pub`, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'HostKeyAlias=odd-krl-host', '-p', String(sshd.port), `${login}@127.0.0.1`, 'echo', 'ok']);
+      expect(r.stdout.trim(), r.stderr).toBe('ok');
+    } finally {
+      await sshd.stop();
+    }
+  }, 90_000);
 });

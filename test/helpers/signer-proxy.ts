@@ -5,10 +5,11 @@ import http from 'node:http';
 import type net from 'node:net';
 import { onCleanup } from './temp.js';
 
-export interface ProxyAnswer {
+export type ProxyAnswer =
   /** Answer with this signer error code instead of forwarding. */
-  readonly code: string;
-}
+  | { readonly code: string }
+  /** Answer with this body (a v1 answer of the proxy's making) instead of forwarding. */
+  | { readonly body: Record<string, unknown> };
 
 export interface SignerProxy {
   readonly url: string;
@@ -39,7 +40,8 @@ export const startSignerProxy = async (opts: { upstream: string; port?: number; 
       actions.push(action);
       const answer = opts.decide(action, actions.length);
       if (answer) {
-        const text = JSON.stringify({ version: 1, requestId: `proxy-${actions.length}`, error: { code: answer.code, message: `the proxy answers ${answer.code}` } });
+        const requestId = `proxy-${actions.length}`;
+        const text = JSON.stringify('body' in answer ? { version: 1, requestId, ...answer.body } : { version: 1, requestId, error: { code: answer.code, message: `the proxy answers ${answer.code}` } });
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
         res.end(text);
         return;
