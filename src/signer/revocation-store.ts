@@ -121,7 +121,7 @@ const readList = async (file: string): Promise<readonly Revocation[]> => {
     text = await readFile(file, 'utf8');
   } catch (error) {
     if (errno(error) === 'ENOENT') {
-      throw new LkpError('FileSystem', `revocations file ${file} is missing: lkp ca init and lkp signer serve create it, so it was moved or deleted; restore it (an absent file is never read as "nothing revoked")`, { cause: error });
+      throw new LkpError('FileSystem', `revocations file ${file} is missing (an absent file is never read as "nothing revoked"): restore it if it was moved or deleted; for a config that only now names it, start lkp signer serve once (it creates it) or write {"version":1,"revocations":[]} there`, { cause: error });
     }
     throw new LkpError('FileSystem', `cannot read revocations ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
   }
