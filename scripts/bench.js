@@ -12,7 +12,8 @@
 // Sections: 1 issuance throughput, 2 Lambda bundle (size, cold start), 3 verified `aws`
 // requests (signer's own time, Lambda cold start, the SDK clients' share of a new process),
 // 4 `lkp host`, 5 `lkp ssh exec`, 6 KMS-signed issuance (moto_server on loopback),
-// 7 the boot storm (2,000 hosts, EC2's throttling bucket; scripts/bench/storm*.mjs).
+// 7 the boot storm (2,000 hosts, EC2's throttling bucket; scripts/bench/storm*.mjs),
+// 8 the KRL for 100,000 revoked serials (scripts/bench/krl.mjs).
 import './bench/guard.mjs';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -79,9 +80,9 @@ const profiled = async (name, args, opts) => {
   console.log(`  profile: ${path.join(PROFILE_DIR, `${name}.cpuprofile`)} (${fmtMs(run.ms)} under the profiler, exit ${run.code})`);
 };
 
-// `LKP_BENCH_SKIP=1,6,7 npm run bench`: leave out the sections named (only 1, 6 and 7, which
+// `LKP_BENCH_SKIP=1,6,7 npm run bench`: leave out the sections named (only 1, 6, 7 and 8, which
 // nothing later depends on), to iterate on the cold-start figures without the 3-minute storm.
-const SKIP = new Set((process.env.LKP_BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter((s) => ['1', '6', '7'].includes(s)));
+const SKIP = new Set((process.env.LKP_BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter((s) => ['1', '6', '7', '8'].includes(s)));
 const skipped = (n) => {
   if (SKIP.has(n)) console.log(`  skipped (LKP_BENCH_SKIP=${process.env.LKP_BENCH_SKIP})`);
   return SKIP.has(n);
@@ -930,6 +931,18 @@ if (!skipped('7')) try {
 } catch (error) {
   broke = true;
   recordBroken('7 boot storm', error);
+}
+
+// =======================================================================================
+// 8. KRL (scripts/bench/krl.mjs)
+// =======================================================================================
+section('8. KRL (issue 11): 100,000 revoked serials, lkp encodeKrl vs ssh-keygen -k');
+if (!skipped('8')) try {
+  const { krlBench } = await import('./bench/krl.mjs');
+  for (const row of await krlBench({ dist, tmp, caPublicLine: readFileSync(path.join(caDir, 'host_ca.pub'), 'utf8').trim() })) record(row);
+} catch (error) {
+  broke = true;
+  recordBroken('8 KRL', error);
 }
 
 // =======================================================================================
