@@ -40,6 +40,19 @@ const pooledRandom = (size: number): Buffer => {
   return out;
 };
 
+// Validity bounds as ISO strings, remembered for the last few seconds: at issuance rates
+// many certificates share the same second, and formatting a date costs more than a lookup.
+const isoCache = new Map<number, string>();
+const isoSeconds = (seconds: number): string => {
+  let iso = isoCache.get(seconds);
+  if (iso === undefined) {
+    if (isoCache.size >= 64) isoCache.clear();
+    iso = new Date(seconds * 1000).toISOString();
+    isoCache.set(seconds, iso);
+  }
+  return iso;
+};
+
 /** A certificate built and checked but not yet signed: its to-be-signed bytes are known. */
 export interface PreparedCertificate {
   /** The bytes the CA signs. */
@@ -79,8 +92,8 @@ export const prepareCertificate = (grant: Grant, key: PublicKey, caKey: PublicKe
       serial: serial.toString(),
       keyId,
       principals: [...grant.principals],
-      validAfter: new Date(Number(validAfter) * 1000).toISOString(),
-      validBefore: new Date(Number(validBefore) * 1000).toISOString(),
+      validAfter: isoSeconds(ctx.now - BACKDATE_SECONDS),
+      validBefore: isoSeconds(ctx.now + grant.validitySeconds),
     },
   };
 };
