@@ -3,8 +3,7 @@
 // hook) -> issue -> audit. One exit writes one audit line per decision. Refusals are
 // ordinary answers; only a bug escapes as an exception (a Lambda function error).
 import { randomUUID } from 'node:crypto';
-import { checkJsonBounds } from '../api/json-bounds.js';
-import { MAX_REQUEST_BYTES, MAX_REQUEST_DEPTH, parseSignerRequest, type CertRequest, type SignerRequest } from '../api/request.js';
+import { parseSignerRequest, type CertRequest, type SignerRequest } from '../api/request.js';
 import type { SignerErrorCode, SignerResponse } from '../api/response.js';
 import { causeChain, describeError, LkpError, type ErrorCode } from '../errors.js';
 import { checkSignable } from '../ssh/signature.js';
@@ -122,8 +121,8 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     const audit: Mutable<AuditRecord> = { requestId, action: 'unknown', outcome: 'answered' };
     try {
       if (transportError) throw transportError;
-      // Bounded before anything walks it: a deeply nested event must not overflow a stack.
-      checkJsonBounds(event ?? null, { maxBytes: MAX_REQUEST_BYTES, maxDepth: MAX_REQUEST_DEPTH });
+      // Reading one field walks nothing; parseSignerRequest bounds the event (size, depth)
+      // before it walks it, so a deeply nested event cannot overflow a stack.
       const head = event as { action?: unknown } | null;
       if (head && typeof head.action === 'string' && head.action.length <= 32) audit.action = head.action.replace(/[^a-z-]/g, '?');
       const request = parseSignerRequest(event);

@@ -65,7 +65,9 @@ export interface PreparedCertificate {
 export const prepareCertificate = (grant: Grant, key: PublicKey, caKey: PublicKey, ctx: IssueContext): PreparedCertificate => {
   const random = ctx.random ?? pooledRandom;
   const keyFingerprint = fingerprint(key);
-  const serial = random(8).readBigUInt64BE(0);
+  // One draw for the serial (8 bytes) and the nonce (32).
+  const drawn = random(40);
+  const serial = drawn.readBigUInt64BE(0);
   const validAfter = BigInt(ctx.now - BACKDATE_SECONDS);
   const validBefore = BigInt(ctx.now + grant.validitySeconds);
   const keyId = parseKeyId(buildKeyId(grant, keyFingerprint, ctx));
@@ -80,7 +82,7 @@ export const prepareCertificate = (grant: Grant, key: PublicKey, caKey: PublicKe
       validBefore,
       criticalOptions: grant.criticalOptions,
       extensions: grant.extensions,
-      nonce: random(32),
+      nonce: drawn.subarray(8, 40),
     },
     caKey,
   );

@@ -160,7 +160,8 @@ export const formatPublicKey = (key: PublicKey, comment?: string): string =>
 
 /** `SHA256:...` as ssh-keygen -l prints it. */
 export const fingerprint = (key: PublicKey): string =>
-  `SHA256:${createHash('sha256').update(encodePublicKeyBlob(key)).digest('base64').replace(/=+$/, '')}`;
+  // A SHA-256 digest is 44 base64 characters, the last one padding.
+  `SHA256:${createHash('sha256').update(encodePublicKeyBlob(key)).digest('base64').slice(0, 43)}`;
 
 /** A node:crypto public key for signature verification (not for FIDO keys). */
 export const toKeyObject = (key: PublicKey): KeyObject => {

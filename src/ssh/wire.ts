@@ -16,7 +16,7 @@ export class SshWriter {
   private length = 0;
 
   /** `sizeHint`: the expected size in bytes (the buffer grows past it as needed). */
-  constructor(sizeHint = 256) {
+  constructor(sizeHint = 128) {
     this.buf = Buffer.allocUnsafe(sizeHint);
   }
 
