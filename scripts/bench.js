@@ -248,7 +248,7 @@ if (!skipped('1')) try {
   console.log(`  issueCertificate rounds (certs/s):   ${list(issued)}`);
   const issueRate = median(issued);
   const ratio = median(ratios);
-  record({ measurement: '1a issuance, in-process (issueCertificate)', value: fmtRate(issueRate, 'certs'), baseline: `raw sign ${fmtRate(median(raw), 'sig')}`, ratio: `${(ratio * 100).toFixed(0)}% of raw`, target: '>= 50% of raw', pass: Math.round(ratio * 100) >= 50 });
+  record({ measurement: '1a issuance, in-process (issueCertificate)', value: fmtRate(issueRate, 'certs'), baseline: `raw sign ${fmtRate(median(raw), 'sig')}`, ratio: `${(ratio * 100).toFixed(0)}% of raw`, target: '>= 80% of raw (issue 13)', pass: Math.round(ratio * 100) >= 80 });
 
   // The full handler on the same machine: parse, join-token verify (memory ledger), policy, issue, audit line.
   const { buildSigner } = await dist('signer/runtime.js');
@@ -260,7 +260,11 @@ if (!skipped('1')) try {
   const memoryConfig = { ...parsed, joinTokens: { ...parsed.joinTokens, ledger: { store: 'memory' } } };
   const handler = await buildSigner(memoryConfig, { audit: streamAuditSink(() => undefined) });
   const now = Math.floor(Date.now() / 1000);
-  const tokenCount = 3 * 400 + 100;
+  // Like 1a: a real warm-up, then rounds bounded by time (not by a few hundred requests, which
+  // measured the handler before the JIT had compiled it), alternating with raw-sign rounds.
+  const handlerWarmup = 1_000;
+  const handlerMaxOps = 4_000;
+  const tokenCount = handlerWarmup + N.issueRounds * handlerMaxOps;
   const events = Array.from({ length: tokenCount }, () => ({
     version: 1,
     action: 'host-cert',
@@ -272,17 +276,18 @@ if (!skipped('1')) try {
     const answer = await handler(events[next++]);
     if (!answer.certificates) throw new BenchError(`handler refused: ${JSON.stringify(answer.error)}`);
   };
-  await rateOf(handle, 100, 50);
+  await rateOf(handle, 2_000, handlerWarmup);
   const hRates = [];
   const hRatios = [];
-  for (let r = 0; r < 3; r += 1) {
+  for (let r = 0; r < N.issueRounds; r += 1) {
     const a = rateOfSync(() => sign(null, payload, caKey.privateKey), N.roundMs, N.maxOpsPerRound);
-    const b = await rateOf(handle, N.roundMs, 400);
+    const b = await rateOf(handle, N.roundMs, handlerMaxOps);
     hRates.push(b);
     hRatios.push(b / a);
   }
-  console.log(`  whole handler rounds (join-token host-cert, memory ledger, audit serialised): ${list(hRates)}`);
-  record({ measurement: '1a\' issuance, whole handler (join-token)', value: fmtRate(median(hRates), 'certs'), baseline: 'raw sign (same rounds)', ratio: `${(median(hRatios) * 100).toFixed(0)}% of raw`, target: '(info)', pass: undefined });
+  console.log(`  whole handler rounds (join-token host-cert: parse, token MAC, memory ledger, policy, issue, audit line serialised): ${list(hRates)}`);
+  const hRatio = median(hRatios);
+  record({ measurement: '1a\' issuance, whole handler (join-token)', value: fmtRate(median(hRates), 'certs'), baseline: 'raw sign (same rounds)', ratio: `${(hRatio * 100).toFixed(0)}% of raw`, target: '>= 50% of raw (issue 13)', pass: Math.round(hRatio * 100) >= 50 });
 
   // ssh-keygen -s, one process per certificate.
   const kg = path.join(tmp, 'keygen');
