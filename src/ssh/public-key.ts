@@ -136,8 +136,13 @@ export const parsePublicKeyBlob = (blob: Buffer): PublicKey => {
   return key;
 };
 
+// The blob a key was parsed from, when this module decoded it itself: the strict reader
+// accepts only the canonical encoding, so it is the key's encoding and need not be rebuilt
+// (the signer fingerprints every key it parses). Never handed out for mutation.
+const parsedBlobs = new WeakMap<PublicKey, Buffer>();
+
 /** The canonical wire encoding of a public key. */
-export const encodePublicKeyBlob = (key: PublicKey): Buffer => writeKeyFields(key, new SshWriter().string(key.type)).toBuffer();
+export const encodePublicKeyBlob = (key: PublicKey): Buffer => parsedBlobs.get(key) ?? writeKeyFields(key, new SshWriter().string(key.type)).toBuffer();
 
 /** Parses one OpenSSH public key line: `TYPE BASE64 [comment]`. */
 export const parsePublicKey = (line: string): PublicKey => {
@@ -149,7 +154,9 @@ export const parsePublicKey = (line: string): PublicKey => {
   const [type, b64] = fields;
   if (type === undefined || b64 === undefined) return invalid('public key line must be "TYPE BASE64 [comment]"');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) return invalid('public key base64 is malformed');
-  const key = parsePublicKeyBlob(Buffer.from(b64, 'base64'));
+  const blob = Buffer.from(b64, 'base64');
+  const key = parsePublicKeyBlob(blob);
+  parsedBlobs.set(key, blob);
   if (key.type !== type) return invalid(`key type ${JSON.stringify(type.slice(0, 64))} disagrees with the blob's ${key.type}`);
   return key;
 };
