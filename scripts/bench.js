@@ -262,7 +262,7 @@ if (!skipped('1')) try {
   const now = Math.floor(Date.now() / 1000);
   // Like 1a: a real warm-up, then rounds bounded by time (not by a few hundred requests, which
   // measured the handler before the JIT had compiled it), alternating with raw-sign rounds.
-  const handlerWarmup = 1_000;
+  const handlerWarmup = 5_000;
   const handlerMaxOps = 4_000;
   const tokenCount = handlerWarmup + N.issueRounds * handlerMaxOps;
   const events = Array.from({ length: tokenCount }, () => ({
@@ -276,7 +276,7 @@ if (!skipped('1')) try {
     const answer = await handler(events[next++]);
     if (!answer.certificates) throw new BenchError(`handler refused: ${JSON.stringify(answer.error)}`);
   };
-  await rateOf(handle, 2_000, handlerWarmup);
+  await rateOf(handle, 1_500, handlerWarmup);
   const hRates = [];
   const hRatios = [];
   for (let r = 0; r < N.issueRounds; r += 1) {

@@ -14,7 +14,7 @@ import { describeCaller, type IdentityVerifier, type VerifiedIdentity } from './
 import { authorize } from './policy/authorize.js';
 import type { Grant } from './policy/grant.js';
 import type { IdentityMethodName } from './policy/rules.js';
-import { prepareCertificate, signPrepared } from './issue.js';
+import { isoSeconds, prepareCertificate, signPrepared } from './issue.js';
 
 /** A second opinion after the built-in policy allowed (the external authoriser Lambda). */
 export type Authoriser = (request: CertRequest, identity: VerifiedIdentity, grant: Grant) => Promise<Grant>;
@@ -148,7 +148,7 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
       const message = code === 'Internal' ? `the signer could not complete this request; its operators can look up request ${requestId}` : error.message;
       return { version: 1, requestId, error: { code, message } };
     } finally {
-      deps.audit({ ts: new Date(deps.now() * 1000).toISOString(), ...audit } as AuditRecord);
+      deps.audit({ ts: isoSeconds(deps.now()), ...audit } as AuditRecord);
     }
   };
 };

@@ -43,7 +43,7 @@ const pooledRandom = (size: number): Buffer => {
 // Validity bounds as ISO strings, remembered for the last few seconds: at issuance rates
 // many certificates share the same second, and formatting a date costs more than a lookup.
 const isoCache = new Map<number, string>();
-const isoSeconds = (seconds: number): string => {
+export const isoSeconds = (seconds: number): string => {
   let iso = isoCache.get(seconds);
   if (iso === undefined) {
     if (isoCache.size >= 64) isoCache.clear();
@@ -101,10 +101,8 @@ export const prepareCertificate = (grant: Grant, key: PublicKey, caKey: PublicKe
 };
 
 /** Signs a prepared certificate with the CA it was prepared for. */
-export const signPrepared = async (prepared: PreparedCertificate, ca: CaSigner): Promise<IssuedCertificate> => ({
-  certificate: formatCertificate(await signCertificateBody(prepared.body, ca), prepared.key),
-  ...prepared.meta,
-});
+export const signPrepared = (prepared: PreparedCertificate, ca: CaSigner): Promise<IssuedCertificate> =>
+  signCertificateBody(prepared.body, ca).then((blob) => ({ certificate: formatCertificate(blob, prepared.key), ...prepared.meta }));
 
 /** Signs one certificate for `key` as the grant allows. */
 export const issueCertificate = async (grant: Grant, key: PublicKey, ca: CaSigner, ctx: IssueContext): Promise<IssuedCertificate> =>
