@@ -1,7 +1,7 @@
 // The request digest an `aws` identity proof is bound to: action, every public key,
 // login and target. A captured proof is worthless for any other key, login or target.
-import { createHash } from 'node:crypto';
-import { writeKeyFields, type PublicKey } from '../ssh/public-key.js';
+import { encodePublicKeyBlob, type PublicKey } from '../ssh/public-key.js';
+import { sha256 } from '../ssh/sha256.js';
 import { SshWriter } from '../ssh/wire.js';
 
 export interface DigestInput {
@@ -26,8 +26,8 @@ const NAMES = {
 export const requestDigest = (input: DigestInput): string => {
   const w = new SshWriter(512);
   w.raw(NAMES.head).string(input.action);
-  for (const key of input.publicKeys) w.raw(NAMES.key).nested((blob) => writeKeyFields(key, blob.string(key.type)));
+  for (const key of input.publicKeys) w.raw(NAMES.key).string(encodePublicKeyBlob(key));
   w.raw(NAMES.login).string(input.login ?? '');
   w.raw(NAMES.target).string(input.target ?? '');
-  return createHash('sha256').update(w.toBuffer()).digest('hex');
+  return sha256(w.toBuffer(), 'hex');
 };
