@@ -320,6 +320,9 @@ s.on('close', () => process.exit(0));
       const dry = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--via', 'ssm', '--dry-run', '--', 'true'], { env: { ...env, PATH: `${withPlugin}${path.delimiter}${process.env.PATH ?? ''}` } });
       expect(dry.code, dry.stderr).toBe(0);
       expect(dry.stdout).toContain(`ProxyCommand=aws ssm start-session --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p' -l ${login} ${X} true`);
+      // Session Manager reaches the instance by its id: the plan asks EC2 for no address.
+      expect(dry.stdout).not.toMatch(/would look up/);
+      expect(dry.stdout).toMatch(new RegExp(`address: +${X} \\(the instance id`));
     });
 
     it('ok/transparent mode with "via": "ssm": plain ssh LOGIN@i-… runs the documented command', async () => {
