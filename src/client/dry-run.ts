@@ -40,19 +40,35 @@ export const dryRunSsh = async (opts: ExecOptions & { agent?: boolean }, credent
 
   const jumps = opts.jumps ?? [];
   const via = opts.via ?? 'direct';
-  if (via === 'eice') out.push(`transport: eice: would find the EC2 Instance Connect Endpoint ${opts.eiceId ?? "in the instance's VPC"} with EC2 DescribeInstanceConnectEndpoints and tunnel ssh through it (ProxyCommand lkp ssh proxy --via eice)`);
   const ssmCommand = ssmProxyCommand(primary.ssmDocument);
-  if (via === 'ssm') out.push(`transport: ssm: ProxyCommand ${ssmCommand}`);
   const hops: HopSpec[] = [
     ...jumps.map((j, i): HopSpec => ({ ...j, addressMode: i === 0 ? 'prefer-public' : 'private' })),
     { target: opts.instanceArn, login: opts.login, ...(opts.port ? { port: opts.port } : {}), ...(opts.address ? { address: opts.address } : {}), addressMode: opts.public ? 'public' : 'private' },
   ];
-  // Session Manager reaches the first hop ssh dials by its instance id: ssh dials that id, and
-  // nothing asks EC2 for an address (as in the real run, whose cache entry this then finds).
-  const ssmHop = via === 'ssm' ? 0 : -1;
-  if (ssmHop === 0) {
-    const first = hops[0] as HopSpec;
-    hops[0] = { ...first, address: resolveHop(first, { home, signers: opts.signers, ...(opts.region ? { region: opts.region } : {}) }).target.instanceId };
+  // The transport carries the first hop ssh dials. Session Manager reaches it by its instance
+  // id, so nothing asks EC2 for an address; EICE needs none when lkp's route cache has the
+  // instance and its endpoint. The hop then has the address the real run uses (and so finds
+  // the same certificate cache entry).
+  let routedNote: string | undefined;
+  const first = hops[0] as HopSpec;
+  const routed = via === 'direct' ? undefined : resolveHop(first, { home, signers: opts.signers, ...(opts.region ? { region: opts.region } : {}) });
+  if (via === 'ssm' && routed) {
+    out.push(`transport: ssm: ProxyCommand ${ssmCommand}`);
+    hops[0] = { ...first, address: routed.target.instanceId };
+    routedNote = 'the instance id: Session Manager reaches it; no EC2 lookup';
+  }
+  if (via === 'eice' && routed) {
+    const cache = await import('./tunnel/eice-cache.js');
+    const instance = await cache.readCachedInstance(home, routed.target.instanceId, routed.region, now);
+    const key = opts.eiceId ?? instance?.vpcId;
+    const endpoint = instance && key ? await cache.readCachedEndpoint(home, routed.region, key, now) : undefined;
+    if (instance && endpoint) {
+      out.push(`transport: eice: EC2 Instance Connect Endpoint ${endpoint.endpointId} (cached; no EC2 call) tunnels ssh (ProxyCommand lkp ssh proxy --via eice)`);
+      hops[0] = { ...first, address: instance.privateIp };
+      routedNote = 'private IPv4, cached with the EICE route; no EC2 lookup';
+    } else {
+      out.push(`transport: eice: would find the EC2 Instance Connect Endpoint ${opts.eiceId ?? "in the instance's VPC"} with EC2 DescribeInstanceConnectEndpoints and tunnel ssh through it (ProxyCommand lkp ssh proxy --via eice)`);
+    }
   }
   const ctx = { home, signers: opts.signers, ...(opts.region ? { region: opts.region } : {}), ...(keyPair ? { key: keyPair.key } : {}) };
   let needsSigner = false;
@@ -67,14 +83,14 @@ export const dryRunSsh = async (opts: ExecOptions & { agent?: boolean }, credent
     if (cached) {
       out.push(`  certificate: cached (${paths?.cert}), valid until ${new Date(cached.validBefore * 1000).toISOString()}; no signer call`);
       address = hop.address ?? cached.address;
-      out.push(`  address:     ${address} (${i === ssmHop ? 'the instance id: Session Manager reaches it; no EC2 lookup' : hop.address !== undefined ? 'given' : 'cached'})`);
+      out.push(`  address:     ${address} (${i === 0 && routedNote ? routedNote : hop.address !== undefined ? 'given' : 'cached'})`);
     } else {
       needsSigner = true;
       const signer = `${primary.functionName} in ${primary.region ?? region}${primary.fallbacks.length ? ` (then ${primary.fallbacks.join(', ')})` : ''}`;
       out.push(`  certificate: would request a user-cert for ${principal} from signer ${signer}, proving who you are with a signed sts:GetCallerIdentity`);
       if (hop.address !== undefined) {
         address = hop.address;
-        out.push(`  address:     ${address} (${i === ssmHop ? 'the instance id: Session Manager reaches it; no EC2 lookup' : 'given'})`);
+        out.push(`  address:     ${address} (${i === 0 && routedNote ? routedNote : 'given'})`);
       } else {
         address = `<${hop.addressMode === 'private' ? 'private' : 'public'} IPv4 of ${target.instanceId}>`;
         out.push(`  address:     would look up the ${hop.addressMode === 'private' ? 'private' : hop.addressMode === 'public' ? 'public' : 'public (else private)'} IPv4 with EC2 DescribeInstances at ${endpointOf('ec2', 'EC2', region)}`);

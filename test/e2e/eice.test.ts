@@ -228,6 +228,14 @@ describe('lkp ssh exec --via eice | ssm', () => {
     const hit = await exec(X, ['echo hit'], [], cEnv);
     expect(hit.stdout.trim()).toBe('hit');
     expect(since(mark)).toEqual([]);
+    // The plan says the same: certificate and route from the cache, nothing asked of EC2.
+    const dry = await exec(X, ['true'], ['--dry-run'], cEnv);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`Endpoint ${EICE_ID} \\(cached`));
+    expect(dry.stdout).toMatch(/certificate: cached/);
+    expect(dry.stdout).toMatch(new RegExp(`address: +${IP_X.replace(/\./g, '\\.')} \\(private IPv4, cached`));
+    expect(dry.stdout).not.toMatch(/would/);
+    expect(since(mark)).toEqual([]);
     // The endpoint is replaced: the cached one answers 404, EC2 lists only the new one.
     const NEW_ID = 'eice-0123456789abcdef1';
     const old = laptopEc2.endpoints.findIndex((e) => e.instanceConnectEndpointId === EICE_ID);
