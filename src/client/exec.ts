@@ -276,11 +276,11 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
   /** The first hop ssh dials goes through the transport; later hops go through the hop before. */
   const routed = async (hop: HopSpec): Promise<CertifiedHop> => {
     if (via === 'direct') return certifyHop(hop, ctx);
-    const { proxyCommandFor, resolveEiceRoute } = await import('./tunnel/route.js');
+    const { checkRegion, proxyCommandFor, resolveEiceRoute } = await import('./tunnel/route.js');
     const { target, region } = resolveHop(hop, ctx);
     const profile = primary.profile;
     if (via === 'ssm') {
-      route = { via: 'ssm', region, ...(profile ? { profile } : {}), ...(primary.ssmDocument ? { document: primary.ssmDocument } : {}) };
+      route = { via: 'ssm', region: checkRegion(region, 'region'), ...(profile ? { profile } : {}), ...(primary.ssmDocument ? { document: primary.ssmDocument } : {}) };
       // ssh dials the instance id (%h), which the documented ProxyCommand hands to Session Manager.
       return { ...(await certifyHop({ ...hop, address: target.instanceId }, ctx)), proxyCommand: proxyCommandFor(route, [], target.instanceId) };
     }
