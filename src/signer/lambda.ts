@@ -22,23 +22,30 @@ const here = (): string => {
   }
 };
 
-const checked = (config: SignerConfig): Promise<SignerHandler> => {
+/**
+ * Builds the Lambda's signer for a config: CA keys (and the join-token key) are loaded now,
+ * so a config whose keys this role cannot use (a next KMS key whose policy does not name the
+ * signer role) fails here and, on a reload, leaves the previous signer answering instead of
+ * answering Internal to every request.
+ */
+export const lambdaSigner = (config: SignerConfig): Promise<SignerHandler> => {
   const problem = lambdaConfigProblem(config);
   if (problem) throw new LkpError('ConfigInvalid', problem);
-  return assembleSigner(config);
+  return assembleSigner(config, { checkAtStart: true });
 };
 
 /**
  * The signer from LKP_CONFIG_SSM_PARAMETER (read again in the background by the first
- * request 60 s after the last read, so a CA rotation step reaches a busy container within
- * a minute and an idle one at its next requests), LKP_CONFIG_FILE, or signer.json in the bundle.
+ * request 60 s after the last read; a container idle for longer reads it before answering,
+ * so every answer comes from a config read at most 2 minutes earlier), LKP_CONFIG_FILE, or
+ * signer.json in the bundle.
  */
 const loadSigner = async (): Promise<SignerHandler> => {
   const parameter = process.env.LKP_CONFIG_SSM_PARAMETER;
   if (parameter) {
     const { fetchSsmParameter } = await import('../aws/ssm-parameter.js');
     const { followConfigText } = await import('./follow-config.js');
-    const followed = await followConfigText(() => fetchSsmParameter(parameter, process.env.AWS_REGION ?? 'us-east-1'), `ssm:${parameter}`, checked, {
+    const followed = await followConfigText(() => fetchSsmParameter(parameter, process.env.AWS_REGION ?? 'us-east-1'), `ssm:${parameter}`, lambdaSigner, {
       // A config that does not load leaves the previous one answering; the log says why.
       onReload: (event) => (event.ok ? console.log(`lkp signer: config reloaded from SSM parameter ${parameter}`) : console.error(`lkp signer: SSM parameter ${parameter} not reloaded, the previous config stays: ${describeError(event.error)}`)),
     });
@@ -46,7 +53,7 @@ const loadSigner = async (): Promise<SignerHandler> => {
   }
   const file = process.env.LKP_CONFIG_FILE ?? path.join(here(), 'signer.json');
   if (!existsSync(file)) throw new LkpError('ConfigInvalid', `no signer config: set LKP_CONFIG_SSM_PARAMETER or ship ${file}`);
-  return checked(await loadSignerConfig(file));
+  return lambdaSigner(await loadSignerConfig(file));
 };
 
 let signer: Promise<SignerHandler> | undefined;
