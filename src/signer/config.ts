@@ -31,13 +31,17 @@ export type CaStoreConfig = CaStoreKeys & { readonly rotation?: CaRotation };
 export interface RotationSettings {
   /**
    * Seconds every host needs to pick up a new CA key list: lkp-host-renew.timer's interval
-   * plus its jitter (12 h + 1 h). `promote` and `retire` wait this long after the previous phase.
+   * plus its jitter (12 h + 1 h), with a margin. `promote` and `retire` wait this long after the previous phase.
    */
   readonly hostRenewalInterval: number;
 }
 
-/** The default: OnUnitActiveSec=12h plus RandomizedDelaySec=1h of lkp-host-renew.timer. */
-export const DEFAULT_HOST_RENEWAL_INTERVAL = 13 * 3600;
+/**
+ * The default: OnUnitActiveSec=12h plus RandomizedDelaySec=1h of lkp-host-renew.timer, plus
+ * a margin for what comes on top: the timer's AccuracySec (1 min), `lkp host`'s retry window
+ * (5 min) and its run, and the oldest config a Lambda container answers with (2 min).
+ */
+export const DEFAULT_HOST_RENEWAL_INTERVAL = 14 * 3600;
 
 /** A KMS key id, key ARN, alias name or alias ARN. */
 const KMS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,250}|arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:(?:key\/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})|alias\/[A-Za-z0-9/_-]{1,250}))$/;

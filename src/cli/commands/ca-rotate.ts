@@ -74,14 +74,14 @@ export const caRotateAddNext = stepCommand(
 
 export const caRotatePromote = stepCommand(
   'promote',
-  'Sign with the next key; the current key stays published (refused until every host has renewed since add-next: 13 h by default)',
+  'Sign with the next key; the current key stays published (refused until every host has renewed since add-next: 14 h by default)',
   { force: { type: 'boolean', default: false, describe: 'Promote before every host can have renewed (prints the risk)' } },
   [['$0 ca rotate promote --config ca/signer.json --ca user', 'the next key signs from now on']],
 );
 
 export const caRotateRetire = stepCommand(
   'retire',
-  'Drop the old key from ca-keys and so from every trust file (refused until every host has renewed since promote: 13 h by default)',
+  'Drop the old key from ca-keys and so from every trust file (refused until every host has renewed since promote: 14 h by default)',
   { force: { type: 'boolean', default: false, describe: 'Retire before every host can have renewed (prints the risk)' } },
   [['$0 ca rotate retire --config ca/signer.json --ca user', 'the old key is no longer trusted anywhere']],
 );
