@@ -66,7 +66,14 @@ export const followConfigText = async (
   fetchText: () => Promise<string>,
   label: string,
   build: (config: SignerConfig) => Promise<SignerHandler>,
-  opts: { ttlMs?: number; maxAgeMs?: number; nowMs?: () => number; onReload?: (event: ReloadEvent) => void } = {},
+  opts: {
+    ttlMs?: number;
+    maxAgeMs?: number;
+    nowMs?: () => number;
+    onReload?: (event: ReloadEvent) => void;
+    /** Builds the signer of a changed config (default `build`): it may check more than the first build. */
+    rebuild?: (config: SignerConfig) => Promise<SignerHandler>;
+  } = {},
 ): Promise<ReloadingHandler> => {
   const digest = (text: string): string => createHash('sha256').update(text).digest('hex');
   const text = await fetchText();
@@ -78,7 +85,7 @@ export const followConfigText = async (
     waitWhenOlderThanMs: opts.maxAgeMs ?? CONFIG_MAX_AGE_MS,
     probe: async () => {
       const now = await fetchText();
-      return { version: digest(now), build: () => build(parseConfigText(now, label)) };
+      return { version: digest(now), build: () => (opts.rebuild ?? build)(parseConfigText(now, label)) };
     },
     ...(opts.nowMs ? { nowMs: opts.nowMs } : {}),
     ...(opts.onReload ? { onReload: opts.onReload } : {}),

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describeError, LkpError } from '../errors.js';
 import { loadSignerConfig, type SignerConfig } from './config.js';
 import type { SignerHandler } from './handle.js';
+import type { ReloadEvent, ReloadingHandler } from './reloading-handler.js';
 import { assembleSigner } from './assemble.js';
 import { lambdaConfigProblem } from './lambda-config.js';
 
@@ -22,16 +23,22 @@ const here = (): string => {
   }
 };
 
-/**
- * Builds the Lambda's signer for a config: CA keys (and the join-token key) are loaded now,
- * so a config whose keys this role cannot use (a next KMS key whose policy does not name the
- * signer role) fails here and, on a reload, leaves the previous signer answering instead of
- * answering Internal to every request.
- */
-export const lambdaSigner = (config: SignerConfig): Promise<SignerHandler> => {
+const checked = (config: SignerConfig, opts: { checkAtStart?: boolean } = {}): Promise<SignerHandler> => {
   const problem = lambdaConfigProblem(config);
   if (problem) throw new LkpError('ConfigInvalid', problem);
-  return assembleSigner(config, { checkAtStart: true });
+  return assembleSigner(config, opts);
+};
+
+/**
+ * A signer following a config text as the Lambda follows its SSM parameter. A new config
+ * loads its CA keys (and join-token key) before it replaces the one answering: one whose
+ * keys this role cannot use (a next KMS key whose policy does not name the signer role)
+ * leaves the previous signer answering instead of answering Internal to every request. The
+ * first config loads its keys with the first request that needs them, as before.
+ */
+export const followLambdaConfig = async (fetchText: () => Promise<string>, label: string, opts: { nowMs?: () => number; onReload?: (event: ReloadEvent) => void } = {}): Promise<ReloadingHandler> => {
+  const { followConfigText } = await import('./follow-config.js');
+  return followConfigText(fetchText, label, checked, { ...opts, rebuild: (config) => checked(config, { checkAtStart: true }) });
 };
 
 /**
@@ -44,8 +51,7 @@ const loadSigner = async (): Promise<SignerHandler> => {
   const parameter = process.env.LKP_CONFIG_SSM_PARAMETER;
   if (parameter) {
     const { fetchSsmParameter } = await import('../aws/ssm-parameter.js');
-    const { followConfigText } = await import('./follow-config.js');
-    const followed = await followConfigText(() => fetchSsmParameter(parameter, process.env.AWS_REGION ?? 'us-east-1'), `ssm:${parameter}`, lambdaSigner, {
+    const followed = await followLambdaConfig(() => fetchSsmParameter(parameter, process.env.AWS_REGION ?? 'us-east-1'), `ssm:${parameter}`, {
       // A config that does not load leaves the previous one answering; the log says why.
       onReload: (event) => (event.ok ? console.log(`lkp signer: config reloaded from SSM parameter ${parameter}`) : console.error(`lkp signer: SSM parameter ${parameter} not reloaded, the previous config stays: ${describeError(event.error)}`)),
     });
@@ -53,7 +59,7 @@ const loadSigner = async (): Promise<SignerHandler> => {
   }
   const file = process.env.LKP_CONFIG_FILE ?? path.join(here(), 'signer.json');
   if (!existsSync(file)) throw new LkpError('ConfigInvalid', `no signer config: set LKP_CONFIG_SSM_PARAMETER or ship ${file}`);
-  return lambdaSigner(await loadSignerConfig(file));
+  return checked(await loadSignerConfig(file));
 };
 
 let signer: Promise<SignerHandler> | undefined;

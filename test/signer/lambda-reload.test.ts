@@ -4,8 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { followConfigText } from '../../src/signer/follow-config.js';
-import { lambdaSigner } from '../../src/signer/lambda.js';
+import { followLambdaConfig } from '../../src/signer/lambda.js';
 import type { ReloadEvent } from '../../src/signer/reloading-handler.js';
 import { generateOpenSshKey } from '../../src/ssh/generate-key.js';
 import { tempDir } from '../helpers/temp.js';
@@ -27,7 +26,7 @@ describe('the Lambda reloading its SSM config', () => {
     let text = config([user.file]);
     let clock = 0;
     const events: ReloadEvent[] = [];
-    const followed = await followConfigText(async () => text, 'ssm:/lkp/test/signer-config', lambdaSigner, { nowMs: () => clock, onReload: (e) => events.push(e) });
+    const followed = await followLambdaConfig(async () => text, 'ssm:/lkp/test/signer-config', { nowMs: () => clock, onReload: (e) => events.push(e) });
     const caKeys = async () => (await followed.handler({ version: 1, action: 'ca-keys' })) as unknown as { userCaKeys?: string[]; error?: { code: string } };
     expect((await caKeys()).userCaKeys).toEqual([user.publicLine]);
 
