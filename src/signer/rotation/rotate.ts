@@ -184,7 +184,17 @@ export const rotateCa = async (opts: RotateOptions): Promise<RotateResult> => {
     } else if (!nextKey) throw new LkpError('UsageError', `add-next for a ${ca.store} CA store needs --key (${ca.store === 'kms' ? 'a KMS key id, ARN or alias the admin created: SIGN_VERIFY, same key spec' : 'the secret or parameter holding the next private key'})`);
   }
   try {
-    const step = applyRotationStep(opts.step, { doc, source: opts.source.label, role: opts.role, now: opts.now, ...(opts.force ? { force: true } : {}), ...(nextKey ? { nextKey } : {}) });
+    // retire records the key going out (index 1 once promoted) for the KRL.
+    const retiringKey = opts.step === 'retire' && ca.rotation?.phase === 'promoted' ? (await loadKeys(config, opts.remote))[opts.role].publicLines[1] : undefined;
+    const step = applyRotationStep(opts.step, {
+      doc,
+      source: opts.source.label,
+      role: opts.role,
+      now: opts.now,
+      ...(opts.force ? { force: true } : {}),
+      ...(nextKey ? { nextKey } : {}),
+      ...(retiringKey ? { retiringKey } : {}),
+    });
     const forcedLive = await checkLive(opts, config);
     const next = parseSignerConfig(step.doc, opts.source.label);
     // Loaded as the signer will load them: a key it cannot read must not become the config.

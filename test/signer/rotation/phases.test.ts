@@ -28,7 +28,9 @@ const codeOf = (fn: () => unknown): string | undefined => {
   return undefined;
 };
 
-const step = (s: RotationStep, d: unknown, role: 'host' | 'user', now: Date, more: { force?: boolean; nextKey?: string } = {}) => applyRotationStep(s, { doc: d, source: '/etc/lkp/signer.json', role, now, ...more });
+const OLD = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+
+const step = (s: RotationStep, d: unknown, role: 'host' | 'user', now: Date, more: { force?: boolean; nextKey?: string; retiringKey?: string } = {}) => applyRotationStep(s, { doc: d, source: '/etc/lkp/signer.json', role, now, ...more });
 
 describe('CA rotation phases', () => {
   it('ok/add-next -> promote -> retire rewrites only that role, keeps paths as written, and ends with the next key alone', () => {
@@ -38,8 +40,9 @@ describe('CA rotation phases', () => {
     const promoted = step('promote', added, 'user', hours(14));
     expect(promoted.forcedEarly).toBeUndefined();
     expect(promoted.doc.userCa).toMatchObject({ keyIds: ['alias/user-ca-2027', 'alias/user-ca'], rotation: { phase: 'promoted', addedAt: '2026-12-01T00:00:00Z', promotedAt: '2026-12-01T14:00:00Z' } });
-    const retired = step('retire', promoted.doc, 'user', hours(28)).doc;
-    expect(retired.userCa).toEqual({ store: 'kms', keyIds: ['alias/user-ca-2027'], region: 'eu-west-1' });
+    const retired = step('retire', promoted.doc, 'user', hours(28), { retiringKey: OLD }).doc;
+    // The old key leaves ca-keys; the KRL keeps its revocations for one more step-wait.
+    expect(retired.userCa).toEqual({ store: 'kms', keyIds: ['alias/user-ca-2027'], region: 'eu-west-1', retired: [{ publicKey: OLD, retiredAt: '2026-12-02T04:00:00Z', krlUntil: '2026-12-02T18:00:00Z' }] });
     // Every intermediate document is a valid config.
     for (const d of [added, promoted.doc, retired]) expect(() => parseSignerConfig(d, 'x.json')).not.toThrow();
 
@@ -53,7 +56,7 @@ describe('CA rotation phases', () => {
     const forced = step('promote', added, 'host', hours(1), { force: true });
     expect(forced.forcedEarly?.allowedAt.toISOString()).toBe('2026-12-01T14:00:00.000Z');
     expect(codeOf(() => step('retire', forced.doc, 'host', hours(14.9)))).toBe('RotationTooEarly');
-    expect(() => step('retire', forced.doc, 'host', hours(15))).not.toThrow();
+    expect(() => step('retire', forced.doc, 'host', hours(15), { retiringKey: OLD })).not.toThrow();
   });
 
   it('ok/the interval is a config value (rotation.hostRenewalInterval)', () => {
