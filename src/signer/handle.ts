@@ -77,6 +77,7 @@ export const SIGNER_CODE_FOR: Readonly<Record<ErrorCode, SignerErrorCode>> = {
   TunnelLimit: 'Internal',
   ToolMissing: 'Internal',
   RotationTooEarly: 'Internal',
+  RotationNotLive: 'Internal',
 };
 
 /** Builds the request handler around its dependencies. */
