@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   TunnelLimit: 54,
   ToolMissing: 55,
   RotationTooEarly: 56,
+  RotationNotLive: 57,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -16,6 +16,8 @@ export interface SignerProfile {
   readonly defaultLogin?: Login;
   /** How ssh reaches this signer's instances by default (--via overrides): direct, eice or ssm. */
   readonly via?: Transport;
+  /** The Session Manager document --via ssm starts (default AWS-StartSSHSession; the deploy template's SsmDocumentName). */
+  readonly ssmDocument?: string;
   /** Names of other signers to try, in order, when this one is unreachable. */
   readonly fallbacks: readonly string[];
 }
@@ -29,6 +31,10 @@ export interface ClientConfig {
 }
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
+/** An AWS region name: the client config, route.json and `lkp ssh proxy --region` all use it. */
+export const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d$/;
+/** An SSM document: its name, or the ARN of one shared from another account (it goes into a ProxyCommand). */
+export const SSM_DOCUMENT_RE = /^(arn:aws[a-z-]*:ssm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:document\/)?[A-Za-z0-9_.-]{3,128}$/;
 
 /** Parses a client config document. */
 export const parseClientConfig = (doc: unknown, file: string): ClientConfig => {
@@ -39,9 +45,9 @@ export const parseClientConfig = (doc: unknown, file: string): ClientConfig => {
   const signers = new Map<string, SignerProfile>();
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (!NAME.test(name)) r.fail(`signers.${name.slice(0, 64)}`, 'signer names use letters, digits and . _ -');
-    const s = readObject(value, `${file}: signers.${name}`, ['functionName', 'region', 'profile', 'defaultLogin', 'fallbacks', 'via'], 'ConfigInvalid');
+    const s = readObject(value, `${file}: signers.${name}`, ['functionName', 'region', 'profile', 'defaultLogin', 'fallbacks', 'via', 'ssmDocument'], 'ConfigInvalid');
     const region = s.optionalString('region', { max: 32 });
-    if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) s.fail('region', 'is not an AWS region name');
+    if (region !== undefined && !REGION_RE.test(region)) s.fail('region', 'is not an AWS region name');
     const profile = s.optionalString('profile', { max: 128 });
     let defaultLogin: Login | undefined;
     if (s.has('defaultLogin')) {
@@ -53,6 +59,8 @@ export const parseClientConfig = (doc: unknown, file: string): ClientConfig => {
     }
     const via = s.optionalString('via', { max: 16 });
     if (via !== undefined && !(TRANSPORTS as readonly string[]).includes(via)) s.fail('via', `must be one of ${TRANSPORTS.join(', ')}`);
+    const ssmDocument = s.optionalString('ssmDocument', { max: 256 });
+    if (ssmDocument !== undefined && !SSM_DOCUMENT_RE.test(ssmDocument)) s.fail('ssmDocument', 'is not an SSM document name (letters, digits, _ . -; 3..128) or document ARN');
     signers.set(name, {
       name,
       functionName: s.string('functionName', { max: 256 }),
@@ -60,6 +68,7 @@ export const parseClientConfig = (doc: unknown, file: string): ClientConfig => {
       ...(profile ? { profile } : {}),
       ...(defaultLogin ? { defaultLogin } : {}),
       ...(via ? { via: via as Transport } : {}),
+      ...(ssmDocument ? { ssmDocument } : {}),
       fallbacks: s.optionalStringArray('fallbacks', { max: 8 }) ?? [],
     });
   }

@@ -20,7 +20,7 @@ import { readKeyPair, type KeyPair } from './keypair.js';
 import { knownHostsPath } from './known-hosts.js';
 import { revokedHostKeysPath } from './revoked-host-keys.js';
 import { buildSshArgs, formatCommandLine } from './ssh-command.js';
-import { SSM_PROXY_COMMAND } from './tunnel/ssm.js';
+import { ssmProxyCommand } from './tunnel/ssm.js';
 
 const endpointOf = (service: string, envId: string, region: string): string => `${serviceEndpoint(service, envId, region).origin} (${endpointVariable(envId)})`;
 
@@ -40,12 +40,36 @@ export const dryRunSsh = async (opts: ExecOptions & { agent?: boolean }, credent
 
   const jumps = opts.jumps ?? [];
   const via = opts.via ?? 'direct';
-  if (via === 'eice') out.push(`transport: eice: would find the EC2 Instance Connect Endpoint ${opts.eiceId ?? "in the instance's VPC"} with EC2 DescribeInstanceConnectEndpoints and tunnel ssh through it (ProxyCommand lkp ssh proxy --via eice)`);
-  if (via === 'ssm') out.push(`transport: ssm: ProxyCommand ${SSM_PROXY_COMMAND}`);
+  const ssmCommand = ssmProxyCommand(primary.ssmDocument);
   const hops: HopSpec[] = [
     ...jumps.map((j, i): HopSpec => ({ ...j, addressMode: i === 0 ? 'prefer-public' : 'private' })),
     { target: opts.instanceArn, login: opts.login, ...(opts.port ? { port: opts.port } : {}), ...(opts.address ? { address: opts.address } : {}), addressMode: opts.public ? 'public' : 'private' },
   ];
+  // The transport carries the first hop ssh dials. Session Manager reaches it by its instance
+  // id, so nothing asks EC2 for an address; EICE needs none when lkp's route cache has the
+  // instance and its endpoint. The hop then has the address the real run uses (and so finds
+  // the same certificate cache entry).
+  let routedNote: string | undefined;
+  const first = hops[0] as HopSpec;
+  const routed = via === 'direct' ? undefined : resolveHop(first, { home, signers: opts.signers, ...(opts.region ? { region: opts.region } : {}) });
+  if (via === 'ssm' && routed) {
+    out.push(`transport: ssm: ProxyCommand ${ssmCommand}`);
+    hops[0] = { ...first, address: routed.target.instanceId };
+    routedNote = 'the instance id: Session Manager reaches it; no EC2 lookup';
+  }
+  if (via === 'eice' && routed) {
+    const cache = await import('./tunnel/eice-cache.js');
+    const instance = await cache.readCachedInstance(home, routed.target.instanceId, routed.region, now);
+    const key = opts.eiceId ?? instance?.vpcId;
+    const endpoint = instance && key ? await cache.readCachedEndpoint(home, routed.region, key, now) : undefined;
+    if (instance && endpoint) {
+      out.push(`transport: eice: EC2 Instance Connect Endpoint ${endpoint.endpointId} (cached; no EC2 call) tunnels ssh (ProxyCommand lkp ssh proxy --via eice)`);
+      hops[0] = { ...first, address: instance.privateIp };
+      routedNote = 'private IPv4, cached with the EICE route; no EC2 lookup';
+    } else {
+      out.push(`transport: eice: would find the EC2 Instance Connect Endpoint ${opts.eiceId ?? "in the instance's VPC"} with EC2 DescribeInstanceConnectEndpoints and tunnel ssh through it (ProxyCommand lkp ssh proxy --via eice)`);
+    }
+  }
   const ctx = { home, signers: opts.signers, ...(opts.region ? { region: opts.region } : {}), ...(keyPair ? { key: keyPair.key } : {}) };
   let needsSigner = false;
   let failure: LkpError | undefined;
@@ -59,14 +83,14 @@ export const dryRunSsh = async (opts: ExecOptions & { agent?: boolean }, credent
     if (cached) {
       out.push(`  certificate: cached (${paths?.cert}), valid until ${new Date(cached.validBefore * 1000).toISOString()}; no signer call`);
       address = hop.address ?? cached.address;
-      out.push(`  address:     ${address} (${hop.address !== undefined ? 'given' : 'cached'})`);
+      out.push(`  address:     ${address} (${i === 0 && routedNote ? routedNote : hop.address !== undefined ? 'given' : 'cached'})`);
     } else {
       needsSigner = true;
       const signer = `${primary.functionName} in ${primary.region ?? region}${primary.fallbacks.length ? ` (then ${primary.fallbacks.join(', ')})` : ''}`;
       out.push(`  certificate: would request a user-cert for ${principal} from signer ${signer}, proving who you are with a signed sts:GetCallerIdentity`);
       if (hop.address !== undefined) {
         address = hop.address;
-        out.push(`  address:     ${address} (given)`);
+        out.push(`  address:     ${address} (${i === 0 && routedNote ? routedNote : 'given'})`);
       } else {
         address = `<${hop.addressMode === 'private' ? 'private' : 'public'} IPv4 of ${target.instanceId}>`;
         out.push(`  address:     would look up the ${hop.addressMode === 'private' ? 'private' : hop.addressMode === 'public' ? 'public' : 'public (else private)'} IPv4 with EC2 DescribeInstances at ${endpointOf('ec2', 'EC2', region)}`);
@@ -95,7 +119,7 @@ export const dryRunSsh = async (opts: ExecOptions & { agent?: boolean }, credent
   const sshPath = opts.sshPath ?? 'ssh';
   const argv =
     jumps.length === 0
-      ? buildSshArgs({ sshPath, identity: identityPath, certificate: target.cert, knownHosts, revokedHostKeys: revokedHostKeysPath(home, knownHostsName(primary)), hostKeyAlias: target.instanceId, login: opts.login, address: via === 'ssm' ? target.instanceId : target.address, ...(opts.port ? { port: opts.port } : {}), ...(via === 'ssm' ? { proxyCommand: SSM_PROXY_COMMAND } : {}), args: opts.args })
+      ? buildSshArgs({ sshPath, identity: identityPath, certificate: target.cert, knownHosts, revokedHostKeys: revokedHostKeysPath(home, knownHostsName(primary)), hostKeyAlias: target.instanceId, login: opts.login, address: via === 'ssm' ? target.instanceId : target.address, ...(opts.port ? { port: opts.port } : {}), ...(via === 'ssm' ? { proxyCommand: ssmCommand } : {}), args: opts.args })
       : ['-F', path.join(home, 'jump', '<written at run time>.conf'), `lkp-hop-${hops.length - 1}`, ...opts.args];
   out.push(`ssh:      ${formatCommandLine([sshPath, ...argv])}`);
   return { lines: out, ...(failure ? { failure } : {}) };

@@ -271,20 +271,20 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
   const jumps = opts.jumps ?? [];
   const via = opts.via ?? 'direct';
   if (via !== 'direct' && jumps.length === 0 && (opts.address !== undefined || opts.public)) throw new LkpError('UsageError', `--via ${via} reaches the instance through AWS: it takes no --address or --public`);
-  if (via === 'ssm') (await import('./tunnel/ssm.js')).checkSsmTools();
+  if (via === 'ssm') (await import('./tunnel/ssm.js')).checkSsmTools(process.env, primary.ssmDocument);
   let route: HostRoute | undefined;
   /** The first hop ssh dials goes through the transport; later hops go through the hop before. */
   const routed = async (hop: HopSpec): Promise<CertifiedHop> => {
     if (via === 'direct') return certifyHop(hop, ctx);
-    const { proxyCommandFor, resolveEiceRoute } = await import('./tunnel/route.js');
+    const { checkRegion, proxyCommandFor, resolveEiceRoute } = await import('./tunnel/route.js');
     const { target, region } = resolveHop(hop, ctx);
     const profile = primary.profile;
     if (via === 'ssm') {
-      route = { via: 'ssm', region, ...(profile ? { profile } : {}) };
+      route = { via: 'ssm', region: checkRegion(region, 'region'), ...(profile ? { profile } : {}), ...(primary.ssmDocument ? { document: primary.ssmDocument } : {}) };
       // ssh dials the instance id (%h), which the documented ProxyCommand hands to Session Manager.
       return { ...(await certifyHop({ ...hop, address: target.instanceId }, ctx)), proxyCommand: proxyCommandFor(route, [], target.instanceId) };
     }
-    const eice = await resolveEiceRoute({ instanceId: target.instanceId, region, credentials: await ctx.credentials(), ...(opts.eiceId ? { endpointId: opts.eiceId } : {}), ...(profile ? { profile } : {}), maxTunnelSeconds: opts.maxTunnelSeconds ?? 3600 });
+    const eice = await resolveEiceRoute({ instanceId: target.instanceId, region, credentials: ctx.credentials, ...(opts.eiceId ? { endpointId: opts.eiceId } : {}), ...(profile ? { profile } : {}), maxTunnelSeconds: opts.maxTunnelSeconds ?? 3600, home, now: now() });
     route = eice;
     if (!opts.lkpCommand) throw new LkpError('Internal', 'the eice transport needs the command that runs lkp');
     return { ...(await certifyHop({ ...hop, address: eice.privateIp }, ctx)), proxyCommand: proxyCommandFor(eice, opts.lkpCommand, target.instanceId) };

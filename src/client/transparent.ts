@@ -8,7 +8,7 @@ import { LkpError } from '../errors.js';
 import { writeAtomic } from '../fs/write-atomic.js';
 import { INSTANCE_ID_RE } from '../api/target.js';
 import { prepareSsh, type ExecOptions } from './exec.js';
-import { checkEiceRoute, type HostRoute } from './tunnel/route.js';
+import { parseRoute, type HostRoute } from './tunnel/route.js';
 
 /** Host file locations for an instance id. */
 export const hostFiles = (home: string, instanceId: string, login: string) => ({
@@ -31,34 +31,36 @@ export const prepareHost = async (opts: Omit<ExecOptions, 'args' | 'public' | 'r
   await writeAtomic(files.route, `${JSON.stringify(prepared.route ?? { via: 'direct' })}\n`, 0o600);
 };
 
-/** The route `prepare` wrote; direct when there is none (a block installed before transports). */
+/** The route `prepare` wrote, parsed strictly; direct when there is none (a block installed before transports). */
 const readRoute = async (file: string): Promise<HostRoute | undefined> => {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new LkpError('FileSystem', `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`, { cause: error });
   }
-  const doc = JSON.parse(text) as { via?: string } & Record<string, unknown>;
-  if (doc.via === 'eice') return checkEiceRoute(doc as unknown as HostRoute & { via: 'eice' });
-  if (doc.via === 'ssm' && typeof doc.region === 'string') return { via: 'ssm', region: doc.region, ...(typeof doc.profile === 'string' ? { profile: doc.profile } : {}) };
-  return undefined;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new LkpError('ConfigInvalid', `${file} is not valid JSON; run ssh again (lkp ssh prepare rewrites it)`, { cause: error });
+  }
+  return parseRoute(doc, file);
 };
 
 /** Pipes stdin/stdout to the instance (ssh's ProxyCommand): by the route prepare chose, else ADDRESS:PORT. */
 export const proxyToHost = async (home: string, instanceId: string, port: number): Promise<number> => {
   if (!INSTANCE_ID_RE.test(instanceId)) throw new LkpError('UsageError', `${instanceId} is not an instance id`);
-  const route = await readRoute(hostFiles(home, instanceId, 'x').route).catch((error: unknown) => {
-    throw new LkpError('UsageError', `the route lkp ssh prepare wrote for ${instanceId} is unreadable; run ssh again`, { cause: error });
-  });
+  const route = await readRoute(hostFiles(home, instanceId, 'x').route);
   if (route?.via === 'eice') {
     const { proxyViaEice } = await import('./tunnel/proxy.js');
-    await proxyViaEice(route, port);
+    await proxyViaEice(route, port, { instanceId, home });
     return 0;
   }
   if (route?.via === 'ssm') {
     const { runSsmProxy } = await import('./tunnel/ssm.js');
-    return runSsmProxy(instanceId, port, route.region, route.profile);
+    return runSsmProxy(instanceId, port, route.region, route.profile, route.document);
   }
   let address: string;
   try {

@@ -6,6 +6,7 @@ import { LkpError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { readObject, type ObjectReader } from '../schema.js';
 import type { CertType } from '../ssh/key-policy.js';
+import { parsePublicKey } from '../ssh/public-key.js';
 import { parsePolicyRules, type PolicyRule } from './policy/rules.js';
 
 /**
@@ -26,18 +27,33 @@ type CaStoreKeys =
   /** Keys held in KMS and used only through kms:Sign (key id, key ARN, alias or alias ARN). */
   | { readonly store: 'kms'; readonly keyIds: readonly string[]; readonly region?: string };
 
-export type CaStoreConfig = CaStoreKeys & { readonly rotation?: CaRotation };
+/**
+ * A CA key `retire` took out of ca-keys, kept only so the KRL still lists revocations under
+ * it until `krlUntil`: hosts trust it until their next renewal, one step-wait after retire.
+ */
+export interface RetiredCaKey {
+  /** OpenSSH public key line. */
+  readonly publicKey: string;
+  readonly retiredAt: string;
+  readonly krlUntil: string;
+}
+
+export type CaStoreConfig = CaStoreKeys & { readonly rotation?: CaRotation; readonly retired?: readonly RetiredCaKey[] };
 
 export interface RotationSettings {
   /**
    * Seconds every host needs to pick up a new CA key list: lkp-host-renew.timer's interval
-   * plus its jitter (12 h + 1 h). `promote` and `retire` wait this long after the previous phase.
+   * plus its jitter (12 h + 1 h), with a margin. `promote` and `retire` wait this long after the previous phase.
    */
   readonly hostRenewalInterval: number;
 }
 
-/** The default: OnUnitActiveSec=12h plus RandomizedDelaySec=1h of lkp-host-renew.timer. */
-export const DEFAULT_HOST_RENEWAL_INTERVAL = 13 * 3600;
+/**
+ * The default: OnUnitActiveSec=12h plus RandomizedDelaySec=1h of lkp-host-renew.timer, plus
+ * a margin for what comes on top: the timer's AccuracySec (1 min), `lkp host`'s retry window
+ * (5 min) and its run, and the oldest config a Lambda container answers with (2 min).
+ */
+export const DEFAULT_HOST_RENEWAL_INTERVAL = 14 * 3600;
 
 /** A KMS key id, key ARN, alias name or alias ARN. */
 const KMS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,250}|arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:(?:key\/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})|alias\/[A-Za-z0-9/_-]{1,250}))$/;
@@ -121,8 +137,27 @@ const parseRotation = (o: ObjectReader, keyCount: number): CaRotation | undefine
   return { phase, addedAt, ...(phase === 'promoted' ? { promotedAt: time('promotedAt') } : {}) };
 };
 
+const parseRetired = (o: ObjectReader): RetiredCaKey[] => {
+  const list = o.array('retired', { max: 4 });
+  return list.map((_, i) => {
+    const e = readObject(list[i], `${o.path}.retired[${i}]`, ['publicKey', 'retiredAt', 'krlUntil'], 'ConfigInvalid');
+    const publicKey = e.string('publicKey', { max: 2048 });
+    try {
+      parsePublicKey(publicKey);
+    } catch {
+      e.fail('publicKey', 'must be an OpenSSH public key line');
+    }
+    const time = (f: string): string => {
+      const v = e.string(f, { max: 30 });
+      if (!ISO_TIME.test(v) || Number.isNaN(Date.parse(v))) e.fail(f, 'must be an ISO 8601 UTC time like 2026-12-01T09:00:00Z');
+      return v;
+    };
+    return { publicKey, retiredAt: time('retiredAt'), krlUntil: time('krlUntil') };
+  });
+};
+
 const parseCaStore = (r: ObjectReader, field: string, base: string): CaStoreConfig => {
-  const o = r.object(field, ['store', 'paths', 'secretIds', 'names', 'keyIds', 'region', 'rotation']);
+  const o = r.object(field, ['store', 'paths', 'secretIds', 'names', 'keyIds', 'region', 'rotation', 'retired']);
   const store = o.oneOf('store', ['file', 'secretsmanager', 'ssm', 'kms'] as const);
   const region = o.optionalString('region', { max: 32 });
   const keys = ((): CaStoreKeys => {
@@ -143,7 +178,8 @@ const parseCaStore = (r: ObjectReader, field: string, base: string): CaStoreConf
     }
   })();
   const rotation = parseRotation(o, caKeyRefs(keys).length);
-  return rotation ? { ...keys, rotation } : keys;
+  const retired = o.has('retired') ? parseRetired(o) : [];
+  return { ...keys, ...(rotation ? { rotation } : {}), ...(retired.length > 0 ? { retired } : {}) };
 };
 
 /** The key references of a CA store, signing key first (paths, secret ids, names or KMS key ids). */

@@ -12,8 +12,14 @@ import { reloadingHandler, type ReloadEvent, type ReloadingHandler } from './rel
 
 /** How often `lkp signer serve` looks at its config file's mtime. */
 export const FILE_CHECK_MS = 1_000;
-/** How long a Lambda container keeps its SSM config before reading it again. */
+/** How long a Lambda container keeps its SSM config before reading it again (in the background). */
 export const CONFIG_TTL_MS = 60_000;
+/**
+ * The oldest config a Lambda container answers with: a request arriving later than this
+ * after the last read (an idle container) waits for a fresh read. A rotation step's wait
+ * (config.ts DEFAULT_HOST_RENEWAL_INTERVAL) counts this in.
+ */
+export const CONFIG_MAX_AGE_MS = 2 * CONFIG_TTL_MS;
 
 const fileVersion = async (file: string): Promise<string> => {
   try {
@@ -53,13 +59,21 @@ export const parseConfigText = (text: string, label: string): SignerConfig => {
 
 /**
  * A signer that re-reads a config text (the Lambda's SSM parameter) at most every `ttlMs`,
- * in the background: the request that starts the read is answered by the current config.
+ * in the background: the request that starts the read is answered by the current config,
+ * unless that config was read more than `maxAgeMs` ago (an idle container): then it waits.
  */
 export const followConfigText = async (
   fetchText: () => Promise<string>,
   label: string,
   build: (config: SignerConfig) => Promise<SignerHandler>,
-  opts: { ttlMs?: number; nowMs?: () => number; onReload?: (event: ReloadEvent) => void } = {},
+  opts: {
+    ttlMs?: number;
+    maxAgeMs?: number;
+    nowMs?: () => number;
+    onReload?: (event: ReloadEvent) => void;
+    /** Builds the signer of a changed config (default `build`): it may check more than the first build. */
+    rebuild?: (config: SignerConfig) => Promise<SignerHandler>;
+  } = {},
 ): Promise<ReloadingHandler> => {
   const digest = (text: string): string => createHash('sha256').update(text).digest('hex');
   const text = await fetchText();
@@ -68,9 +82,10 @@ export const followConfigText = async (
     initial: { version: digest(text), handler },
     checkEveryMs: opts.ttlMs ?? CONFIG_TTL_MS,
     waitForCheck: false,
+    waitWhenOlderThanMs: opts.maxAgeMs ?? CONFIG_MAX_AGE_MS,
     probe: async () => {
       const now = await fetchText();
-      return { version: digest(now), build: () => build(parseConfigText(now, label)) };
+      return { version: digest(now), build: () => (opts.rebuild ?? build)(parseConfigText(now, label)) };
     },
     ...(opts.nowMs ? { nowMs: opts.nowMs } : {}),
     ...(opts.onReload ? { onReload: opts.onReload } : {}),

@@ -3,8 +3,7 @@
 // hook) -> issue -> audit. One exit writes one audit line per decision. Refusals are
 // ordinary answers; only a bug escapes as an exception (a Lambda function error).
 import { randomUUID } from 'node:crypto';
-import { checkJsonBounds } from '../api/json-bounds.js';
-import { MAX_REQUEST_BYTES, MAX_REQUEST_DEPTH, parseSignerRequest, type CertRequest, type SignerRequest } from '../api/request.js';
+import { parseSignerRequest, type CertRequest, type SignerRequest } from '../api/request.js';
 import type { SignerErrorCode, SignerResponse } from '../api/response.js';
 import { causeChain, describeError, LkpError, type ErrorCode } from '../errors.js';
 import { checkSignable } from '../ssh/signature.js';
@@ -15,7 +14,7 @@ import { describeCaller, type IdentityVerifier, type VerifiedIdentity } from './
 import { authorize } from './policy/authorize.js';
 import type { Grant } from './policy/grant.js';
 import type { IdentityMethodName } from './policy/rules.js';
-import { prepareCertificate, signPrepared } from './issue.js';
+import { isoSeconds, prepareCertificate, signPrepared } from './issue.js';
 import type { KrlAnswer } from './krl-source.js';
 
 /** A second opinion after the built-in policy allowed (the external authoriser Lambda). */
@@ -78,6 +77,7 @@ export const SIGNER_CODE_FOR: Readonly<Record<ErrorCode, SignerErrorCode>> = {
   TunnelLimit: 'Internal',
   ToolMissing: 'Internal',
   RotationTooEarly: 'Internal',
+  RotationNotLive: 'Internal',
 };
 
 /** Builds the request handler around its dependencies. */
@@ -136,8 +136,8 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     const audit: Mutable<AuditRecord> = { requestId, action: 'unknown', outcome: 'answered' };
     try {
       if (transportError) throw transportError;
-      // Bounded before anything walks it: a deeply nested event must not overflow a stack.
-      checkJsonBounds(event ?? null, { maxBytes: MAX_REQUEST_BYTES, maxDepth: MAX_REQUEST_DEPTH });
+      // Reading one field walks nothing; parseSignerRequest bounds the event (size, depth)
+      // before it walks it, so a deeply nested event cannot overflow a stack.
       const head = event as { action?: unknown } | null;
       if (head && typeof head.action === 'string' && head.action.length <= 32) audit.action = head.action.replace(/[^a-z-]/g, '?');
       const request = parseSignerRequest(event);
@@ -163,7 +163,7 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
       const message = code === 'Internal' ? `the signer could not complete this request; its operators can look up request ${requestId}` : error.message;
       return { version: 1, requestId, error: { code, message } };
     } finally {
-      deps.audit({ ts: new Date(deps.now() * 1000).toISOString(), ...audit } as AuditRecord);
+      deps.audit({ ts: isoSeconds(deps.now()), ...audit } as AuditRecord);
     }
   };
 };

@@ -40,6 +40,19 @@ const pooledRandom = (size: number): Buffer => {
   return out;
 };
 
+// Validity bounds as ISO strings, remembered for the last few seconds: at issuance rates
+// many certificates share the same second, and formatting a date costs more than a lookup.
+const isoCache = new Map<number, string>();
+export const isoSeconds = (seconds: number): string => {
+  let iso = isoCache.get(seconds);
+  if (iso === undefined) {
+    if (isoCache.size >= 64) isoCache.clear();
+    iso = new Date(seconds * 1000).toISOString();
+    isoCache.set(seconds, iso);
+  }
+  return iso;
+};
+
 /** A certificate built and checked but not yet signed: its to-be-signed bytes are known. */
 export interface PreparedCertificate {
   /** The bytes the CA signs. */
@@ -52,7 +65,9 @@ export interface PreparedCertificate {
 export const prepareCertificate = (grant: Grant, key: PublicKey, caKey: PublicKey, ctx: IssueContext): PreparedCertificate => {
   const random = ctx.random ?? pooledRandom;
   const keyFingerprint = fingerprint(key);
-  const serial = random(8).readBigUInt64BE(0);
+  // One draw for the serial (8 bytes) and the nonce (32).
+  const drawn = random(40);
+  const serial = drawn.readBigUInt64BE(0);
   const validAfter = BigInt(ctx.now - BACKDATE_SECONDS);
   const validBefore = BigInt(ctx.now + grant.validitySeconds);
   const keyId = parseKeyId(buildKeyId(grant, keyFingerprint, ctx));
@@ -67,7 +82,7 @@ export const prepareCertificate = (grant: Grant, key: PublicKey, caKey: PublicKe
       validBefore,
       criticalOptions: grant.criticalOptions,
       extensions: grant.extensions,
-      nonce: random(32),
+      nonce: drawn.subarray(8, 40),
     },
     caKey,
   );
@@ -79,17 +94,15 @@ export const prepareCertificate = (grant: Grant, key: PublicKey, caKey: PublicKe
       serial: serial.toString(),
       keyId,
       principals: [...grant.principals],
-      validAfter: new Date(Number(validAfter) * 1000).toISOString(),
-      validBefore: new Date(Number(validBefore) * 1000).toISOString(),
+      validAfter: isoSeconds(ctx.now - BACKDATE_SECONDS),
+      validBefore: isoSeconds(ctx.now + grant.validitySeconds),
     },
   };
 };
 
 /** Signs a prepared certificate with the CA it was prepared for. */
-export const signPrepared = async (prepared: PreparedCertificate, ca: CaSigner): Promise<IssuedCertificate> => ({
-  certificate: formatCertificate(await signCertificateBody(prepared.body, ca), prepared.key),
-  ...prepared.meta,
-});
+export const signPrepared = (prepared: PreparedCertificate, ca: CaSigner): Promise<IssuedCertificate> =>
+  signCertificateBody(prepared.body, ca).then((blob) => ({ certificate: formatCertificate(blob, prepared.key), ...prepared.meta }));
 
 /** Signs one certificate for `key` as the grant allows. */
 export const issueCertificate = async (grant: Grant, key: PublicKey, ca: CaSigner, ctx: IssueContext): Promise<IssuedCertificate> =>

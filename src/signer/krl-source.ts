@@ -3,10 +3,12 @@
 // refreshing at once does not scan DynamoDB per request. It is rebuilt when the CA keys
 // change, when the file store changed (its mtime: `lkp signer serve` sees a revocation on
 // the very next request) and at least every `maxAgeSeconds` (30 s), so its generation time
-// stays fresh for hosts that judge a KRL's age.
+// stays fresh for hosts that judge a KRL's age. CA keys retired by a rotation keep their
+// sections until their `krlUntil`: hosts trust them until they renew.
 import { encodeKrl } from '../ssh/krl.js';
 import { parsePublicKey } from '../ssh/public-key.js';
 import type { CaKeys } from './ca-store/types.js';
+import type { CaStoreConfig } from './config.js';
 import type { RevocationStore } from './revocation-store.js';
 import { krlParts, type KrlCaKeys, type Revocation } from './revocation.js';
 
@@ -30,6 +32,29 @@ export const krlCaKeys = (keys: CaKeys): KrlCaKeys => ({
 export const buildKrl = (list: readonly Revocation[], caKeys: KrlCaKeys, opts: { version: bigint; generatedAt: number; comment: string }): Buffer =>
   encodeKrl({ ...opts, ...krlParts(list, caKeys) });
 
+/** Retired CA keys of each role (public key lines) and until when (unix seconds) the KRL lists revocations under them. */
+export interface RetiredKrlKeys {
+  readonly user: ReadonlyArray<{ readonly publicKey: string; readonly until: number }>;
+  readonly host: ReadonlyArray<{ readonly publicKey: string; readonly until: number }>;
+}
+
+/** The retired keys a config lists, per role. */
+export const retiredKrlKeys = (hostCa: CaStoreConfig, userCa: CaStoreConfig): RetiredKrlKeys => {
+  const of = (ca: CaStoreConfig) => (ca.retired ?? []).map((r) => ({ publicKey: r.publicKey, until: Math.floor(Date.parse(r.krlUntil) / 1000) }));
+  return { host: of(hostCa), user: of(userCa) };
+};
+
+/** The published keys plus the retired keys still due at `now` (each key once). */
+export const krlKeysAt = (keys: CaKeys, retired: RetiredKrlKeys | undefined, now: number): { host: string[]; user: string[] } => {
+  const merge = (published: readonly string[], old: RetiredKrlKeys['user']): string[] => {
+    const blob = (line: string): string => line.split(' ').slice(0, 2).join(' ');
+    const seen = new Set(published.map(blob));
+    const due = old.filter((r) => now < r.until && !seen.has(blob(r.publicKey))).map((r) => r.publicKey);
+    return [...published, ...due];
+  };
+  return { host: merge(keys.host.publicLines, retired?.host ?? []), user: merge(keys.user.publicLines, retired?.user ?? []) };
+};
+
 export interface KrlSourceOptions {
   /** Opened on the first request (the DynamoDB client loads only then); undefined = nothing revoked. */
   readonly store: () => Promise<RevocationStore | undefined>;
@@ -38,6 +63,8 @@ export interface KrlSourceOptions {
   readonly now: () => number;
   readonly serverId: string;
   readonly maxAgeSeconds?: number;
+  /** CA keys retired by a rotation, listed until their time passes. */
+  readonly retired?: RetiredKrlKeys;
 }
 
 /** A function answering the current KRL, cached as described above. */
@@ -58,8 +85,9 @@ export const krlSource = (opts: KrlSourceOptions): (() => Promise<KrlAnswer>) =>
 
   return async () => {
     const now = opts.now();
-    const [keys, s] = await Promise.all([opts.caKeys(), store()]);
-    const mark = `${keys.host.publicLines.join(',')}|${keys.user.publicLines.join(',')}|${(await s?.changeMark?.()) ?? ''}`;
+    const [loaded, s] = await Promise.all([opts.caKeys(), store()]);
+    const keys = krlKeysAt(loaded, opts.retired, now);
+    const mark = `${keys.host.join(',')}|${keys.user.join(',')}|${(await s?.changeMark?.()) ?? ''}`;
     if (cached && cached.mark === mark && now - cached.answer.generatedAt < maxAge && now >= cached.answer.generatedAt) return cached.answer;
     if (building && building.mark === mark) return building.promise;
     // Strictly increasing within a process, even for two builds in one second; taken
@@ -68,7 +96,7 @@ export const krlSource = (opts: KrlSourceOptions): (() => Promise<KrlAnswer>) =>
     lastVersion = version;
     const promise = (async () => {
       const list = s ? await s.list() : [];
-      const krl = buildKrl(list, krlCaKeys(keys), { version, generatedAt: now, comment: `lkp ${opts.serverId}` });
+      const krl = buildKrl(list, { host: keys.host.map((l) => parsePublicKey(l)), user: keys.user.map((l) => parsePublicKey(l)) }, { version, generatedAt: now, comment: `lkp ${opts.serverId}` });
       const answer = { krl, generatedAt: now, count: list.length };
       // A slower build of an older state must not replace a newer one.
       if (!cached || cached.version < version) cached = { answer, mark, version };

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describeError, LkpError } from '../errors.js';
 import { loadSignerConfig, type SignerConfig } from './config.js';
 import type { SignerHandler } from './handle.js';
+import type { ReloadEvent, ReloadingHandler } from './reloading-handler.js';
 import { assembleSigner } from './assemble.js';
 import { lambdaConfigProblem } from './lambda-config.js';
 
@@ -22,23 +23,35 @@ const here = (): string => {
   }
 };
 
-const checked = (config: SignerConfig): Promise<SignerHandler> => {
+const checked = (config: SignerConfig, opts: { checkAtStart?: boolean } = {}): Promise<SignerHandler> => {
   const problem = lambdaConfigProblem(config);
   if (problem) throw new LkpError('ConfigInvalid', problem);
-  return assembleSigner(config);
+  return assembleSigner(config, opts);
+};
+
+/**
+ * A signer following a config text as the Lambda follows its SSM parameter. A new config
+ * loads its CA keys (and join-token key) before it replaces the one answering: one whose
+ * keys this role cannot use (a next KMS key whose policy does not name the signer role)
+ * leaves the previous signer answering instead of answering Internal to every request. The
+ * first config loads its keys with the first request that needs them, as before.
+ */
+export const followLambdaConfig = async (fetchText: () => Promise<string>, label: string, opts: { nowMs?: () => number; onReload?: (event: ReloadEvent) => void } = {}): Promise<ReloadingHandler> => {
+  const { followConfigText } = await import('./follow-config.js');
+  return followConfigText(fetchText, label, checked, { ...opts, rebuild: (config) => checked(config, { checkAtStart: true }) });
 };
 
 /**
  * The signer from LKP_CONFIG_SSM_PARAMETER (read again in the background by the first
- * request 60 s after the last read, so a CA rotation step reaches a busy container within
- * a minute and an idle one at its next requests), LKP_CONFIG_FILE, or signer.json in the bundle.
+ * request 60 s after the last read; a container idle for longer reads it before answering,
+ * so every answer comes from a config read at most 2 minutes earlier), LKP_CONFIG_FILE, or
+ * signer.json in the bundle.
  */
 const loadSigner = async (): Promise<SignerHandler> => {
   const parameter = process.env.LKP_CONFIG_SSM_PARAMETER;
   if (parameter) {
     const { fetchSsmParameter } = await import('../aws/ssm-parameter.js');
-    const { followConfigText } = await import('./follow-config.js');
-    const followed = await followConfigText(() => fetchSsmParameter(parameter, process.env.AWS_REGION ?? 'us-east-1'), `ssm:${parameter}`, checked, {
+    const followed = await followLambdaConfig(() => fetchSsmParameter(parameter, process.env.AWS_REGION ?? 'us-east-1'), `ssm:${parameter}`, {
       // A config that does not load leaves the previous one answering; the log says why.
       onReload: (event) => (event.ok ? console.log(`lkp signer: config reloaded from SSM parameter ${parameter}`) : console.error(`lkp signer: SSM parameter ${parameter} not reloaded, the previous config stays: ${describeError(event.error)}`)),
     });

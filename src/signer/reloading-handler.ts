@@ -24,6 +24,11 @@ export interface ReloadingOptions {
    * config: a slow or failing SSM must not hold up requests).
    */
   readonly waitForCheck: boolean;
+  /**
+   * With waitForCheck false: a request still waits when the last check is older than this
+   * (an idle Lambda container), so no answer comes from a config older than this bound.
+   */
+  readonly waitWhenOlderThanMs?: number;
   readonly nowMs?: () => number;
   readonly onReload?: (event: ReloadEvent) => void;
 }
@@ -69,9 +74,10 @@ export const reloadingHandler = (opts: ReloadingOptions): ReloadingHandler => {
 
   return {
     handler: async (event, requestId, transportError) => {
-      if (inFlight || nowMs() - lastCheck >= opts.checkEveryMs) {
+      const age = nowMs() - lastCheck;
+      if (inFlight || age >= opts.checkEveryMs) {
         const checking = check(false);
-        if (opts.waitForCheck) await checking;
+        if (opts.waitForCheck || (opts.waitWhenOlderThanMs !== undefined && age >= opts.waitWhenOlderThanMs)) await checking;
       }
       return current.handler(event, requestId, transportError);
     },

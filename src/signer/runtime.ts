@@ -9,7 +9,7 @@ import { openJoinTokenKey } from './identity/join-token-key.js';
 import { openTokenLedger } from './identity/token-ledger.js';
 import type { IdentityVerifier } from './identity/types.js';
 import type { IdentityMethodName } from './policy/rules.js';
-import { krlSource } from './krl-source.js';
+import { krlSource, retiredKrlKeys } from './krl-source.js';
 
 export interface RuntimeOptions {
   readonly audit?: AuditSink;
@@ -41,7 +41,7 @@ export const buildSignerDeps = async (config: SignerConfig, opts: RuntimeOptions
   return {
     config,
     caKeys,
-    krl: krlSource({ store, caKeys, now, serverId: config.serverId }),
+    krl: krlSource({ store, caKeys, now, serverId: config.serverId, retired: retiredKrlKeys(config.hostCa, config.userCa) }),
     verifiers,
     audit: opts.audit ?? streamAuditSink((line) => process.stdout.write(line)),
     now,

@@ -56,10 +56,18 @@ export const certTypeName = (key: PublicKey): string =>
       ? 'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com'
       : `${key.type}-cert-v01@openssh.com`;
 
+const fail = (message: string): never => {
+  throw new LkpError('BadRequest', message);
+};
+
+/** Whether a short list repeats an entry (no Set per certificate: this runs at issuance rates). */
+const repeats = (items: readonly string[]): boolean => {
+  if (items.length > 8) return new Set(items).size !== items.length;
+  for (let i = 1; i < items.length; i += 1) if (items.lastIndexOf(items[i] as string, i - 1) !== -1) return true;
+  return false;
+};
+
 const checkTemplate = (t: CertificateTemplate): void => {
-  const fail = (message: string): never => {
-    throw new LkpError('BadRequest', message);
-  };
   if (t.nonce.length < 16) fail('certificate nonce must be at least 16 bytes');
   if (t.serial < 0n || t.serial > FOREVER) fail('serial out of range');
   if (t.principals.length === 0) fail('a certificate needs at least one principal (none would mean "any")');
@@ -70,7 +78,7 @@ const checkTemplate = (t: CertificateTemplate): void => {
     if (t.criticalOptions.forceCommand !== undefined || t.criticalOptions.sourceAddress !== undefined) fail('host certificates carry no critical options');
   }
   for (const e of t.extensions) if (!KNOWN_EXTENSIONS.has(e)) fail(`unknown extension ${JSON.stringify(e)}`);
-  if (new Set(t.extensions).size !== t.extensions.length) fail('extensions must not repeat');
+  if (repeats(t.extensions)) fail('extensions must not repeat');
   const fc = t.criticalOptions.forceCommand;
   // eslint-disable-next-line no-control-regex
   if (fc !== undefined && (fc.length === 0 || fc.length > MAX_FORCE_COMMAND || /[\0-\x1f\x7f]/.test(fc))) {
@@ -80,43 +88,60 @@ const checkTemplate = (t: CertificateTemplate): void => {
 };
 
 /** Options and extensions are name-sorted (PROTOCOL.certkeys requires lexical order). */
-const encodeNamedList = (entries: Array<[string, string | undefined]>): Buffer => {
-  const w = new SshWriter();
-  for (const [name, value] of [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    w.string(name);
-    w.string(value === undefined ? Buffer.alloc(0) : new SshWriter().string(value).toBuffer());
+const writeNamedList = (w: SshWriter, entries: Array<[string, string | undefined]>): SshWriter =>
+  w.nested((list) => {
+    const sorted = entries.length > 1 ? [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : entries;
+    for (const [name, value] of sorted) {
+      list.string(name);
+      if (value === undefined) list.uint32(0);
+      else list.nested((v) => v.string(value));
+    }
+  });
+
+// The CA key's blob goes into every certificate it signs: encode it once per key object.
+const caBlobs = new WeakMap<PublicKey, Buffer>();
+const caBlobOf = (caKey: PublicKey): Buffer => {
+  let blob = caBlobs.get(caKey);
+  if (blob === undefined) {
+    blob = encodePublicKeyBlob(caKey);
+    caBlobs.set(caKey, blob);
   }
-  return w.toBuffer();
+  return blob;
 };
 
 /** The certificate bytes the CA signs (everything but the final signature field). */
 export const encodeCertificateBody = (t: CertificateTemplate, caKey: PublicKey): Buffer => {
   checkTemplate(t);
-  const w = new SshWriter().string(certTypeName(t.key)).string(t.nonce);
+  // 512 bytes hold a typical ed25519 or ECDSA certificate body; RSA subjects grow it once.
+  const w = new SshWriter(512).string(certTypeName(t.key)).string(t.nonce);
   writeKeyFields(t.key, w);
-  const principals = new SshWriter();
-  for (const p of t.principals) principals.string(p);
   const options: Array<[string, string]> = [];
   if (t.criticalOptions.forceCommand !== undefined) options.push(['force-command', t.criticalOptions.forceCommand]);
   if (t.criticalOptions.sourceAddress !== undefined) options.push(['source-address', t.criticalOptions.sourceAddress.join(',')]);
-  return w
-    .uint64(t.serial)
+  w.uint64(t.serial)
     .uint32(CERT_TYPE_CODE[t.certType])
     .string(t.keyId)
-    .string(principals.toBuffer())
+    .nested((list) => {
+      for (const p of t.principals) list.string(p);
+    })
     .uint64(t.validAfter)
-    .uint64(t.validBefore)
-    .string(encodeNamedList(options))
-    .string(encodeNamedList(t.extensions.map((e) => [e, undefined])))
-    .string(Buffer.alloc(0))
-    .string(encodePublicKeyBlob(caKey))
-    .toBuffer();
+    .uint64(t.validBefore);
+  writeNamedList(w, options);
+  writeNamedList(
+    w,
+    t.extensions.map((e) => [e, undefined]),
+  );
+  return w.string(Buffer.alloc(0)).string(caBlobOf(caKey)).toBuffer();
 };
 
 /** Signs a body from encodeCertificateBody; returns the certificate blob. */
 export const signCertificateBody = async (body: Buffer, ca: CaSigner): Promise<Buffer> => {
   const signature = await ca.sign(body);
-  return Buffer.concat([body, new SshWriter().string(signature).toBuffer()]);
+  const blob = Buffer.allocUnsafe(body.length + 4 + signature.length);
+  body.copy(blob, 0);
+  blob.writeUInt32BE(signature.length, body.length);
+  signature.copy(blob, body.length + 4);
+  return blob;
 };
 
 /** Builds and signs a certificate; returns the certificate blob. */

@@ -1,8 +1,9 @@
 // OpenSSH public keys: parse untrusted lines and blobs into typed values, re-encode them
 // canonically, fingerprint them, and turn them into node:crypto key objects. Anything
 // unknown, weak or malformed is refused here, at the boundary, with a reason.
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { LkpError } from '../errors.js';
+import { sha256 } from './sha256.js';
 import { SshReader, SshWriter } from './wire.js';
 
 export type EcdsaCurve = 'nistp256' | 'nistp384' | 'nistp521';
@@ -136,20 +137,29 @@ export const parsePublicKeyBlob = (blob: Buffer): PublicKey => {
   return key;
 };
 
+// The blob a key was parsed from, when this module decoded it itself: the strict reader
+// accepts only the canonical encoding, so it is the key's encoding and need not be rebuilt
+// (the signer fingerprints every key it parses). Never handed out for mutation.
+const parsedBlobs = new WeakMap<PublicKey, Buffer>();
+
 /** The canonical wire encoding of a public key. */
-export const encodePublicKeyBlob = (key: PublicKey): Buffer => writeKeyFields(key, new SshWriter().string(key.type)).toBuffer();
+export const encodePublicKeyBlob = (key: PublicKey): Buffer => parsedBlobs.get(key) ?? writeKeyFields(key, new SshWriter().string(key.type)).toBuffer();
 
 /** Parses one OpenSSH public key line: `TYPE BASE64 [comment]`. */
 export const parsePublicKey = (line: string): PublicKey => {
   if (typeof line !== 'string') return invalid('public key must be a string');
   if (line.length > MAX_LINE) return invalid('public key line is too long');
+  // One line: a single trailing newline is allowed (the slower check runs only when some
+  // NUL, CR or LF is there at all).
   // eslint-disable-next-line no-control-regex
-  if (/[\0\r\n]/.test(line.replace(/\r?\n$/, ''))) return invalid('public key must be a single line');
+  if (/[\0\r\n]/.test(line) && /[\0\r\n]/.test(line.replace(/\r?\n$/, ''))) return invalid('public key must be a single line');
   const fields = line.trim().split(/[ \t]+/);
   const [type, b64] = fields;
   if (type === undefined || b64 === undefined) return invalid('public key line must be "TYPE BASE64 [comment]"');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(b64) || b64.length % 4 !== 0) return invalid('public key base64 is malformed');
-  const key = parsePublicKeyBlob(Buffer.from(b64, 'base64'));
+  const blob = Buffer.from(b64, 'base64');
+  const key = parsePublicKeyBlob(blob);
+  parsedBlobs.set(key, blob);
   if (key.type !== type) return invalid(`key type ${JSON.stringify(type.slice(0, 64))} disagrees with the blob's ${key.type}`);
   return key;
 };
@@ -160,7 +170,8 @@ export const formatPublicKey = (key: PublicKey, comment?: string): string =>
 
 /** `SHA256:...` as ssh-keygen -l prints it. */
 export const fingerprint = (key: PublicKey): string =>
-  `SHA256:${createHash('sha256').update(encodePublicKeyBlob(key)).digest('base64').replace(/=+$/, '')}`;
+  // A SHA-256 digest is 44 base64 characters, the last one padding.
+  `SHA256:${sha256(encodePublicKeyBlob(key), 'base64').slice(0, 43)}`;
 
 /** A node:crypto public key for signature verification (not for FIDO keys). */
 export const toKeyObject = (key: PublicKey): KeyObject => {

@@ -6,29 +6,55 @@ import { LkpError } from '../errors.js';
 /** Hard cap on any single length-prefixed field; no legitimate key or cert field is near it. */
 const MAX_FIELD = 64 * 1024;
 
-/** Accumulates SSH wire fields into one buffer. */
+/**
+ * Accumulates SSH wire fields into one growing buffer. Issuance writes a few dozen fields
+ * per certificate: one buffer instead of a Buffer per field keeps the garbage collector
+ * out of the signer's hot path.
+ */
 export class SshWriter {
-  private readonly parts: Buffer[] = [];
+  private buf: Buffer;
+  private length = 0;
+
+  /** `sizeHint`: the expected size in bytes (the buffer grows past it as needed). */
+  constructor(sizeHint = 128) {
+    this.buf = Buffer.allocUnsafe(sizeHint);
+  }
+
+  private room(n: number): number {
+    const at = this.length;
+    if (at + n > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.buf.length, at + n));
+      this.buf.copy(grown, 0, 0, at);
+      this.buf = grown;
+    }
+    this.length = at + n;
+    return at;
+  }
 
   uint32(value: number): this {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32BE(value >>> 0);
-    this.parts.push(b);
+    const at = this.room(4); // before reading this.buf: room() may replace it
+    this.buf.writeUInt32BE(value >>> 0, at);
     return this;
   }
 
   uint64(value: bigint): this {
-    const b = Buffer.allocUnsafe(8);
-    b.writeBigUInt64BE(value);
-    this.parts.push(b);
+    const at = this.room(8);
+    this.buf.writeBigUInt64BE(value, at);
     return this;
   }
 
   /** A length-prefixed byte string (or UTF-8 text). */
   string(value: Uint8Array | string): this {
-    const data = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-    this.uint32(data.length);
-    this.parts.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    if (typeof value === 'string') {
+      const n = Buffer.byteLength(value, 'utf8');
+      const at = this.room(4 + n);
+      this.buf.writeUInt32BE(n, at);
+      this.buf.write(value, at + 4, n, 'utf8');
+      return this;
+    }
+    const at = this.room(4 + value.length);
+    this.buf.writeUInt32BE(value.length, at);
+    this.buf.set(value, at + 4);
     return this;
   }
 
@@ -36,18 +62,32 @@ export class SshWriter {
   mpint(unsigned: Uint8Array): this {
     let start = 0;
     while (start < unsigned.length && unsigned[start] === 0) start += 1;
-    const body = Buffer.from(unsigned.subarray(start));
-    const needsPad = body.length > 0 && (body[0] as number) & 0x80;
-    return this.string(needsPad ? Buffer.concat([Buffer.from([0]), body]) : body);
-  }
-
-  raw(value: Uint8Array): this {
-    this.parts.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+    const body = unsigned.subarray(start);
+    const pad = body.length > 0 && ((body[0] as number) & 0x80) !== 0 ? 1 : 0;
+    const at = this.room(4 + pad + body.length);
+    this.buf.writeUInt32BE(pad + body.length, at);
+    if (pad) this.buf[at + 4] = 0;
+    this.buf.set(body, at + 4 + pad);
     return this;
   }
 
+  raw(value: Uint8Array): this {
+    const at = this.room(value.length);
+    this.buf.set(value, at);
+    return this;
+  }
+
+  /** A string whose content `fill` writes in place (its length is filled in afterwards). */
+  nested(fill: (writer: this) => void): this {
+    const at = this.room(4);
+    fill(this);
+    this.buf.writeUInt32BE(this.length - at - 4, at);
+    return this;
+  }
+
+  /** The bytes written so far (a view: later writes only append, so it never changes). */
   toBuffer(): Buffer {
-    return Buffer.concat(this.parts);
+    return this.buf.subarray(0, this.length);
   }
 }
 

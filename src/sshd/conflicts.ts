@@ -61,6 +61,8 @@ const describe = (keyword: string, effect: SshdConflictEffect, context: 'global'
 /** List every non-lkp directive that overlaps lkp's settings, in sshd's read order. */
 export const findSshdConflicts = (entries: readonly SshdReadEntry[]): SshdConflict[] => {
   const lkpSeen = new Set<string>();
+  // A first-value keyword lkp does not set at all (RevokedKeys before lkp managed it) is no conflict.
+  const lkpSets = new Set(entries.filter((e) => e.lkp).map((e) => e.line.key));
   const conflicts: SshdConflict[] = [];
   for (const entry of entries) {
     const { key } = entry.line;
@@ -69,6 +71,7 @@ export const findSshdConflicts = (entries: readonly SshdReadEntry[]): SshdConfli
       continue;
     }
     if (!isWatched(key)) continue;
+    if (FIRST_VALUE_KEYS.has(key) && !lkpSets.has(key)) continue;
     const value = entry.line.args.join(' ');
     if (key === 'authorizedprincipalscommand' && value.toLowerCase() === 'none') continue;
     const keyword = CANONICAL[key];

@@ -47,6 +47,16 @@ describe('transports in the client config and the ssh config', () => {
     expect(c.signers.get('dev')?.via).toBe('ssm');
     expect(() => parseClientConfig({ signers: { prod: { functionName: 'lkp', via: 'telnet' } } }, 'c.json')).toThrow(/c.json: signers.prod.via: must be one of direct, eice, ssm/);
   });
+  it('ok/a per-signer "ssmDocument" (the template\'s SsmDocumentName) or none (AWS-StartSSHSession); anything else is ConfigInvalid', () => {
+    const c = parseClientConfig({ signers: { prod: { functionName: 'lkp', via: 'ssm', ssmDocument: 'lkp-prod-StartSSHSession' }, shared: { functionName: 'lkp', ssmDocument: 'arn:aws:ssm:us-east-1:123456789012:document/lkp-ssh' }, plain: { functionName: 'lkp' } } }, 'c.json');
+    expect(c.signers.get('prod')?.ssmDocument).toBe('lkp-prod-StartSSHSession');
+    expect(c.signers.get('shared')?.ssmDocument).toBe('arn:aws:ssm:us-east-1:123456789012:document/lkp-ssh');
+    expect(c.signers.get('plain')?.ssmDocument).toBeUndefined();
+    for (const bad of ['x y', 'doc;rm -rf', '100%', 'ab', 7, '']) {
+      expect(() => parseClientConfig({ signers: { prod: { functionName: 'lkp', ssmDocument: bad } } }, 'c.json'), String(bad)).toThrow(expect.objectContaining({ code: 'ConfigInvalid' }));
+    }
+  });
+
   it('ok/`lkp ssh config --via eice` passes the transport to prepare; the ProxyCommand line stays', () => {
     const plain = renderSshConfig({ lkp: ['/usr/bin/lkp'], home: '/h/.lkp', knownHosts: '/h/.lkp/kh' });
     const eice = renderSshConfig({ lkp: ['/usr/bin/lkp'], home: '/h/.lkp', knownHosts: '/h/.lkp/kh', via: 'eice' });

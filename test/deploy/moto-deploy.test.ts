@@ -104,7 +104,7 @@ describe('the deploy template in moto, used as the guide says', () => {
     ];
     await ok([
       'cloudformation', 'deploy', '--stack-name', 'lkp', '--template-file', motoTemplate(path.join(dir, 'lkp-moto.json')), '--capabilities', 'CAPABILITY_IAM',
-      '--parameter-overrides', 'CodeS3Bucket=lkp-code', 'CodeS3Key=lkp/signer.zip', 'ServerId=lkp-test', 'RequireMfaForPeople=false', `ExtraRules=${rules.map((r) => JSON.stringify(r)).join(',')}`,
+      '--parameter-overrides', 'CodeS3Bucket=lkp-code', 'CodeS3Key=lkp/signer.zip', 'ServerId=lkp-test', 'RequireMfaForPeople=false', 'PeopleTransports=ssm', `ExtraRules=${rules.map((r) => JSON.stringify(r)).join(',')}`,
     ]);
     // moto does not return stack Outputs; the stack's resources name the same things.
     const resources = (await ok(['cloudformation', 'describe-stack-resources', '--stack-name', 'lkp'])).StackResources as Array<Record<string, string>>;
@@ -213,6 +213,17 @@ describe('the deploy template in moto, used as the guide says', () => {
     expect(invoke.err).not.toMatch(/AccessDenied|not authorized/);
     const described = await aws(['ec2', 'describe-instances'], alice);
     expect(described.code, described.err).toBe(0);
+  });
+
+  it('ok/PeopleTransports=ssm creates lkp\'s Session document: a port session to 22 only', async () => {
+    const name = physical.get('SshSessionDocument') as string;
+    expect(name).toBe('lkp-lkp-StartSSHSession');
+    const doc = await ok(['ssm', 'get-document', '--name', name]);
+    expect(doc.DocumentType).toBe('Session');
+    // AWS answers Content as a JSON string; moto keeps CloudFormation's object and returns it as is.
+    const content = (typeof doc.Content === 'string' ? JSON.parse(doc.Content) : doc.Content) as { sessionType: string; parameters: { portNumber: { allowedPattern: string } } };
+    expect(content.sessionType).toBe('Port');
+    expect(content.parameters.portNumber.allowedPattern).toBe('^22$');
   });
 
   it('ok/an administrator with the RevokerPolicy revokes in the stack\'s table as themselves; the people policy cannot write it; the signer role serves it in its KRL', async () => {

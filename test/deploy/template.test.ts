@@ -176,7 +176,33 @@ describe('deploy/lkp.yaml', () => {
     expect(Object.keys(t.Outputs)).toContain('RevokerPolicyArn');
   });
 
-  it('ok/no inbound port: OpenTunnel only through lkp-ssh endpoints, port 22, one hour; ssm:StartSession only with AWS-StartSSHSession on tagged instances; an optional endpoint and its security groups', () => {
+  it('fail/--via ssm: only lkp\'s own session document (port 22 only), never the stock AWS-StartSSHSession that forwards any port', () => {
+    const doc = t.Resources.SshSessionDocument as unknown as { Type: string; Condition: string; Properties: { DocumentType: string; Content: { sessionType: string; parameters: Record<string, { allowedPattern?: string; default?: string }>; properties: Record<string, string> } } };
+    expect(doc.Type).toBe('AWS::SSM::Document');
+    expect(doc.Condition).toBe('AllowSsm');
+    expect(doc.Properties.DocumentType).toBe('Session');
+    expect(doc.Properties.Content.sessionType).toBe('Port');
+    expect(Object.keys(doc.Properties.Content.parameters)).toEqual(['portNumber']);
+    expect(doc.Properties.Content.parameters.portNumber).toMatchObject({ allowedPattern: '^22$', default: '22' });
+    expect(doc.Properties.Content.properties).toEqual({ portNumber: '{{ portNumber }}' });
+    const resources = all.filter(({ s }) => list(s.Action).includes('ssm:StartSession')).map(({ s }) => JSON.stringify(s.Resource));
+    expect(resources.join(' ')).not.toContain('AWS-StartSSHSession');
+    expect(resources.filter((r) => r.includes(':document/'))).toEqual([expect.stringContaining(':document/${SshSessionDocument}')]);
+    expect(t.Outputs.SsmDocumentName).toMatchObject({ Condition: 'AllowSsm', Value: { Ref: 'SshSessionDocument' } });
+  });
+
+  it('fail/with RequireMfaForPeople every people statement that opens access needs MFA (signer, EICE tunnel, Session Manager)', () => {
+    const people = all.filter((x) => ['PeoplePolicy', 'PeopleEicePolicy', 'PeopleSsmPolicy'].includes(x.where));
+    const opening = people.filter(({ s }) => list(s.Action).some((a) => !NO_RESOURCE_LEVEL.has(a)));
+    expect(opening.map(({ where }) => where).sort()).toEqual(['PeopleEicePolicy', 'PeoplePolicy', 'PeopleSsmPolicy', 'PeopleSsmPolicy', 'PeopleSsmPolicy']);
+    for (const { where, s } of opening) {
+      const condition = JSON.stringify(s.Condition ?? null);
+      expect(condition, `${where} ${s.Sid ?? ''}`).toContain('"aws:MultiFactorAuthPresent":"true"');
+      expect(condition, `${where} ${s.Sid ?? ''}`).toContain('RequireMfa');
+    }
+  });
+
+  it('ok/no inbound port: OpenTunnel only through lkp-ssh endpoints, port 22, one hour; ssm:StartSession only with lkp\'s session document on tagged instances; an optional endpoint and its security groups', () => {
     expect((t.Resources.PeopleEicePolicy as unknown as { Condition: string }).Condition).toBe('AllowEice');
     expect((t.Resources.PeopleSsmPolicy as unknown as { Condition: string }).Condition).toBe('AllowSsm');
     const people = all.filter((x) => x.where === 'PeopleEicePolicy' || x.where === 'PeopleSsmPolicy').map(({ s }) => s);
@@ -186,11 +212,12 @@ describe('deploy/lkp.yaml', () => {
       StringEquals: { 'aws:ResourceTag/lkp-ssh': 'true' },
       NumericEquals: { 'ec2-instance-connect:remotePort': '22' },
       NumericLessThanEquals: { 'ec2-instance-connect:maxTunnelDuration': '3600' },
+      Bool: { 'Fn::If': ['RequireMfa', { 'aws:MultiFactorAuthPresent': 'true' }, { Ref: 'AWS::NoValue' }] },
     });
     const starts = people.filter((s) => list(s.Action).includes('ssm:StartSession'));
-    expect(starts.map((s) => JSON.stringify(s.Resource)).sort()).toEqual([expect.stringContaining(':instance/*'), expect.stringContaining(':document/AWS-StartSSHSession')]);
+    expect(starts.map((s) => JSON.stringify(s.Resource)).sort()).toEqual([expect.stringContaining(':instance/*'), expect.stringContaining(':document/${SshSessionDocument}')]);
     const onInstances = starts.find((s) => JSON.stringify(s.Resource).includes(':instance/*'));
-    expect(onInstances?.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/lkp-ssh': 'true' }, BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } });
+    expect(onInstances?.Condition).toMatchObject({ StringEquals: { 'ssm:resourceTag/lkp-ssh': 'true' }, BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } });
     const byType = (type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
     const [eiceName, eice] = byType('AWS::EC2::InstanceConnectEndpoint')[0] ?? [];
     expect(eiceName).toBe('InstanceConnectEndpoint');

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialRegistry } from '../fakes/credentials.js';
 import { startFakeEc2, type FakeEc2 } from '../fakes/ec2.js';
-import { startFakeEice, type FakeEice } from '../fakes/eice.js';
+import { startFakeEice, type FakeEice, type FakeEndpoint } from '../fakes/eice.js';
 import { startFakeImds } from '../fakes/imds.js';
 import { asTestIdentity, EC2_TRUST, startMotoWorld, type MotoWorld } from '../helpers/moto-world.js';
 import { makeLocalCa } from '../helpers/local-ca.js';
@@ -55,6 +55,7 @@ describe('lkp ssh exec --via eice | ssm', () => {
   const home = tempDir('lkp-eice home-');
   let env: Record<string, string>;
   const routes = new Map<string, number>();
+  const eiceEndpoints: FakeEndpoint[] = [{ endpointId: EICE_ID, routes }];
 
   const bootstrap = async (instanceId: string): Promise<RunningSshd> => {
     const credentials = await world.session('lkp-host', instanceId);
@@ -92,7 +93,7 @@ describe('lkp ssh exec --via eice | ssm', () => {
         { instanceConnectEndpointId: EICE_ID, state: 'create-complete', dnsName: EICE_DNS, vpcId: VPC, subnetId: SUBNET },
       ],
     });
-    eice = await startFakeEice({ registry, endpoints: [{ endpointId: EICE_ID, routes }], region: 'us-east-1' });
+    eice = await startFakeEice({ registry, endpoints: eiceEndpoints, region: 'us-east-1' });
     const ca = await makeLocalCa();
     const config = JSON.parse(readFileSync(ca.config, 'utf8')) as { rules: unknown[] };
     config.rules.push(
@@ -216,6 +217,52 @@ describe('lkp ssh exec --via eice | ssm', () => {
     expect(byId.code).toBe(52);
   });
 
+  it('ok/a certificate cache hit with a cached route makes no EC2 call; a tunnel refused because the endpoint is gone looks again once', async () => {
+    const cEnv = { LKP_HOME: tempDir('lkp-eice-cache-') };
+    const since = (mark: number) => laptopEc2.calls.slice(mark).map((c) => c.action);
+    let mark = laptopEc2.calls.length;
+    const first = await exec(X, ['true'], [], cEnv);
+    expect(first.code, first.stderr).toBe(0);
+    expect(since(mark).sort()).toEqual(['DescribeInstanceConnectEndpoints', 'DescribeInstances']);
+    mark = laptopEc2.calls.length;
+    const hit = await exec(X, ['echo hit'], [], cEnv);
+    expect(hit.stdout.trim()).toBe('hit');
+    expect(since(mark)).toEqual([]);
+    // The plan says the same: certificate and route from the cache, nothing asked of EC2.
+    const dry = await exec(X, ['true'], ['--dry-run'], cEnv);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(new RegExp(`Endpoint ${EICE_ID} \\(cached`));
+    expect(dry.stdout).toMatch(/certificate: cached/);
+    expect(dry.stdout).toMatch(new RegExp(`address: +${IP_X.replace(/\./g, '\\.')} \\(private IPv4, cached`));
+    expect(dry.stdout).not.toMatch(/would/);
+    expect(since(mark)).toEqual([]);
+    // The endpoint is replaced: the cached one answers 404, EC2 lists only the new one.
+    const NEW_ID = 'eice-0123456789abcdef1';
+    const old = laptopEc2.endpoints.findIndex((e) => e.instanceConnectEndpointId === EICE_ID);
+    const [oldEc2] = laptopEc2.endpoints.splice(old, 1);
+    laptopEc2.endpoints.push({ instanceConnectEndpointId: NEW_ID, state: 'create-complete', dnsName: `${NEW_ID}.1a2b3c4d.ec2-instance-connect-endpoint.us-east-1.amazonaws.com`, vpcId: VPC, subnetId: SUBNET });
+    eiceEndpoints.splice(0, 1, { endpointId: NEW_ID, routes });
+    try {
+      mark = laptopEc2.calls.length;
+      const tunnels = eice.tunnels.length;
+      const again = await exec(X, ['echo again'], [], cEnv);
+      expect(again.stderr).toBe('');
+      expect(again.stdout.trim()).toBe('again');
+      expect(since(mark)).toEqual(['DescribeInstanceConnectEndpoints']);
+      expect(eice.tunnels.slice(tunnels).map((t) => [t.endpointId, t.status])).toEqual([[EICE_ID, 404], [NEW_ID, 101]]);
+      // The new endpoint is cached: the next hit asks EC2 nothing and goes straight through it.
+      mark = laptopEc2.calls.length;
+      const next = await exec(X, ['true'], [], cEnv);
+      expect(next.code, next.stderr).toBe(0);
+      expect(since(mark)).toEqual([]);
+      expect(eice.tunnels.at(-1)).toMatchObject({ endpointId: NEW_ID, status: 101 });
+    } finally {
+      laptopEc2.endpoints.splice(laptopEc2.endpoints.findIndex((e) => e.instanceConnectEndpointId === NEW_ID), 1);
+      if (oldEc2) laptopEc2.endpoints.push(oldEc2);
+      eiceEndpoints.splice(0, 1, { endpointId: EICE_ID, routes });
+    }
+  });
+
   it('ok/--jump: the bastion is reached through the tunnel, the target through the bastion', async () => {
     const before = opened().length;
     const r = await exec(X, ['echo via-eice-jump'], ['--jump', `${login}@${arn(Y)}`, '--address', '127.0.0.1', '--port', String(sshdX.port)]);
@@ -281,6 +328,9 @@ s.on('close', () => process.exit(0));
       const dry = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--via', 'ssm', '--dry-run', '--', 'true'], { env: { ...env, PATH: `${withPlugin}${path.delimiter}${process.env.PATH ?? ''}` } });
       expect(dry.code, dry.stderr).toBe(0);
       expect(dry.stdout).toContain(`ProxyCommand=aws ssm start-session --target %h --document-name AWS-StartSSHSession --parameters portNumber=%p' -l ${login} ${X} true`);
+      // Session Manager reaches the instance by its id: the plan asks EC2 for no address.
+      expect(dry.stdout).not.toMatch(/would look up/);
+      expect(dry.stdout).toMatch(new RegExp(`address: +${X} \\(the instance id`));
     });
 
     it('ok/transparent mode with "via": "ssm": plain ssh LOGIN@i-… runs the documented command', async () => {
@@ -300,6 +350,37 @@ s.on('close', () => process.exit(0));
       expect(r.stdout.trim()).toBe('transparent-ssm');
       const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv: string[] });
       expect(calls.map((c) => c.argv)).toEqual([['ssm', 'start-session', '--target', Y, '--document-name', 'AWS-StartSSHSession', '--parameters', 'portNumber=22']]);
+    });
+
+    it('ok/the signer\'s "ssmDocument" (the template\'s port-22 document) is the one started, in exec and transparent mode; --dry-run looks up no address', async () => {
+      writeFileSync(log, '');
+      const fakeHome = tempDir('lkp-ssm-doc-');
+      const tHome = path.join(fakeHome, '.lkp');
+      const binDir = path.join(fakeHome, 'bin');
+      mkdirSync(binDir);
+      symlinkSync(LKP_BIN, path.join(binDir, 'lkp'));
+      mkdirSync(tHome, { recursive: true });
+      const DOC = 'lkp-lkp-StartSSHSession';
+      writeFileSync(path.join(tHome, 'config.json'), JSON.stringify({ version: 1, defaultSigner: 'prod', signers: { prod: { functionName: 'lkp-signer', region: 'us-east-1', via: 'ssm', ssmDocument: DOC } } }));
+      const tEnv = { ...env, HOME: fakeHome, LKP_HOME: tHome, STUB_SSHD_PORT: String(sshdX.port), PATH: `${binDir}${path.delimiter}${withPlugin}${path.delimiter}${process.env.PATH ?? ''}` };
+      const mark = laptopEc2.calls.length;
+      const dry = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--dry-run', '--', 'true'], { env: tEnv });
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).not.toMatch(/would look up/);
+      expect(dry.stdout).toMatch(new RegExp(`address: +${X} \\(the instance id`));
+      expect(dry.stdout).toContain(`ProxyCommand=aws ssm start-session --target %h --document-name ${DOC} --parameters portNumber=%p'`);
+      const r = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--', 'echo doc'], { env: tEnv });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('doc');
+      expect(laptopEc2.calls.length).toBe(mark); // Session Manager needs no address from EC2
+      const install = await lkp(['ssh', 'config', '--install'], { env: tEnv });
+      expect(install.code, install.stderr).toBe(0);
+      const t = await run('ssh', ['-F', path.join(fakeHome, '.ssh', 'config'), '-o', 'BatchMode=yes', `${login}@${X}`, 'echo transparent-doc'], tEnv);
+      expect(t.stderr).toBe('');
+      expect(t.stdout.trim()).toBe('transparent-doc');
+      const calls = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { argv: string[] });
+      const expected = ['ssm', 'start-session', '--target', X, '--document-name', DOC, '--parameters', 'portNumber=22'];
+      expect(calls.map((c) => c.argv)).toEqual([expected, expected]);
     });
 
     it('fail/a missing session-manager-plugin says exactly what to install: ToolMissing', async () => {

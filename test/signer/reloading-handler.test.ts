@@ -73,4 +73,28 @@ describe('a signer that follows its config', () => {
     await r.settled();
     expect(await ask()).toBe('v2');
   });
+
+  it('ok/an idle container (last check older than waitWhenOlderThanMs) reads the config before it answers: no answer from a stale config', async () => {
+    const world = { now: 0, version: 'v1' };
+    const r = reloadingHandler({
+      initial: { version: 'v1', handler: answering('v1') },
+      checkEveryMs: 60_000,
+      waitForCheck: false,
+      waitWhenOlderThanMs: 120_000,
+      nowMs: () => world.now,
+      probe: async () => {
+        const v = world.version;
+        return { version: v, build: async () => answering(v) };
+      },
+    });
+    const ask = async (): Promise<string> => (await r.handler({ version: 1, action: 'ca-keys' })).requestId;
+    world.version = 'v2';
+    world.now = 3_600_000; // an hour without requests
+    expect(await ask()).toBe('v2');
+    world.version = 'v3';
+    world.now += 60_000; // busy: the read runs in the background
+    expect(await ask()).toBe('v2');
+    await r.settled();
+    expect(await ask()).toBe('v3');
+  });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it, beforeAll } from 'vitest';
+import { DEFAULT_USER_EXTENSIONS } from '../../src/ssh/certificate.js';
 import { CA_KEY_ALGORITHMS } from '../../src/ssh/private-key.js';
 import { parseCertificate, verifyCertificate } from '../../src/ssh/parse-certificate.js';
 import { parsePublicKey } from '../../src/ssh/public-key.js';
@@ -70,6 +71,16 @@ describe('certificates', () => {
     await expect(signCert(ca, pub, { principals: [] })).rejects.toThrow(/at least one principal/);
     await expect(signCert(ca, pub, { validBefore: 0xffffffffffffffffn })).rejects.toThrow(/must expire/);
     await expect(signCert(ca, pub, { validAfter: nowSec(), validBefore: nowSec() - 1n })).rejects.toThrow(/after valid-after/);
+  });
+
+  it('fail/a repeated or unknown extension is BadRequest, in short and long lists', async () => {
+    const ca = makeCa();
+    const pub = subjects.get('ed25519') as string;
+    const codeOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'signed', (e: { code?: unknown }) => e.code);
+    expect(await codeOf(signCert(ca, pub, { extensions: ['permit-pty', 'permit-user-rc', 'permit-pty'] }))).toBe('BadRequest');
+    expect(await codeOf(signCert(ca, pub, { extensions: [...DEFAULT_USER_EXTENSIONS, 'no-touch-required', 'permit-pty', 'permit-X11-forwarding', 'permit-user-rc'] }))).toBe('BadRequest');
+    expect(await codeOf(signCert(ca, pub, { extensions: ['permit-pty', 'permit-sudo' as 'permit-pty'] }))).toBe('BadRequest');
+    expect(await codeOf(signCert(ca, pub, { extensions: ['permit-pty', 'permit-user-rc'] }))).toBe('signed');
   });
 
   it('fail/a tampered certificate, another CA, an expired one and the wrong principal do not verify', async () => {

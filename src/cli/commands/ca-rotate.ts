@@ -8,7 +8,11 @@ import type { ConfigSource } from '../../signer/rotation/config-source.js';
 const SOURCE: Readonly<Record<string, OptionSpec>> = {
   config: { type: 'string', describe: 'Signer config file (lkp signer serve picks up the change by itself)', conflicts: 'ssm-parameter' },
   'ssm-parameter': { type: 'string', describe: 'SSM parameter holding the deployed signer config (the Lambda re-reads it within 60 s)' },
-  region: { type: 'string', describe: 'Region of the SSM parameter (default AWS_REGION)' },
+  region: { type: 'string', describe: 'Region of the SSM parameter and the signer (default AWS_REGION)' },
+  'function-name': {
+    type: 'string',
+    describe: 'The running signer to check (Lambda name or ARN; default LKP_FUNCTION_NAME, else lkp-signer). For lkp signer serve, set AWS_ENDPOINT_URL_LAMBDA to its address',
+  },
   json: { type: 'boolean', default: false, describe: 'Print the resulting status as JSON' },
 };
 
@@ -17,8 +21,17 @@ const CA: OptionSpec = { type: 'string', demand: true, choices: ['host', 'user']
 const openSource = async (args: Args): Promise<ConfigSource> => {
   const { fileConfigSource, ssmConfigSource } = await import('../../signer/rotation/config-source.js');
   if (args.config) return fileConfigSource(args.config as string);
-  if (args['ssm-parameter']) return ssmConfigSource(args['ssm-parameter'] as string, (args.region as string | undefined) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1');
+  if (args['ssm-parameter']) return ssmConfigSource(args['ssm-parameter'] as string, regionOf(args));
   throw new LkpError('UsageError', 'give --config FILE or --ssm-parameter NAME');
+};
+
+const regionOf = (args: Args): string => (args.region as string | undefined) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+
+/** The running signer, asked through Lambda Invoke (the deployed function, or lkp signer serve at AWS_ENDPOINT_URL_LAMBDA). */
+const liveFor = (args: Args): { functionName: string; fetch: () => Promise<import('../../signer/rotation/live-signer.js').LiveKeys> } => {
+  const functionName = (args['function-name'] as string | undefined) ?? process.env.LKP_FUNCTION_NAME ?? 'lkp-signer';
+  const target = { functionName, region: regionOf(args), local: Boolean(args.config) };
+  return { functionName, fetch: async () => (await import('../../signer/rotation/live-signer.js')).fetchLiveKeys(target) };
 };
 
 const remoteFor = async (): Promise<import('../../signer/ca-store/load.js').RemoteKeyFetcher> => (await import('../../signer/ca-store/remote.js')).remoteCaKeys;
@@ -28,6 +41,14 @@ const formatStatus = (s: RotationStatus): string[] => [
   ...s.keys.map((k) => `  ${k.fingerprint}  ${k.role}${k.signing ? ', signs' : ', published'}  ${k.ref}`),
   ...(s.nextStep ? [`  next: ${s.nextStep}, allowed from ${s.nextStepAllowedAt} (${s.stepWaitSeconds} s after the previous step)`] : []),
 ];
+
+const formatLive = (live: import('../../signer/rotation/live-signer.js').LiveView | undefined): string[] => {
+  if (!live) return [];
+  if ('error' in live) return [`running signer ${live.functionName}: not asked (${live.error.code}: ${live.error.message})`];
+  const role = (name: string, v: { fingerprints: readonly string[]; matchesConfig: boolean }): string =>
+    `  ${name} CA: ${v.matchesConfig ? 'serves the config' : 'does NOT serve the config (it did not adopt the last step)'}: ${v.fingerprints.join(', ')}`;
+  return [`running signer ${live.functionName} (${live.serverId}):`, role('host', live.hostCa), role('user', live.userCa)];
+};
 
 const stepCommand = (step: RotationStep, describe: string, extra: Readonly<Record<string, OptionSpec>>, examples: ReadonlyArray<readonly [string, string]>): CommandDef => ({
   path: ['ca', 'rotate', step],
@@ -45,7 +66,18 @@ const stepCommand = (step: RotationStep, describe: string, extra: Readonly<Recor
       ...(typeof args.key === 'string' ? { nextKey: args.key } : {}),
       ...(typeof args['key-type'] === 'string' ? { keyType: args['key-type'] as 'ed25519' } : {}),
       remote: await remoteFor(),
+      live: liveFor(args).fetch,
+      // lkp signer serve looks at its file before a request, at most once a second; a Lambda
+      // container reads its parameter within about 2 minutes: status shows it then.
+      adoptWaitMs: args.config ? 3_000 : 0,
     });
+    if (result.forcedLive) {
+      const risk =
+        step === 'promote'
+          ? 'hosts may never have been offered the next key: certificates it signs are refused there (user CA), and laptops refuse hosts certified by it (host CA)'
+          : 'the old key may still be the one signing: certificates it issued stop being trusted once it is gone';
+      process.stderr.write(`lkp: warning: --force: ${result.forcedLive}; ${risk}\n`);
+    }
     if (result.forcedEarly) {
       const risk =
         step === 'promote'
@@ -55,6 +87,10 @@ const stepCommand = (step: RotationStep, describe: string, extra: Readonly<Recor
     }
     if (result.createdKey) process.stderr.write(`lkp: created ${result.createdKey} (0600) and ${result.createdKey}.pub\n`);
     process.stderr.write(`lkp: previous config kept: ${result.previous}\n`);
+    const after = result.liveAfter;
+    if (after && 'error' in after) process.stderr.write(`lkp: warning: could not ask the running signer whether it serves this step (${after.error.code}: ${after.error.message}); check \`lkp ca rotate status\` before the next step\n`);
+    else if (after?.adopted) process.stderr.write('lkp: the running signer serves this step\n');
+    else if (after) process.stderr.write(`lkp: warning: the running signer does not serve this step yet: ${after.detail}; \`lkp ca rotate status\` shows when it does (the next step is refused until then)\n`);
     process.stdout.write(args.json ? `${JSON.stringify(result.status, null, 2)}\n` : `${formatStatus(result.status).join('\n')}\n`);
   },
 });
@@ -74,26 +110,26 @@ export const caRotateAddNext = stepCommand(
 
 export const caRotatePromote = stepCommand(
   'promote',
-  'Sign with the next key; the current key stays published (refused until every host has renewed since add-next: 13 h by default)',
-  { force: { type: 'boolean', default: false, describe: 'Promote before every host can have renewed (prints the risk)' } },
+  'Sign with the next key; the current key stays published (refused until every host has renewed since add-next, 14 h by default, and while the running signer does not publish both keys)',
+  { force: { type: 'boolean', default: false, describe: 'Promote before every host can have renewed, or when the running signer did not adopt add-next (prints the risk)' } },
   [['$0 ca rotate promote --config ca/signer.json --ca user', 'the next key signs from now on']],
 );
 
 export const caRotateRetire = stepCommand(
   'retire',
-  'Drop the old key from ca-keys and so from every trust file (refused until every host has renewed since promote: 13 h by default)',
-  { force: { type: 'boolean', default: false, describe: 'Retire before every host can have renewed (prints the risk)' } },
+  'Drop the old key from ca-keys and so from every trust file (refused until every host has renewed since promote, 14 h by default, and while the running signer does not sign with the next key)',
+  { force: { type: 'boolean', default: false, describe: 'Retire before every host can have renewed, or when the running signer did not adopt promote (prints the risk)' } },
   [['$0 ca rotate retire --config ca/signer.json --ca user', 'the old key is no longer trusted anywhere']],
 );
 
 export const caRotateStatus: CommandDef = {
   path: ['ca', 'rotate', 'status'],
-  describe: 'Each CA\'s rotation phase, keys (fingerprints), when add-next happened and when the next step is allowed',
+  describe: 'Each CA\'s rotation phase, keys (fingerprints), when add-next happened, when the next step is allowed, and what the running signer serves',
   options: SOURCE,
   examples: [['$0 ca rotate status --config ca/signer.json --json', 'both CAs, as JSON']],
   run: async (args) => {
     const { readRotationStatus } = await import('../../signer/rotation/rotate.js');
-    const status = await readRotationStatus(await openSource(args), await remoteFor());
-    process.stdout.write(args.json ? `${JSON.stringify(status, null, 2)}\n` : `${[`signer ${status.serverId}`, ...formatStatus(status.hostCa), ...formatStatus(status.userCa)].join('\n')}\n`);
+    const status = await readRotationStatus(await openSource(args), await remoteFor(), liveFor(args));
+    process.stdout.write(args.json ? `${JSON.stringify(status, null, 2)}\n` : `${[`signer ${status.serverId}`, ...formatStatus(status.hostCa), ...formatStatus(status.userCa), ...formatLive(status.live)].join('\n')}\n`);
   },
 };

@@ -237,6 +237,7 @@ export const sshProxy: CommandDef = {
     'eice-dns': { type: 'string', describe: "the endpoint's DNS name" },
     region: { type: 'string', describe: 'the region' },
     profile: { type: 'string', describe: 'AWS profile for credentials' },
+    'vpc-id': { type: 'string', describe: "the instance's VPC, when the endpoint was found there: a refused tunnel looks there once more" },
     'max-tunnel-duration': { type: 'number', default: 3600, describe: 'seconds, 1..3600' },
   },
   fast: true,
@@ -258,9 +259,11 @@ export const sshProxy: CommandDef = {
           privateIp: args.address as string,
           region: args.region as string,
           ...(args.profile ? { profile: args.profile as string } : {}),
+          ...(typeof args['vpc-id'] === 'string' ? { vpcId: args['vpc-id'] } : {}),
           maxTunnelSeconds: args['max-tunnel-duration'] as number,
         },
         port,
+        { instanceId: args.host as string, home: (await import('../../client/home.js')).lkpHome() },
       );
       return 0;
     }

@@ -1,7 +1,9 @@
 // Where a signer config is read from and written back to for a rotation step: the file
 // `lkp signer serve` reads (atomic rename, one backup beside it), or the SSM parameter the
 // Lambda reads (PutParameter; SSM keeps every earlier version in its history). A write
-// refuses when the config changed since it was read, so two admins never undo each other.
+// refuses when the config changed since it was read, so two admins never undo each other;
+// SSM has no conditional put, so a write that still lands on someone else's (between the
+// check and the put) is reported by the version it got, with the version it overwrote.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LkpError } from '../../errors.js';
@@ -71,7 +73,14 @@ export const ssmConfigSource = (name: string, region: string): ConfigSource => {
       const { fetchSsmParameterVersion, putSsmParameter } = await import('../../aws/ssm-parameter.js');
       const now = await fetchSsmParameterVersion(name, region);
       if (!read || now.version !== read.version || now.value !== read.value) throw changedUnderUs(label);
-      await putSsmParameter(name, region, JSON.stringify(doc), read.type);
+      const written = await putSsmParameter(name, region, JSON.stringify(doc), read.type);
+      if (written !== read.version + 1) {
+        const lost = written - 1 === read.version + 1 ? `version ${read.version + 1}` : `versions ${read.version + 1} to ${written - 1}`;
+        throw new LkpError(
+          'ConfigInvalid',
+          `signer config ${label} was written by someone else while this step ran: this step is version ${written}, and it overwrote ${lost}, which did not contain it. Compare them (aws ssm get-parameter-history --name ${name}), redo what ${lost} changed, and check \`lkp ca rotate status\``,
+        );
+      }
       return { previous: `${label} version ${read.version} (aws ssm get-parameter-history --name ${name})` };
     },
   };

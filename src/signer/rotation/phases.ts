@@ -5,8 +5,10 @@
 //   steady      [current]                     current signs
 //   add-next    [current, next]  next-added   current signs, both published
 //   promote     [next, current]  promoted     next signs, both published
-//   retire      [next]                        the old key is gone from ca-keys
+//   retire      [next]                        the old key is gone from ca-keys; it stays in
+//                                             "retired" (the KRL only) for one step-wait
 import { LkpError } from '../../errors.js';
+import { fingerprint, parsePublicKey } from '../../ssh/public-key.js';
 import { caKeyRefs, parseSignerConfig, type CaStoreConfig, type SignerConfig } from '../config.js';
 
 export type CaRole = 'host' | 'user';
@@ -57,6 +59,8 @@ export interface StepInput {
   readonly force?: boolean;
   /** add-next only: the next key's reference, as it should be written (path, secret, name or KMS key id). */
   readonly nextKey?: string;
+  /** retire only: the public key line of the key going out (kept in the KRL for one step-wait). */
+  readonly retiringKey?: string;
 }
 
 const usage = (message: string): never => {
@@ -104,8 +108,13 @@ export const applyRotationStep = (step: RotationStep, input: StepInput): StepRes
     case 'retire': {
       if (phase !== 'promoted') usage(`${input.role} CA is in phase ${phase}: retire follows promote`);
       const forcedEarly = waitCheck(step, ca, config, input);
+      if (!input.retiringKey) return usage('retire needs the public key of the key going out');
       entry[keyField] = [refs[0]];
       delete entry.rotation;
+      // Hosts trust the old key until their next renewal: revocations under it stay in the KRL
+      // that long (one step-wait). Entries whose time has passed are dropped here.
+      const kept = (ca.retired ?? []).filter((r) => Date.parse(r.krlUntil) > input.now.getTime());
+      entry.retired = [...kept, { publicKey: input.retiringKey, retiredAt: isoSeconds(input.now), krlUntil: isoSeconds(new Date(input.now.getTime() + stepWaitSeconds(config) * 1000)) }].slice(-4);
       return { doc, ...(forcedEarly ? { forcedEarly } : {}) };
     }
   }
@@ -134,6 +143,8 @@ export interface RotationStatus {
   readonly hostRenewalInterval: number;
   /** Seconds each step waits after the previous one: the larger of hostRenewalInterval and the longest user certificate. */
   readonly stepWaitSeconds: number;
+  /** Keys retired earlier, still in the KRL until krlUntil. */
+  readonly retired: ReadonlyArray<{ readonly fingerprint: string; readonly retiredAt: string; readonly krlUntil: string }>;
 }
 
 /** A role's rotation status; `published` = its loaded public key lines with fingerprints, signing key first. */
@@ -154,5 +165,6 @@ export const rotationStatus = (config: SignerConfig, role: CaRole, published: Re
     nextStepAllowedAt: allowedAt ? isoSeconds(allowedAt) : null,
     hostRenewalInterval: config.rotation.hostRenewalInterval,
     stepWaitSeconds: stepWaitSeconds(config),
+    retired: (ca.retired ?? []).map((r) => ({ fingerprint: fingerprint(parsePublicKey(r.publicKey)), retiredAt: r.retiredAt, krlUntil: r.krlUntil })),
   };
 };

@@ -14,6 +14,7 @@ import { cachedCaKeys, type RemoteKeyFetcher } from '../ca-store/load.js';
 import type { CaKeys } from '../ca-store/types.js';
 import { caKeyRefs, parseSignerConfig, type CaStoreConfig, type SignerConfig } from '../config.js';
 import type { ConfigSource } from './config-source.js';
+import { liveMismatch, liveView, type LiveKeys, type LiveView } from './live-signer.js';
 import { applyRotationStep, caField, isoSeconds, rotationStatus, type CaRole, type RotationStatus, type RotationStep } from './phases.js';
 
 export interface RotateOptions {
@@ -28,7 +29,17 @@ export interface RotateOptions {
   readonly keyType?: CaKeyAlgorithm;
   /** Secrets Manager / SSM key stores. */
   readonly remote?: RemoteKeyFetcher;
+  /**
+   * Asks the running signer for its CA keys: promote and retire need it to serve the config
+   * as it stands (it adopted the previous step), and every step reports whether it adopted this one.
+   */
+  readonly live?: () => Promise<LiveKeys>;
+  /** After the write, how long to keep asking until the live signer serves the new keys (0: ask once). */
+  readonly adoptWaitMs?: number;
 }
+
+/** What the live signer serves after the step (or why it could not be asked). */
+export type LiveAfterStep = { readonly adopted: boolean; readonly detail?: string } | { readonly error: LkpError };
 
 export interface RotateResult {
   readonly status: RotationStatus;
@@ -38,6 +49,10 @@ export interface RotateResult {
   readonly createdKey?: string;
   /** --force skipped the wait that would have ended then. */
   readonly forcedEarly?: string;
+  /** --force skipped the live check that refused: why it refused. */
+  readonly forcedLive?: string;
+  /** Whether the live signer serves the new keys (absent without `live`). */
+  readonly liveAfter?: LiveAfterStep;
 }
 
 /** The algorithm that matches a key (so the next CA key is of the same kind as the current one). */
@@ -88,11 +103,66 @@ const relativeIn = (dir: string, file: string): string => {
   return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
 };
 
-/** The rotation status of both CA roles, from the config as stored. */
-export const readRotationStatus = async (source: ConfigSource, remote?: RemoteKeyFetcher): Promise<{ serverId: string; hostCa: RotationStatus; userCa: RotationStatus }> => {
+const asLkpError = (error: unknown): LkpError => (error instanceof LkpError ? error : new LkpError('SignerError', String((error as Error)?.message ?? error), { cause: error }));
+
+/**
+ * The rotation status of both CA roles, from the config as stored, and (with `live`) what
+ * the running signer serves: a step it has not adopted shows there.
+ */
+export const readRotationStatus = async (
+  source: ConfigSource,
+  remote?: RemoteKeyFetcher,
+  live?: { readonly functionName: string; readonly fetch: () => Promise<LiveKeys> },
+): Promise<{ serverId: string; hostCa: RotationStatus; userCa: RotationStatus; live?: LiveView }> => {
   const config = parseSignerConfig(await source.read(), source.label);
   const keys = await loadKeys(config, remote);
-  return { serverId: config.serverId, hostCa: rotationStatus(config, 'host', publishedOf(keys, 'host')), userCa: rotationStatus(config, 'user', publishedOf(keys, 'user')) };
+  const status = { serverId: config.serverId, hostCa: rotationStatus(config, 'host', publishedOf(keys, 'host')), userCa: rotationStatus(config, 'user', publishedOf(keys, 'user')) };
+  if (!live) return status;
+  try {
+    return { ...status, live: liveView(await live.fetch(), { serverId: config.serverId, host: keys.host.publicLines, user: keys.user.publicLines }) };
+  } catch (error) {
+    const e = asLkpError(error);
+    return { ...status, live: { functionName: live.functionName, error: { code: e.code, message: e.message } } };
+  }
+};
+
+/**
+ * Before promote or retire: the live signer must serve the role's keys as the config stands
+ * (it adopted the previous step). A failure to ask refuses too: nothing shows it adopted.
+ */
+const checkLive = async (opts: RotateOptions, config: SignerConfig): Promise<string | undefined> => {
+  if (opts.step === 'add-next' || !opts.live) return undefined;
+  const lines = (await loadKeys(config, opts.remote))[opts.role].publicLines;
+  let problem: string | undefined;
+  let cause: unknown;
+  try {
+    problem = liveMismatch(await opts.live(), opts.role, { serverId: config.serverId, lines });
+  } catch (error) {
+    cause = error;
+    problem = `cannot ask the live signer what it serves: ${asLkpError(error).message}`;
+  }
+  if (!problem) return undefined;
+  if (opts.force) return problem;
+  const risk = opts.step === 'promote' ? 'hosts would not have been offered the next key, so certificates it signs would be refused' : 'the next key may not be the one signing, and certificates from it would be refused after the old key goes';
+  throw new LkpError('RotationNotLive', `${opts.role} CA: ${opts.step} refused: ${problem}; ${risk}. Check \`lkp ca rotate status\`; --force does it anyway`, cause ? { cause } : undefined);
+};
+
+/** After a write: asks the live signer (until `adoptWaitMs` has passed) whether it serves the new keys. */
+const liveAfterStep = async (opts: RotateOptions, serverId: string, lines: readonly string[]): Promise<LiveAfterStep | undefined> => {
+  if (!opts.live) return undefined;
+  const deadline = Date.now() + (opts.adoptWaitMs ?? 0);
+  for (;;) {
+    let live: LiveKeys;
+    try {
+      live = await opts.live();
+    } catch (error) {
+      return { error: asLkpError(error) };
+    }
+    const detail = liveMismatch(live, opts.role, { serverId, lines });
+    if (!detail) return { adopted: true };
+    if (Date.now() >= deadline || live.serverId !== serverId) return { adopted: false, detail };
+    await new Promise((r) => setTimeout(r, 250));
+  }
 };
 
 /** Runs one rotation step; nothing is replaced unless the new config parses and all its keys load. */
@@ -114,16 +184,30 @@ export const rotateCa = async (opts: RotateOptions): Promise<RotateResult> => {
     } else if (!nextKey) throw new LkpError('UsageError', `add-next for a ${ca.store} CA store needs --key (${ca.store === 'kms' ? 'a KMS key id, ARN or alias the admin created: SIGN_VERIFY, same key spec' : 'the secret or parameter holding the next private key'})`);
   }
   try {
-    const step = applyRotationStep(opts.step, { doc, source: opts.source.label, role: opts.role, now: opts.now, ...(opts.force ? { force: true } : {}), ...(nextKey ? { nextKey } : {}) });
+    // retire records the key going out (index 1 once promoted) for the KRL.
+    const retiringKey = opts.step === 'retire' && ca.rotation?.phase === 'promoted' ? (await loadKeys(config, opts.remote))[opts.role].publicLines[1] : undefined;
+    const step = applyRotationStep(opts.step, {
+      doc,
+      source: opts.source.label,
+      role: opts.role,
+      now: opts.now,
+      ...(opts.force ? { force: true } : {}),
+      ...(nextKey ? { nextKey } : {}),
+      ...(retiringKey ? { retiringKey } : {}),
+    });
+    const forcedLive = await checkLive(opts, config);
     const next = parseSignerConfig(step.doc, opts.source.label);
     // Loaded as the signer will load them: a key it cannot read must not become the config.
     const keys = await loadKeys(next, opts.remote);
     const written = await opts.source.write(step.doc);
+    const liveAfter = await liveAfterStep(opts, next.serverId, keys[opts.role].publicLines);
     return {
       status: rotationStatus(next, opts.role, publishedOf(keys, opts.role)),
       previous: written.previous,
       ...(createdKey ? { createdKey } : {}),
       ...(step.forcedEarly ? { forcedEarly: isoSeconds(step.forcedEarly.allowedAt) } : {}),
+      ...(forcedLive ? { forcedLive } : {}),
+      ...(liveAfter ? { liveAfter } : {}),
     };
   } catch (error) {
     if (createdKey) await Promise.all([rm(createdKey, { force: true }), rm(`${createdKey}.pub`, { force: true })]);

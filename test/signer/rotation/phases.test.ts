@@ -1,7 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parseDuration } from '../../../src/duration.js';
+import { DEFAULT_RETRY_WINDOW } from '../../../src/host/retry-window.js';
+import { CONFIG_MAX_AGE_MS } from '../../../src/signer/follow-config.js';
 import { LkpError } from '../../../src/errors.js';
 import { parseSignerConfig } from '../../../src/signer/config.js';
-import { applyRotationStep, rotationStatus, type RotationStep } from '../../../src/signer/rotation/phases.js';
+import { applyRotationStep, rotationStatus, stepWaitSeconds, type RotationStep } from '../../../src/signer/rotation/phases.js';
 
 const T0 = new Date('2026-12-01T00:00:00Z');
 const hours = (h: number): Date => new Date(T0.getTime() + h * 3600_000);
@@ -24,18 +28,21 @@ const codeOf = (fn: () => unknown): string | undefined => {
   return undefined;
 };
 
-const step = (s: RotationStep, d: unknown, role: 'host' | 'user', now: Date, more: { force?: boolean; nextKey?: string } = {}) => applyRotationStep(s, { doc: d, source: '/etc/lkp/signer.json', role, now, ...more });
+const OLD = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
+
+const step = (s: RotationStep, d: unknown, role: 'host' | 'user', now: Date, more: { force?: boolean; nextKey?: string; retiringKey?: string } = {}) => applyRotationStep(s, { doc: d, source: '/etc/lkp/signer.json', role, now, ...more });
 
 describe('CA rotation phases', () => {
   it('ok/add-next -> promote -> retire rewrites only that role, keeps paths as written, and ends with the next key alone', () => {
     const added = step('add-next', doc(), 'user', T0, { nextKey: 'alias/user-ca-2027' }).doc;
     expect(added.userCa).toEqual({ store: 'kms', keyIds: ['alias/user-ca', 'alias/user-ca-2027'], region: 'eu-west-1', rotation: { phase: 'next-added', addedAt: '2026-12-01T00:00:00Z' } });
     expect(added.hostCa).toEqual(doc().hostCa);
-    const promoted = step('promote', added, 'user', hours(13));
+    const promoted = step('promote', added, 'user', hours(14));
     expect(promoted.forcedEarly).toBeUndefined();
-    expect(promoted.doc.userCa).toMatchObject({ keyIds: ['alias/user-ca-2027', 'alias/user-ca'], rotation: { phase: 'promoted', addedAt: '2026-12-01T00:00:00Z', promotedAt: '2026-12-01T13:00:00Z' } });
-    const retired = step('retire', promoted.doc, 'user', hours(26)).doc;
-    expect(retired.userCa).toEqual({ store: 'kms', keyIds: ['alias/user-ca-2027'], region: 'eu-west-1' });
+    expect(promoted.doc.userCa).toMatchObject({ keyIds: ['alias/user-ca-2027', 'alias/user-ca'], rotation: { phase: 'promoted', addedAt: '2026-12-01T00:00:00Z', promotedAt: '2026-12-01T14:00:00Z' } });
+    const retired = step('retire', promoted.doc, 'user', hours(28), { retiringKey: OLD }).doc;
+    // The old key leaves ca-keys; the KRL keeps its revocations for one more step-wait.
+    expect(retired.userCa).toEqual({ store: 'kms', keyIds: ['alias/user-ca-2027'], region: 'eu-west-1', retired: [{ publicKey: OLD, retiredAt: '2026-12-02T04:00:00Z', krlUntil: '2026-12-02T18:00:00Z' }] });
     // Every intermediate document is a valid config.
     for (const d of [added, promoted.doc, retired]) expect(() => parseSignerConfig(d, 'x.json')).not.toThrow();
 
@@ -45,11 +52,11 @@ describe('CA rotation phases', () => {
 
   it('fail/promote and retire before one host-renewal interval: RotationTooEarly; --force returns what it skipped', () => {
     const added = step('add-next', doc(), 'host', T0, { nextKey: 'host_ca.next' }).doc;
-    expect(codeOf(() => step('promote', added, 'host', hours(12.9)))).toBe('RotationTooEarly');
+    expect(codeOf(() => step('promote', added, 'host', hours(13.9)))).toBe('RotationTooEarly');
     const forced = step('promote', added, 'host', hours(1), { force: true });
-    expect(forced.forcedEarly?.allowedAt.toISOString()).toBe('2026-12-01T13:00:00.000Z');
-    expect(codeOf(() => step('retire', forced.doc, 'host', hours(13.9)))).toBe('RotationTooEarly');
-    expect(() => step('retire', forced.doc, 'host', hours(14))).not.toThrow();
+    expect(forced.forcedEarly?.allowedAt.toISOString()).toBe('2026-12-01T14:00:00.000Z');
+    expect(codeOf(() => step('retire', forced.doc, 'host', hours(14.9)))).toBe('RotationTooEarly');
+    expect(() => step('retire', forced.doc, 'host', hours(15), { retiringKey: OLD })).not.toThrow();
   });
 
   it('ok/the interval is a config value (rotation.hostRenewalInterval)', () => {
@@ -89,11 +96,24 @@ describe('CA rotation phases', () => {
       { publicKey: 'ssh-ed25519 AAAA-next', fingerprint: 'SHA256:next' },
     ];
     const s = rotationStatus(parseSignerConfig(added, '/etc/lkp/signer.json'), 'host', published);
-    expect(s).toMatchObject({ ca: 'host', phase: 'next-added', store: 'file', addedAt: '2026-12-01T00:00:00Z', promotedAt: null, nextStep: 'promote', nextStepAllowedAt: '2026-12-01T13:00:00Z', hostRenewalInterval: 46800, stepWaitSeconds: 46800 });
+    expect(s).toMatchObject({ ca: 'host', phase: 'next-added', store: 'file', addedAt: '2026-12-01T00:00:00Z', promotedAt: null, nextStep: 'promote', nextStepAllowedAt: '2026-12-01T14:00:00Z', hostRenewalInterval: 50400, stepWaitSeconds: 50400 });
     expect(s.keys.map((k) => [k.ref, k.role, k.signing, k.fingerprint])).toEqual([
       ['/etc/lkp/host_ca', 'current', true, 'SHA256:current'],
       ['/etc/lkp/host_ca.next', 'next', false, 'SHA256:next'],
     ]);
     expect(rotationStatus(parseSignerConfig(doc(), 'x'), 'user', published.slice(0, 1))).toMatchObject({ phase: 'steady', nextStep: null, nextStepAllowedAt: null });
+  });
+
+  it('ok/the default wait covers the renewal timer as shipped plus what comes on top of it (AccuracySec, lkp host\'s retry window, the Lambda\'s config age)', () => {
+    const timer = readFileSync('userdata/systemd/lkp-host-renew.timer', 'utf8');
+    const setting = (name: string): string | undefined => new RegExp(`^${name}=(\\S+)$`, 'm').exec(timer)?.[1];
+    // systemd writes "12h", "1h", "1min": lkp's durations take 12h, 1h and 1m.
+    const seconds = (v: string | undefined): number => (v === undefined ? 0 : parseDuration(v.replace(/min$/, 'm'), 'timer'));
+    const accuracy = setting('AccuracySec') === undefined ? 60 : seconds(setting('AccuracySec')); // systemd's default: 1min
+    const worst = seconds(setting('OnUnitActiveSec')) + seconds(setting('RandomizedDelaySec')) + accuracy + parseDuration(DEFAULT_RETRY_WINDOW, 'retry') + CONFIG_MAX_AGE_MS / 1000;
+    const wait = stepWaitSeconds(parseSignerConfig(doc(), 'x.json'));
+    expect(seconds(setting('OnUnitActiveSec'))).toBeGreaterThan(0);
+    // A margin of at least 10 minutes for the run itself and a slow boot.
+    expect(wait).toBeGreaterThanOrEqual(worst + 600);
   });
 });
