@@ -15,6 +15,12 @@ const mtime = (rel) => {
 };
 const bundled = mtime('../dist/bundle/main.mjs');
 const compiled = mtime('../dist/cli/main.js');
-const entry = bundled >= 0 && bundled >= compiled ? '../dist/bundle/main.mjs' : '../dist/cli/main.js';
-const { main } = await import(entry);
-await main(process.argv.slice(2));
+const useBundle = bundled >= 0 && bundled >= compiled;
+const argv = process.argv.slice(2);
+// `lkp ssh exec` with a cached certificate runs from one small file (src/cli/exec-hit.ts);
+// it hands anything else back untouched.
+const handled = useBundle && argv[0] === 'ssh' && argv[1] === 'exec' && mtime('../dist/bundle/exec-hit.mjs') >= bundled && (await import('../dist/bundle/exec-hit.mjs')).runCachedExec(argv);
+if (!(await handled)) {
+  const { main } = await import(useBundle ? '../dist/bundle/main.mjs' : '../dist/cli/main.js');
+  await main(argv);
+}

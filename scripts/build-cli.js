@@ -18,3 +18,20 @@ await build({
   minify: true,
   logLevel: 'warning',
 });
+// `lkp ssh exec` with a cached certificate (src/cli/exec-hit.ts), as ONE file: every module
+// the ESM loader resolves costs about a millisecond, and the split bundle's exec path holds
+// ~30. It must stay free of what only a miss needs: the build fails if any of it slips in.
+const hit = await build({
+  entryPoints: { 'exec-hit': 'src/cli/exec-hit.ts' },
+  outdir: 'dist/bundle',
+  ...lkpBundleOptions,
+  splitting: false,
+  minify: true,
+  metafile: true,
+  logLevel: 'warning',
+});
+const heavy = Object.keys(hit.metafile.inputs).filter((f) => /node_modules|src\/aws\/|yargs|request-user-cert|signer-chain|credentials/.test(f));
+if (heavy.length > 0) {
+  console.error(`build-cli: the cache-hit bundle pulled in miss-only code: ${heavy.slice(0, 5).join(', ')}`);
+  process.exit(1);
+}

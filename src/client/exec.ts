@@ -1,60 +1,21 @@
 // `lkp ssh exec`: a certificate for exactly (instance, login) — from the cache when it
 // still has a safety margin, else from the signer with an `aws` identity proof — the
 // address from EC2, host verification by certificate, then ssh with the user's arguments.
-import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+// The cache-hit half lives in exec-core.ts; this module adds the miss.
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { requestDigest } from '../api/digest.js';
-import { userPrincipal } from '../api/principal-scheme.js';
 import type { CaKeysResponse } from '../api/response.js';
-import { parseTarget, type Target } from '../api/target.js';
 import { callSigner, preloadLambdaClient } from '../aws/invoke-signer.js';
 import { LkpError } from '../errors.js';
-import { writeAtomic } from '../fs/write-atomic.js';
-import { fingerprint, formatPublicKey } from '../ssh/public-key.js';
-import { parseLogin, type Login } from '../ssh/names.js';
-import { cachePaths, readCacheEntry, writeCacheEntry, type CacheEntry } from './cert-cache.js';
+import { formatPublicKey } from '../ssh/public-key.js';
+import os from 'node:os';
 import type { SignerProfile } from './config.js';
-import { ensureKeyPair, readKeyPair, type KeyPair } from './keypair.js';
-import { lkpHome } from './home.js';
-import { ensureKnownHosts } from './known-hosts.js';
+import { ensureKeyPair } from './keypair.js';
+import { prepareSshWith, type AddressMode, type ExecOptions, type FetchHop, type PreparedSsh } from './exec-core.js';
 import { requestUserCertificate } from './request-user-cert.js';
 import { withSignerFallbacks } from './signer-chain.js';
-import { buildSshArgs } from './ssh-command.js';
-import { configPath } from './ssh-config.js';
 
-export interface ExecOptions {
-  /** An instance ARN, or a bare instance id with `region`. */
-  readonly instanceArn: string;
-  readonly region?: string;
-  readonly login: Login;
-  readonly signers: readonly SignerProfile[];
-  readonly identity?: string;
-  readonly address?: string;
-  readonly public: boolean;
-  readonly port?: number;
-  readonly refresh: boolean;
-  readonly args: readonly string[];
-  /** Bastions, outermost first. */
-  readonly jumps?: readonly HopSpec[];
-  readonly home?: string;
-  readonly sshPath?: string;
-}
-
-export interface PreparedSsh {
-  readonly sshPath: string;
-  readonly argv: string[];
-  readonly fromCache: boolean;
-  readonly certificatePath: string;
-  readonly identityPath: string;
-  readonly validBefore: number;
-  readonly address: string;
-  readonly knownHosts: string;
-}
-
-export type AddressMode = 'private' | 'public' | 'prefer-public';
+export * from './exec-core.js';
 
 const describeAddress = async (instanceId: string, region: string, credentials: AwsCredentialIdentity, mode: AddressMode): Promise<string> => {
   const { describeInstance } = await import('../aws/ec2-describe-instance.js');
@@ -77,100 +38,22 @@ const preloadMissPath = (describe: boolean): void => {
   if (describe) void import('../aws/ec2-describe-instance.js').then((m) => m.preloadEc2Client(), () => undefined);
 };
 
-/** One hop (a bastion or the target) to certify: the target string goes to the signer verbatim. */
-export interface HopSpec {
-  readonly target: string;
-  readonly login: Login;
-  readonly port?: number;
-  readonly address?: string;
-  readonly addressMode: AddressMode;
-  /** The option it came from, for messages. */
-  readonly flag?: string;
-}
-
-interface CertifiedHop {
-  readonly instanceId: string;
-  readonly login: Login;
-  readonly port?: number;
-  readonly certPath: string;
-  readonly address: string;
-  readonly hostCaKeys: readonly string[];
-  readonly validBefore: number;
-  readonly fromCache: boolean;
-}
-
-interface HopContext {
-  readonly home: string;
-  readonly keyPair: KeyPair;
-  readonly signers: readonly SignerProfile[];
-  readonly region?: string;
-  readonly refresh: boolean;
-  readonly now: () => number;
-  readonly credentials: () => Promise<AwsCredentialIdentity>;
-}
-
-type InstanceTarget = Extract<Target, { kind: 'instance' }>;
-
-/** An instance ARN or id as the user typed it: one code and one wording for every bad shape. */
-export const parseInstanceRef = (value: string, flag: string): InstanceTarget => {
-  let target: Target | undefined;
-  try {
-    target = parseTarget(value);
-  } catch {
-    target = undefined;
-  }
-  if (target?.kind !== 'instance') throw new LkpError('UsageError', `${flag} ${JSON.stringify(value.slice(0, 120))} is not an EC2 instance ARN (arn:aws:ec2:REGION:ACCOUNT:instance/i-…) or instance id`);
-  return target;
-};
-
-/** Parses a --jump value: `[LOGIN@]ARN-or-instance-id[#PORT]`. */
-export const parseJump = (value: string, defaultLogin: Login): HopSpec => {
-  const m = /^(?:([^@#]+)@)?([^@#]+)(?:#(\d{1,5}))?$/.exec(value);
-  if (!m) throw new LkpError('UsageError', `--jump ${JSON.stringify(value)} must be [LOGIN@]INSTANCE-ARN[#PORT]`);
-  parseInstanceRef(m[2] as string, '--jump');
-  return { target: m[2] as string, login: m[1] ? parseLogin(m[1]) : defaultLogin, ...(m[3] ? { port: Number(m[3]) } : {}), addressMode: 'private', flag: '--jump' };
-};
-
-/** What a hop is, before any network call: instance, region, principal, cache files. */
-export const resolveHop = (hop: HopSpec, ctx: { home: string; signers: readonly SignerProfile[]; region?: string; key?: KeyPair['key'] }) => {
-  const target = parseInstanceRef(hop.target, hop.flag ?? '--instance-arn');
-  const region = target.region ?? ctx.region ?? ctx.signers[0]?.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw new LkpError('UsageError', `which region is ${target.instanceId} in? use its ARN, or set a region (signer profile, AWS_REGION)`);
-  const principal = userPrincipal(hop.login, target.instanceId);
-  const primary = ctx.signers[0] as SignerProfile;
-  const paths = ctx.key
-    ? cachePaths(path.join(ctx.home, 'cache'), {
-        signer: primary.functionName,
-        instanceId: target.instanceId,
-        login: hop.login,
-        keyFingerprint: fingerprint(ctx.key),
-        addressMode: hop.address !== undefined ? `fixed:${hop.address}` : hop.addressMode,
-      })
-    : undefined;
-  return { target, region, principal, paths };
-};
-
-/** Gets (or reuses) the certificate for one hop and its address. */
-const certifyHop = async (hop: HopSpec, ctx: HopContext): Promise<CertifiedHop> => {
-  const resolved = resolveHop(hop, { ...ctx, key: ctx.keyPair.key });
-  const { target, region, principal } = resolved;
-  const paths = resolved.paths as NonNullable<typeof resolved.paths>;
-  const cached = ctx.refresh ? undefined : await readCacheEntry(paths, { key: ctx.keyPair.key, principal, now: ctx.now() });
-  let entry: CacheEntry;
-  if (cached) entry = cached;
-  else {
+/** A miss: the certificate from the signer (with an `aws` proof) and the address from EC2, together. */
+const fetchFromSigner =
+  (credentials: () => Promise<AwsCredentialIdentity>): FetchHop =>
+  async (hop, { target, region, principal }, ctx) => {
     preloadMissPath(hop.address === undefined);
-    const [{ createAwsProof }, credentials] = await Promise.all([import('../aws/identity-proof.js'), ctx.credentials()]);
+    const [{ createAwsProof }, creds] = await Promise.all([import('../aws/identity-proof.js'), credentials()]);
     // The address and the certificate are fetched together (one round trip of waiting); the
     // signer checks the instance too, so a stopped one is refused there as well. EC2's word
     // (stopped, unknown) is the clearer error, so it wins when both fail.
     const [addressResult, certResult] = await Promise.allSettled([
-      hop.address !== undefined ? Promise.resolve(hop.address) : describeAddress(target.instanceId, region, credentials, hop.addressMode),
+      hop.address !== undefined ? Promise.resolve(hop.address) : describeAddress(target.instanceId, region, creds, hop.addressMode),
       withSignerFallbacks(ctx.signers, async (s) => {
-        const signer = { functionName: s.functionName, region: s.region ?? region, credentials };
+        const signer = { functionName: s.functionName, region: s.region ?? region, credentials: creds };
         const keys = await callSigner<CaKeysResponse>({ version: 1, action: 'ca-keys' }, signer);
         const proof = await createAwsProof({
-          credentials,
+          credentials: creds,
           region: s.region ?? region,
           audience: keys.serverId,
           digest: requestDigest({ action: 'user-cert', publicKeys: [ctx.keyPair.key], login: hop.login, target: hop.target }),
@@ -180,107 +63,20 @@ const certifyHop = async (hop: HopSpec, ctx: HopContext): Promise<CertifiedHop> 
     ]);
     if (addressResult.status === 'rejected') throw addressResult.reason;
     if (certResult.status === 'rejected') throw certResult.reason;
-    const address = addressResult.value;
     const cert = certResult.value.value;
-    entry = { version: 1, certificate: cert.line, principal, address, hostCaKeys: cert.hostCaKeys.map((k) => formatPublicKey(k)), validBefore: Number(cert.parsed.validBefore) };
-    await writeCacheEntry(paths, entry);
-  }
-  if (entry.hostCaKeys.length === 0) throw new LkpError('SignerError', 'the signer listed no host CA keys, so hosts cannot be verified');
-  return {
-    instanceId: target.instanceId,
-    login: hop.login,
-    ...(hop.port ? { port: hop.port } : {}),
-    certPath: paths.cert,
-    address: hop.address ?? entry.address,
-    hostCaKeys: entry.hostCaKeys,
-    validBefore: entry.validBefore,
-    fromCache: cached !== undefined,
+    return { certificate: cert.line, principal, address: addressResult.value, hostCaKeys: cert.hostCaKeys.map((k) => formatPublicKey(k)), validBefore: Number(cert.parsed.validBefore) };
   };
-};
 
-const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
-
-/**
- * An ssh config with one Host block per hop, each with its own certificate and alias. A
- * hop reaches the next through a ProxyCommand lkp quotes itself: ssh's own ProxyJump
- * passes `-F FILE` to the inner ssh through a shell unquoted, so a path with a space breaks.
- */
-export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string, knownHosts: string, self: { configFile: string; sshPath: string }): string =>
-  hops
-    .map((h, i) =>
-      [
-        `Host lkp-hop-${i}`,
-        `    HostName ${h.address}`,
-        ...(h.port ? [`    Port ${h.port}`] : []),
-        `    User ${h.login}`,
-        `    IdentityFile ${configPath(identity)}`,
-        '    IdentitiesOnly yes',
-        `    CertificateFile ${configPath(h.certPath)}`,
-        `    UserKnownHostsFile ${configPath(knownHosts)}`,
-        '    GlobalKnownHostsFile /dev/null',
-        '    StrictHostKeyChecking yes',
-        '    UpdateHostKeys no',
-        `    HostKeyAlias ${h.instanceId}`,
-        ...(i > 0 ? [`    ProxyCommand ${[shellQuote(self.sshPath), '-F', shellQuote(self.configFile)].join(' ').replace(/%/g, '%%')} -W '[%h]:%p' lkp-hop-${i - 1}`] : []),
-        '',
-      ].join('\n'),
-    )
-    .join('\n');
-
-/** The name a signer's known_hosts file is kept under. */
-export const knownHostsName = (signer: SignerProfile): string => (signer.name === 'default' ? signer.functionName : signer.name);
-
-/** Everything up to starting ssh: returns the ssh argv. */
+/** Everything up to starting ssh: returns the ssh argv (a miss asks the signer). */
 export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Math.floor(Date.now() / 1000)): Promise<PreparedSsh> => {
-  parseInstanceRef(opts.instanceArn, '--instance-arn');
   // --refresh is a miss whatever the cache holds: start loading its clients at once.
   if (opts.refresh) preloadMissPath(opts.address === undefined || (opts.jumps ?? []).length > 0);
-  const home = opts.home ?? lkpHome();
-  const identityPath = path.resolve(opts.identity ?? path.join(home, 'id_ed25519'));
-  const keyPair = opts.identity ? await readKeyPair(identityPath) : await ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`);
   const primary = opts.signers[0] as SignerProfile;
   let credentials: Promise<AwsCredentialIdentity> | undefined;
-  const ctx: HopContext = {
-    home,
-    keyPair,
-    signers: opts.signers,
-    ...(opts.region ? { region: opts.region } : {}),
-    refresh: opts.refresh,
+  return prepareSshWith(
+    opts,
     now,
-    credentials: () => (credentials ??= import('./credentials.js').then((m) => m.personCredentials(primary.profile))),
-  };
-  const jumps = opts.jumps ?? [];
-  // A bastion is reached from outside: the first hop prefers its public address.
-  const hops: CertifiedHop[] = [];
-  for (const [i, j] of jumps.entries()) hops.push(await certifyHop({ ...j, addressMode: i === 0 ? 'prefer-public' : 'private' }, ctx));
-  const target = await certifyHop(
-    { target: opts.instanceArn, login: opts.login, ...(opts.port ? { port: opts.port } : {}), ...(opts.address ? { address: opts.address } : {}), addressMode: opts.public ? 'public' : 'private' },
-    ctx,
+    fetchFromSigner(() => (credentials ??= import('./credentials.js').then((m) => m.personCredentials(primary.profile)))),
+    (identityPath) => ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`),
   );
-  const allKeys = [...new Set([...hops, target].flatMap((h) => h.hostCaKeys))];
-  const knownHosts = await ensureKnownHosts(home, knownHostsName(primary), allKeys);
-  const sshPath = opts.sshPath ?? 'ssh';
-  let argv: string[];
-  if (hops.length === 0) {
-    argv = buildSshArgs({ sshPath, identity: identityPath, certificate: target.certPath, knownHosts, hostKeyAlias: target.instanceId, login: opts.login, address: target.address, ...(opts.port ? { port: opts.port } : {}), args: opts.args });
-  } else {
-    const all = [...hops, target];
-    // Named by a hash of its content (rendered with a stand-in for its own name).
-    const draft = renderJumpConfig(all, identityPath, knownHosts, { configFile: '', sshPath });
-    const configFile = path.join(home, 'jump', `${createHash('sha256').update(draft).digest('hex').slice(0, 24)}.conf`);
-    const configText = renderJumpConfig(all, identityPath, knownHosts, { configFile, sshPath });
-    await mkdir(path.dirname(configFile), { recursive: true, mode: 0o700 });
-    await writeAtomic(configFile, configText, 0o600);
-    argv = ['-F', configFile, `lkp-hop-${all.length - 1}`, ...opts.args];
-  }
-  return {
-    sshPath,
-    argv,
-    fromCache: [...hops, target].every((h) => h.fromCache),
-    certificatePath: target.certPath,
-    identityPath,
-    validBefore: target.validBefore,
-    address: target.address,
-    knownHosts,
-  };
 };

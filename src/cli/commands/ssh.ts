@@ -1,72 +1,17 @@
 // The laptop side: `lkp ssh exec`, `lkp ssh config`, `lkp ssh cert`, `lkp ssh list`/`logout`,
 // and the two helpers the ssh config calls (`prepare` from Match exec, `proxy` as ProxyCommand).
 import type { Args, CommandDef, OptionSpec } from '../command.js';
+import { signerOptions, sshExecDecl } from './ssh-exec-decl.js';
 
 /** Client config and signer choice shared by exec, prepare and config. */
-const clientContext = async (args: Args) => {
-  const { lkpHome, clientConfigFile } = await import('../../client/home.js');
-  const { loadClientConfig, chooseSigners } = await import('../../client/config.js');
-  const home = lkpHome();
-  const { file, explicit } = clientConfigFile();
-  const config = await loadClientConfig(file, { explicit });
-  const signers = chooseSigners(config, {
-    ...(args.signer ? { signer: args.signer as string } : {}),
-    ...(args['function-name'] ? { functionName: args['function-name'] as string } : {}),
-    ...(args.region ? { region: args.region as string } : {}),
-    ...(args.profile ? { profile: args.profile as string } : {}),
-  });
-  return { home, signers };
-};
-
-const signerOptions: Record<string, OptionSpec> = {
-  signer: { type: 'string', describe: 'Named signer from the client config (LKP_CONFIG, default ~/.lkp/config.json)' },
-  'function-name': { type: 'string', describe: 'Signer function name or ARN (overrides the profile)' },
-  region: { type: 'string', describe: "Signer region (default: the instance's)" },
-  profile: { type: 'string', describe: 'AWS profile for credentials' },
-};
+const clientContext = async (args: Args) => (await import('../client-context.js')).clientContext(args);
 
 export const sshExec: CommandDef = {
-  path: ['ssh', 'exec'],
-  describe: 'ssh to one instance with a certificate valid for that instance and login only',
-  options: {
-    'instance-arn': { type: 'string', demand: true, describe: 'arn:aws:ec2:REGION:ACCOUNT:instance/i-…' },
-    user: { type: 'string', describe: "Login (default: the signer profile's defaultLogin, else ec2-user)" },
-    ...signerOptions,
-    public: { type: 'boolean', default: false, describe: 'Connect to the public IPv4 address', conflicts: 'address' },
-    address: { type: 'string', describe: 'Connect to this address instead of asking EC2' },
-    port: { type: 'number', describe: 'sshd port' },
-    identity: { type: 'string', describe: 'Private key to use (default ~/.lkp/id_ed25519, created if absent)' },
-    agent: { type: 'boolean', default: false, describe: "Also add the key and certificate to ssh-agent for the certificate's remaining life" },
-    refresh: { type: 'boolean', default: false, describe: 'Ignore the certificate cache' },
-    jump: { type: 'strings', describe: 'Bastion [LOGIN@]INSTANCE-ARN[#PORT], repeatable, outermost first; each hop gets its own certificate and is verified by its host certificate' },
-    'dry-run': { type: 'boolean', default: false, describe: 'Show what would be requested and run (instance, login, key, signer, address lookup, ssh command line); request no certificate, spend nothing' },
-  },
-  examples: [
-    ['$0 ssh exec --instance-arn arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0', 'a shell as ec2-user'],
-    ['$0 ssh exec --instance-arn ARN --user ubuntu -- uptime', "run one command; its exit code is lkp's"],
-  ],
-  fast: true,
-  trailing: 'the command for ssh (or its options)',
+  ...sshExecDecl,
   run: async (args) => {
+    const { clientContext, execOptions } = await import('../client-context.js');
     const { home, signers } = await clientContext(args);
-    const { parseLogin } = await import('../../ssh/names.js');
-    const { prepareSsh, parseJump } = await import('../../client/exec.js');
-    const login = parseLogin((args.user as string | undefined) ?? signers[0]?.defaultLogin ?? 'ec2-user');
-    const { LkpError } = await import('../../errors.js');
-    if (args.port !== undefined && (!Number.isInteger(args.port) || (args.port as number) < 1 || (args.port as number) > 65535)) throw new LkpError('UsageError', '--port must be 1..65535');
-    const options = {
-      instanceArn: args['instance-arn'] as string,
-      login,
-      signers,
-      home,
-      public: args.public as boolean,
-      refresh: args.refresh as boolean,
-      args: args['--'],
-      ...(args.identity ? { identity: args.identity as string } : {}),
-      ...(args.address ? { address: args.address as string } : {}),
-      ...(args.port ? { port: args.port as number } : {}),
-      jumps: ((args.jump as string[] | undefined) ?? []).map((j) => parseJump(j, login)),
-    };
+    const options = execOptions(args, home, signers);
     if (args['dry-run']) {
       // Nothing issued, nothing spent: show what a run would request and run.
       const { dryRunSsh } = await import('../../client/dry-run.js');
@@ -76,6 +21,7 @@ export const sshExec: CommandDef = {
       if (plan.failure) throw plan.failure;
       return 0;
     }
+    const { prepareSsh } = await import('../../client/exec.js');
     const prepared = await prepareSsh(options);
     if (args.agent) {
       const { addToAgent } = await import('../../client/agent.js');

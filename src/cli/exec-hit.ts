@@ -1,0 +1,31 @@
+// `lkp ssh exec` with a cached certificate, from one small bundle (dist/bundle/exec-hit.mjs,
+// scripts/build-cli.js) that bin/lkp.js tries first: parse, read the key, the cache and
+// known_hosts, start ssh. It holds no yargs, no AWS SDK, no signer code, so a hit costs
+// little more than starting node. Anything else (a miss, --refresh, --dry-run, --agent,
+// --help, any error) is left to the full CLI, which decides and reports it as always.
+import { parseArgs } from 'node:util';
+import { prepareSshWith, type FetchHop } from '../client/exec-core.js';
+import { runSsh } from '../client/run-ssh.js';
+import { clientContext, execOptions } from './client-context.js';
+import { parseFast } from './command.js';
+import { sshExecDecl } from './commands/ssh-exec-decl.js';
+import { runCommand } from './run.js';
+
+const NOT_CACHED = Symbol('not cached');
+const giveUp: FetchHop = () => Promise.reject(NOT_CACHED);
+
+/** Runs `lkp ssh exec` when every certificate it needs is cached; false: not handled, nothing run. */
+export const runCachedExec = async (argv: readonly string[]): Promise<boolean> => {
+  let prepared: Awaited<ReturnType<typeof prepareSshWith>>;
+  try {
+    const args = parseFast(argv, { ...sshExecDecl, run: () => Promise.resolve() }, parseArgs);
+    if (!args || args.refresh || args['dry-run'] || args.agent) return false;
+    const { home, signers } = await clientContext(args);
+    prepared = await prepareSshWith(execOptions(args, home, signers), () => Math.floor(Date.now() / 1000), giveUp);
+  } catch {
+    // A miss, or an error the full CLI reports in its own words.
+    return false;
+  }
+  await runCommand(() => runSsh(prepared.sshPath, prepared.argv));
+  return true;
+};
