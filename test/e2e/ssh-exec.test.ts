@@ -18,6 +18,7 @@ import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
 import { LKP_BIN, lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { currentUser, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
 import { makeSandboxHost } from '../helpers/sandbox-host.js';
+import { faketimeEnv } from '../helpers/faketime.js';
 
 // moto's ids for two running instances of the fleet and a stopped one.
 let X: string;
@@ -217,6 +218,59 @@ export async function load(url, context, next) {
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(`transparent-${login}`);
     expect(r.code).toBe(0);
+  });
+
+  it('ok/transparent mode, cached certificate: the first connection runs lkp once (prepare, no proxy), the next none, an expiring certificate is obtained again', async () => {
+    // A signer issuing 5-minute user certificates: the cache's margin is then 150 s, so a
+    // clock 4 minutes ahead sees the certificate expiring while the signer still accepts
+    // the identity proof (5 minutes).
+    const shortConfig = path.join(path.dirname(ca.config), 'signer-short.json'); // CA files are relative to it
+    writeFileSync(shortConfig, JSON.stringify({ ...(JSON.parse(readFileSync(ca.config, 'utf8')) as object), certificates: { user: { default: '5m' } } }));
+    const short = await startLocalSigner(shortConfig, [], world.env());
+    try {
+      const fakeHome = tempDir('lkp-user home-');
+      const binDir = path.join(fakeHome, 'bin dir');
+      mkdirSync(binDir);
+      // lkp on PATH is a wrapper that logs every invocation, then runs the real lkp.
+      const calls = path.join(fakeHome, 'calls.log');
+      writeFileSync(path.join(binDir, 'lkp'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${process.execPath}' '${LKP_BIN}' "$@"\n`, { mode: 0o755 });
+      const tEnv = { ...env, AWS_ENDPOINT_URL_LAMBDA: short.url, HOME: fakeHome, LKP_HOME: path.join(fakeHome, '.lkp'), AWS_REGION: 'us-east-1', PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}` };
+      const sshConfig = path.join(fakeHome, '.ssh', 'config');
+      const install = await lkp(['ssh', 'config', '--install'], { env: tEnv });
+      expect(install.code, install.stderr).toBe(0);
+      const issuedShort = () => short.audit().filter((a) => a.outcome === 'issued' && a.action === 'user-cert').length;
+      const issuedReaches = async (n: number) => {
+        for (let i = 0; i < 200 && issuedShort() < n; i += 1) await new Promise((r) => setTimeout(r, 10));
+        return issuedShort();
+      };
+      const lkpCalls = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean) : []);
+      const connect = (extra: Record<string, string> = {}) => runSshWithEnv(['-F', sshConfig, '-o', 'BatchMode=yes', '-p', String(sshdX.port), `${login}@${X}`, 'echo cached-$(whoami)'], { ...tEnv, ...extra });
+
+      writeFileSync(calls, '');
+      const first = await connect();
+      expect(first.stderr).toBe('');
+      expect(first.stdout.trim()).toBe(`cached-${login}`);
+      expect(await issuedReaches(1)).toBe(1);
+      expect(lkpCalls()).toEqual([`ssh prepare --host ${X} --user ${login}`]);
+
+      writeFileSync(calls, '');
+      const second = await connect();
+      expect(second.stderr).toBe('');
+      expect(second.stdout.trim()).toBe(`cached-${login}`);
+      expect(lkpCalls()).toEqual([]); // no lkp process at all
+      expect(issuedShort()).toBe(1);
+
+      // Four minutes later (this ssh and everything it starts): the certificate is inside
+      // its safety margin, so the per-instance config steps aside and prepare gets a new one.
+      writeFileSync(calls, '');
+      const later = await connect(faketimeEnv('+4m'));
+      expect(later.stderr).toBe('');
+      expect(later.stdout.trim()).toBe(`cached-${login}`);
+      expect(await issuedReaches(2)).toBe(2);
+      expect(lkpCalls().filter((c) => c.startsWith('ssh prepare'))).toHaveLength(1);
+    } finally {
+      await short.stop();
+    }
   });
 
   it('ok/jump host: each hop gets its own certificate and is verified by its own host certificate', async () => {
