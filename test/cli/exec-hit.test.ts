@@ -1,7 +1,8 @@
 // `lkp ssh exec` with a cached certificate, from the user's side: it starts ssh with the
-// cached certificate after loading ONE file of lkp (dist/bundle/exec-hit.mjs), no command
-// table, no yargs, no AWS SDK; without a cached certificate it leaves the run to the full
-// CLI, which reports as always. The files node loads are recorded by a module hook.
+// cached certificate after loading ONE file of lkp (dist/bundle/exec-hit.cjs), no command
+// table, no yargs, no AWS SDK, no ES module at all; without a cached certificate it leaves
+// the run to the full CLI, which reports as always. The files node loads are recorded by
+// a preload (CommonJS modules) and a module hook (ES modules).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,11 +32,14 @@ describe('lkp ssh exec, cache hit', () => {
     mkdirSync(bin);
     // A stand-in ssh: records its argv.
     writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$@" > '${argvFile}'\nexit 7\n`, { mode: 0o755 });
-    // A module hook that lists every file node loads for lkp.
+    // A module hook that lists every ES module node loads, and a preload that lists the
+    // CommonJS ones at exit.
     const hooks = path.join(dir, 'hooks.mjs');
     writeFileSync(hooks, `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(loaded)}, url + '\\n');\n  return next(url, context);\n}\n`);
     const register = path.join(dir, 'register.mjs');
     writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    const cjs = path.join(dir, 'cjs-list.cjs');
+    writeFileSync(cjs, `process.on('exit', () => require('node:fs').appendFileSync(${JSON.stringify(loaded)}, Object.keys(require.cache).filter((f) => f !== __filename).map((f) => require('node:url').pathToFileURL(f).href + '\\n').join('')));\n`);
     // A cached certificate for (instance, login), signed by a CA made here.
     const key = await ensureKeyPair(path.join(home, 'id_ed25519'), 'test');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(dir, 'ca')]);
@@ -48,7 +52,7 @@ describe('lkp ssh exec, cache hit', () => {
       LKP_HOME: home,
       LKP_CONFIG: '',
       PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}`,
-      NODE_OPTIONS: `--import ${pathToFileURL(register).href}`,
+      NODE_OPTIONS: `--require ${cjs} --import ${pathToFileURL(register).href}`,
       AWS_ACCESS_KEY_ID: '',
       AWS_SECRET_ACCESS_KEY: '',
       AWS_SESSION_TOKEN: '',
@@ -66,7 +70,7 @@ describe('lkp ssh exec, cache hit', () => {
       .filter((u) => !u.startsWith(pathToFileURL(dir).href))
       .map((u) => path.basename(new URL(u).pathname));
 
-  it('ok/a hit runs ssh with the cached certificate, loading one file of lkp besides bin/lkp.js', async () => {
+  it('ok/a hit runs ssh with the cached certificate, loading one file of lkp besides bin/lkp.js, no ES module', async () => {
     writeFileSync(loaded, '');
     const r = await lkp(['ssh', 'exec', '--instance-arn', ARN, '--user', login, '--address', '127.0.0.1', '--port', '2222', '--', 'uptime'], { env });
     expect(r.stderr).toBe('');
@@ -75,7 +79,7 @@ describe('lkp ssh exec, cache hit', () => {
     expect(argv).toContain(`HostKeyAlias=${ID}`);
     expect(argv).toMatch(/CertificateFile=.*-cert\.pub/);
     expect(argv).toContain('uptime');
-    expect(lkpFiles()).toEqual(['lkp.js', 'exec-hit.mjs']);
+    expect([...new Set(lkpFiles())].sort()).toEqual(['exec-hit.cjs', 'lkp.js']);
   });
 
   it('fail/a miss (another login, no credentials) is left to the full CLI, which reports it with its code', async () => {

@@ -147,17 +147,33 @@ export async function load(url, context, next) {
 `,
     );
     writeFileSync(path.join(dir, 'hook.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'loader.mjs')).href)});\n`);
+    // CommonJS modules (the cache hit runs from dist/bundle/exec-hit.cjs) bypass the hook:
+    // a preload checks every one of them the same way when the process ends.
+    writeFileSync(
+      path.join(dir, 'cjs.cjs'),
+      `const { appendFileSync, readFileSync } = require('node:fs');
+const MARKERS = ['AWSGirApiService', 'AmazonEC2', 'AWSSecurityTokenServiceV20110615', 'SWBPortalService'];
+process.on('exit', () => {
+  for (const f of Object.keys(require.cache)) {
+    if (f === __filename) continue;
+    const text = readFileSync(f, 'utf8');
+    appendFileSync(${JSON.stringify(log)}, (MARKERS.some((m) => text.includes(m)) ? 'SDK ' : 'ok ') + require('node:url').pathToFileURL(f).href + '\\n');
+  }
+});
+`,
+    );
+    const hooks = `--require ${path.join(dir, 'cjs.cjs')} --import ${pathToFileURL(path.join(dir, 'hook.mjs')).href}`;
     expect((await exec(X, sshdX.port, ['true'])).code).toBe(0);
     const before = issued();
-    const hit = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--', 'true'], { env: { ...env, NODE_OPTIONS: `--import ${pathToFileURL(path.join(dir, 'hook.mjs')).href}` } });
+    const hit = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--', 'true'], { env: { ...env, NODE_OPTIONS: hooks } });
     expect(hit.code, hit.stderr).toBe(0);
     expect(issued()).toBe(before);
     const loaded = readFileSync(log, 'utf8').trim().split('\n');
-    expect(loaded.length).toBeGreaterThan(3); // the hook saw lkp's own modules
+    expect(loaded.some((l) => l.endsWith('/dist/bundle/exec-hit.cjs'))).toBe(true); // the checks saw lkp's own code
     expect(loaded.filter((l) => l.startsWith('SDK '))).toEqual([]);
     // The hook does see them on a miss (--refresh asks the signer and EC2).
     writeFileSync(log, '');
-    const miss = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--refresh', '--', 'true'], { env: { ...env, NODE_OPTIONS: `--import ${pathToFileURL(path.join(dir, 'hook.mjs')).href}` } });
+    const miss = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--refresh', '--', 'true'], { env: { ...env, NODE_OPTIONS: hooks } });
     expect(miss.code, miss.stderr).toBe(0);
     expect(readFileSync(log, 'utf8')).toMatch(/^SDK /m);
   });
