@@ -22,7 +22,10 @@ const mtime = (rel) => {
 const argv = process.argv.slice(2);
 const bundled = mtime('../dist/bundle/main.mjs');
 const useBundle = bundled >= 0 && bundled >= mtime('../dist/cli/main.js');
-const tryCachedExec = async () => useBundle && argv[0] === 'ssh' && argv[1] === 'exec' && mtime('../dist/bundle/exec-hit.cjs') >= bundled && require('../dist/bundle/exec-hit.cjs').runCachedExec(argv);
+// (Not for what is never a hit: --refresh, --dry-run, --agent, --help.)
+const options = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length);
+const mayHit = argv[0] === 'ssh' && argv[1] === 'exec' && !options.some((a) => /^--(refresh|dry-run|agent|help)(=|$)|^-h$/.test(a));
+const tryCachedExec = async () => useBundle && mayHit && mtime('../dist/bundle/exec-hit.cjs') >= bundled && require('../dist/bundle/exec-hit.cjs').runCachedExec(argv);
 void (async () => {
   if (await tryCachedExec()) return;
   const { main } = await import(useBundle ? '../dist/bundle/main.mjs' : '../dist/cli/main.js');

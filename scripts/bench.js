@@ -15,7 +15,7 @@
 // 7 the boot storm (2,000 hosts, EC2's throttling bucket; scripts/bench/storm*.mjs),
 // 9 the single binary (scripts/bench/binary.mjs), 10 transparent ssh with a cached
 // certificate (scripts/bench/transparent.mjs).
-import './bench/guard.mjs';
+import './bench/guard.cjs';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
@@ -121,8 +121,8 @@ async function cleanup() {
 
 const dist = (rel) => import(pathToFileURL(path.join(ROOT, 'dist', rel)).href);
 // The baseline is a true `node -e 0`: it opens no connection, so it runs without the
-// loopback-guard preload (which would add ~20 ms of ESM loader start-up to it; to an ESM
-// program like lkp the preload adds only 1-3 ms, so the measured side carries it).
+// loopback-guard preload (a CommonJS --require of one small file, about a millisecond; the
+// measured side carries it).
 const nodeBaseline = (env) => {
   const { NODE_OPTIONS: _guard, ...plain } = env;
   return timedSpawn(NODE, ['-e', '0'], { env: plain });
