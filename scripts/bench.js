@@ -65,7 +65,7 @@ const N = {
   verifiedBudgetMs: 20_000,
   sdkShare: 7,
   host: 5,
-  exec: 5,
+  exec: 11, // a hit is within ~15 ms of node: more pairs steady the median on a shared machine
   kmsCerts: 60,
   binary: 7,
   transparent: 20,
