@@ -6,7 +6,7 @@
 # fetched here from S3 (the role then also needs s3:GetObject on that one object) and run
 # only if its SHA256 is the one written below (the release's lkp-linux-ARCH.sha256). A key
 # ending in .gz is the gzip-compressed binary (about a third of the transfer at boot): its
-# SHA256 is the .gz file's (the `lkp.gz` line of lkp.sha256), checked before unpacking.
+# SHA256 is the .gz file's (lkp-linux-ARCH.gz.sha256), checked before unpacking.
 set -eu
 
 # --- settings -----------------------------------------------------------------
