@@ -14,7 +14,8 @@
 // 4 `lkp host`, 5 `lkp ssh exec`, 6 KMS-signed issuance (moto_server on loopback),
 // 7 the boot storm (2,000 hosts, EC2's throttling bucket; scripts/bench/storm*.mjs),
 // 9 the single binary (scripts/bench/binary.mjs), 10 transparent ssh with a cached
-// certificate (scripts/bench/transparent.mjs).
+// certificate (scripts/bench/transparent.mjs), 11 the EC2 Instance Connect Endpoint
+// tunnel's time to first byte (scripts/bench/eice.mjs).
 import './bench/guard.cjs';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -85,7 +86,7 @@ const profiled = async (name, args, opts) => {
 
 // `LKP_BENCH_SKIP=1,6,7 npm run bench`: leave out the sections named (only 1, 6 and 7, which
 // nothing later depends on), to iterate on the cold-start figures without the 3-minute storm.
-const SKIP = new Set((process.env.LKP_BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter((s) => ['1', '6', '7', '9', '10'].includes(s)));
+const SKIP = new Set((process.env.LKP_BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter((s) => ['1', '6', '7', '9', '10', '11'].includes(s)));
 const skipped = (n) => {
   if (SKIP.has(n)) console.log(`  skipped (LKP_BENCH_SKIP=${process.env.LKP_BENCH_SKIP})`);
   return SKIP.has(n);
@@ -967,6 +968,18 @@ if (!skipped('10')) try {
 } catch (error) {
   broke = true;
   recordBroken('10 transparent ssh', error);
+}
+
+// =======================================================================================
+// 11. EICE tunnel (issue 12): time to first byte vs a direct connection
+// =======================================================================================
+section('11. EICE tunnel (issue 12): time to first byte through the tunnel vs direct TCP, loopback');
+if (!skipped('11')) try {
+  const { benchEiceTunnel } = await import('./bench/eice.mjs');
+  for (const row of await benchEiceTunnel({ root: ROOT, tmp, cleanups })) record(row);
+} catch (error) {
+  broke = true;
+  recordBroken('11 EICE tunnel', error);
 }
 
 // =======================================================================================

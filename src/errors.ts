@@ -29,6 +29,11 @@ export const ERROR_CODES = {
   FileSystem: 44,
   SshFailed: 50,
   ListenFailed: 51,
+  EiceNotFound: 52,
+  TunnelRefused: 53,
+  TunnelLimit: 54,
+  ToolMissing: 55,
+  RotationTooEarly: 56,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -11,15 +11,15 @@ here="$(cd "$(dirname "$0")" && pwd)"
 "$binary" --version >/dev/null   # refuse a broken binary before touching anything
 install -m 0755 "$binary" /usr/local/bin/lkp
 install -d -m 0755 /usr/local/share/lkp
-for unit in lkp-host.service lkp-host-renew.service lkp-host-renew.timer; do
+for unit in lkp-host.service lkp-host-renew.service lkp-host-renew.timer lkp-host-krl.service lkp-host-krl.timer; do
   install -m 0644 "$here/systemd/$unit" /usr/local/share/lkp/"$unit"
   install -m 0644 "$here/systemd/$unit" /etc/systemd/system/"$unit"
 done
 printf 'LKP_FUNCTION_NAME=%s\nLKP_HOST_ARGS="--function-name %s"\n' "$function_name" "$function_name" > /etc/default/lkp
 systemctl daemon-reload
-systemctl enable lkp-host.service lkp-host-renew.timer
+systemctl enable lkp-host.service lkp-host-renew.timer lkp-host-krl.timer
 
 # Anything lkp wrote on the build machine belongs to the build machine.
 /usr/local/bin/lkp host --uninstall --no-reload >/dev/null 2>&1 || true
 rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub
-echo "baked: lkp $(/usr/local/bin/lkp --version) with lkp-host.service and lkp-host-renew.timer; host keys removed"
+echo "baked: lkp $(/usr/local/bin/lkp --version) with lkp-host.service, lkp-host-renew.timer and lkp-host-krl.timer; host keys removed"

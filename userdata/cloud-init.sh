@@ -54,9 +54,12 @@ printf 'LKP_FUNCTION_NAME=%s\nLKP_HOST_ARGS="%s"\n' "$LKP_FUNCTION_NAME" "$args"
 "$lkp" host --retry-for 5m $args || { echo "lkp host failed; see above (sshd unchanged)" >&2; exit 1; }
 
 if [ -z "$LKP_ROOT" ] && command -v systemctl >/dev/null 2>&1 && [ -d /etc/systemd/system ]; then
-  if [ -f /usr/local/share/lkp/lkp-host-renew.timer ]; then
-    cp /usr/local/share/lkp/lkp-host-renew.service /usr/local/share/lkp/lkp-host-renew.timer /etc/systemd/system/
-    systemctl daemon-reload
-    systemctl enable --now lkp-host-renew.timer
-  fi
+  # Renewal twice a day; the revocation list (sshd's RevokedKeys) every few minutes.
+  for timer in lkp-host-renew lkp-host-krl; do
+    if [ -f "/usr/local/share/lkp/$timer.timer" ]; then
+      cp "/usr/local/share/lkp/$timer.service" "/usr/local/share/lkp/$timer.timer" /etc/systemd/system/
+      systemctl daemon-reload
+      systemctl enable --now "$timer.timer"
+    fi
+  done
 fi

@@ -23,6 +23,7 @@ export const ENDPOINT_VARS = [
   'AWS_ENDPOINT_URL_KMS',
   'AWS_ENDPOINT_URL_SSO',
   'AWS_ENDPOINT_URL_SSO_OIDC',
+  'AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT',
 ];
 
 export class BenchError extends Error {}

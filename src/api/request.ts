@@ -28,6 +28,8 @@ export interface AwsProof {
 export type IdentityProof = { readonly method: 'join-token'; readonly token: string } | { readonly method: 'aws'; readonly proof: AwsProof };
 
 export type CaKeysRequest = { readonly version: 1; readonly action: 'ca-keys' };
+/** The signer's KRL: public, like ca-keys (the Invoke channel authenticates the signer). */
+export type KrlRequest = { readonly version: 1; readonly action: 'krl' };
 export interface HostCertRequest {
   readonly version: 1;
   readonly action: 'host-cert';
@@ -44,10 +46,10 @@ export interface UserCertRequest {
   readonly target: Target;
   readonly validitySeconds?: number;
 }
-export type SignerRequest = CaKeysRequest | HostCertRequest | UserCertRequest;
+export type SignerRequest = CaKeysRequest | KrlRequest | HostCertRequest | UserCertRequest;
 export type CertRequest = HostCertRequest | UserCertRequest;
 
-export const ACTIONS = ['ca-keys', 'host-cert', 'user-cert'] as const;
+export const ACTIONS = ['ca-keys', 'host-cert', 'user-cert', 'krl'] as const;
 export type Action = (typeof ACTIONS)[number];
 
 const keyField = (r: ObjectReader, field: string, value: unknown, certType: CertType): PublicKey => {
@@ -97,6 +99,7 @@ export const parseSignerRequest = (doc: unknown): SignerRequest => {
   const action = head.action as Action;
   switch (action) {
     case 'ca-keys':
+    case 'krl':
       readObject(doc, 'request', ['version', 'action'], 'BadRequest');
       return Object.freeze({ version: 1, action });
     case 'host-cert': {

@@ -31,6 +31,18 @@ export interface CaKeysResponse {
   readonly serverTime: string;
 }
 
+export interface KrlResponse {
+  readonly version: 1;
+  readonly requestId: string;
+  readonly serverId: string;
+  /** Base64 of an OpenSSH KRL (PROTOCOL.krl, no signature section) for RevokedKeys / RevokedHostKeys. */
+  readonly krl: string;
+  /** When the signer built it (ISO 8601 UTC). */
+  readonly generatedAt: string;
+  /** How many revocations it carries. */
+  readonly count: number;
+}
+
 export interface HostCertResponse {
   readonly version: 1;
   readonly requestId: string;
@@ -55,7 +67,7 @@ export interface ErrorResponse {
   readonly error: { readonly code: SignerErrorCode; readonly message: string };
 }
 
-export type SignerResponse = CaKeysResponse | HostCertResponse | UserCertResponse | ErrorResponse;
+export type SignerResponse = CaKeysResponse | KrlResponse | HostCertResponse | UserCertResponse | ErrorResponse;
 
 export const isErrorResponse = (r: unknown): r is ErrorResponse =>
   typeof r === 'object' && r !== null && typeof (r as { error?: unknown }).error === 'object' && (r as { error?: unknown }).error !== null;

@@ -4,5 +4,6 @@ export type WireIdentity = { method: 'join-token'; token: string } | { method: '
 
 export type SignerRequestBody =
   | { version: 1; action: 'ca-keys' }
+  | { version: 1; action: 'krl' }
   | { version: 1; action: 'host-cert'; identity: WireIdentity; publicKeys: string[]; validitySeconds?: number }
   | { version: 1; action: 'user-cert'; identity: WireIdentity; publicKey: string; login: string; target: string; validitySeconds?: number };

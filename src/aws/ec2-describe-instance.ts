@@ -60,6 +60,8 @@ export const describeInstance = async (opts: DescribeOptions): Promise<InstanceF
         ...nonEmpty('privateIp', instance.PrivateIpAddress),
         ...nonEmpty('publicDnsName', instance.PublicDnsName),
         ...nonEmpty('publicIp', instance.PublicIpAddress),
+        ...nonEmpty('vpcId', instance.VpcId),
+        ...nonEmpty('subnetId', instance.SubnetId),
       };
     }
   }

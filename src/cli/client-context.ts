@@ -3,6 +3,7 @@
 import { chooseSigners, loadClientConfig, type SignerProfile } from '../client/config.js';
 import { parseJump, type ExecOptions } from '../client/exec-core.js';
 import { clientConfigFile, lkpHome } from '../client/home.js';
+import { parseTransport, type Transport } from '../client/tunnel/transport.js';
 import { LkpError } from '../errors.js';
 import { parseLogin } from '../ssh/names.js';
 import type { Args } from './command.js';
@@ -20,10 +21,17 @@ export const clientContext = async (args: Args) => {
   return { home, signers };
 };
 
-/** `lkp ssh exec`'s arguments as options for prepareSsh. */
-export const execOptions = (args: Args, home: string, signers: readonly SignerProfile[]): ExecOptions => {
+/** --via, else the signer profile's, else direct. */
+export const chosenVia = (args: Args, signers: ReadonlyArray<{ via?: string }>): Transport => parseTransport((args.via as string | undefined) ?? signers[0]?.via ?? 'direct', '--via');
+
+/**
+ * `lkp ssh exec`'s arguments as options for prepareSsh. `lkpCommand` (the command that runs
+ * lkp again, src/cli/self.ts) is needed only by --via eice, whose ProxyCommand it is.
+ */
+export const execOptions = (args: Args, home: string, signers: readonly SignerProfile[], lkpCommand?: readonly string[]): ExecOptions => {
   const login = parseLogin((args.user as string | undefined) ?? signers[0]?.defaultLogin ?? 'ec2-user');
   if (args.port !== undefined && (!Number.isInteger(args.port) || (args.port as number) < 1 || (args.port as number) > 65535)) throw new LkpError('UsageError', '--port must be 1..65535');
+  const via = chosenVia(args, signers);
   return {
     instanceArn: args['instance-arn'] as string,
     login,
@@ -36,5 +44,8 @@ export const execOptions = (args: Args, home: string, signers: readonly SignerPr
     ...(args.address ? { address: args.address as string } : {}),
     ...(args.port ? { port: args.port as number } : {}),
     jumps: ((args.jump as string[] | undefined) ?? []).map((j) => parseJump(j, login)),
+    via,
+    ...(args['eice-id'] ? { eiceId: args['eice-id'] as string } : {}),
+    ...(via === 'eice' && lkpCommand ? { lkpCommand } : {}),
   };
 };

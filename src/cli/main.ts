@@ -2,22 +2,32 @@
 // parsed without yargs, everything else (and every --help) goes through yargs. Each command
 // loads its implementation lazily so start-up stays short.
 import { caInit, caShow } from './commands/ca.js';
-import { hostCommand, hostStatusCommand } from './commands/host.js';
+import { caRotateAddNext, caRotatePromote, caRotateRetire, caRotateStatus } from './commands/ca-rotate.js';
+import { hostCommand, hostRefreshKrlCommand, hostStatusCommand } from './commands/host.js';
 import { signerServe, signerTokenCreate } from './commands/signer.js';
+import { signerRevocations, signerRevoke } from './commands/revoke.js';
 import { sshCert, sshConfig, sshExec, sshList, sshLogout, sshPrepare, sshProxy } from './commands/ssh.js';
 import { parseFast, yargsCommands, type CommandDef, type GroupDef } from './command.js';
 import { runCommand } from './run.js';
 import { lkpVersion } from './version.js';
 
-export const COMMANDS: readonly CommandDef[] = [caInit, caShow, signerServe, signerTokenCreate, hostStatusCommand, hostCommand, sshExec, sshConfig, sshCert, sshList, sshLogout, sshPrepare, sshProxy];
+export const COMMANDS: readonly CommandDef[] = [caInit, caShow, caRotateStatus, caRotateAddNext, caRotatePromote, caRotateRetire, signerServe, signerTokenCreate, signerRevoke, signerRevocations, hostStatusCommand, hostRefreshKrlCommand, hostCommand, sshExec, sshConfig, sshCert, sshList, sshLogout, sshPrepare, sshProxy];
 
 const GROUPS: Readonly<Record<string, GroupDef>> = {
   ca: { describe: 'Manage a local certificate authority', examples: [['$0 ca init --dir ./ca', 'host and user CA keys, a join-token key and a starter signer.json']] },
+  rotate: {
+    describe: 'Rotate the host CA or the user CA in phases: add-next, promote, retire',
+    examples: [
+      ['$0 ca rotate status --config ca/signer.json', 'phase, keys and when the next step is allowed'],
+      ['$0 ca rotate add-next --config ca/signer.json --ca user', 'publish a next user CA key'],
+    ],
+  },
   signer: {
-    describe: 'Run the signer locally and manage join tokens',
+    describe: 'Run the signer locally, manage join tokens and revocations',
     examples: [
       ['$0 signer serve --config ca/signer.json --listen 127.0.0.1:9000', 'the signer on loopback (AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:9000)'],
       ['$0 signer token create --config ca/signer.json --principal web-1.internal', 'a single-use join token for a host'],
+      ['$0 signer revoke --config ca/signer.json --serial 8764898297823476790 --ca user --reason "laptop stolen"', 'revoke a certificate (hosts refuse it after their next KRL refresh)'],
     ],
   },
   token: { describe: 'Join tokens for hosts outside AWS and for the demo', examples: [['$0 signer token create --config ca/signer.json --for user --principal deploy@web-1.internal', 'a user token']] },

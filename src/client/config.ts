@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { LkpError } from '../errors.js';
 import { readObject } from '../schema.js';
 import { parseLogin, type Login } from '../ssh/names.js';
+import { TRANSPORTS, type Transport } from './tunnel/transport.js';
 
 export interface SignerProfile {
   readonly name: string;
@@ -13,6 +14,8 @@ export interface SignerProfile {
   readonly region?: string;
   readonly profile?: string;
   readonly defaultLogin?: Login;
+  /** How ssh reaches this signer's instances by default (--via overrides): direct, eice or ssm. */
+  readonly via?: Transport;
   /** Names of other signers to try, in order, when this one is unreachable. */
   readonly fallbacks: readonly string[];
 }
@@ -36,7 +39,7 @@ export const parseClientConfig = (doc: unknown, file: string): ClientConfig => {
   const signers = new Map<string, SignerProfile>();
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     if (!NAME.test(name)) r.fail(`signers.${name.slice(0, 64)}`, 'signer names use letters, digits and . _ -');
-    const s = readObject(value, `${file}: signers.${name}`, ['functionName', 'region', 'profile', 'defaultLogin', 'fallbacks'], 'ConfigInvalid');
+    const s = readObject(value, `${file}: signers.${name}`, ['functionName', 'region', 'profile', 'defaultLogin', 'fallbacks', 'via'], 'ConfigInvalid');
     const region = s.optionalString('region', { max: 32 });
     if (region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) s.fail('region', 'is not an AWS region name');
     const profile = s.optionalString('profile', { max: 128 });
@@ -48,12 +51,15 @@ export const parseClientConfig = (doc: unknown, file: string): ClientConfig => {
         s.fail('defaultLogin', (error as Error).message);
       }
     }
+    const via = s.optionalString('via', { max: 16 });
+    if (via !== undefined && !(TRANSPORTS as readonly string[]).includes(via)) s.fail('via', `must be one of ${TRANSPORTS.join(', ')}`);
     signers.set(name, {
       name,
       functionName: s.string('functionName', { max: 256 }),
       ...(region ? { region } : {}),
       ...(profile ? { profile } : {}),
       ...(defaultLogin ? { defaultLogin } : {}),
+      ...(via ? { via: via as Transport } : {}),
       fallbacks: s.optionalStringArray('fallbacks', { max: 8 }) ?? [],
     });
   }

@@ -18,7 +18,9 @@ import { knownHostsName, resolveHop, type ExecOptions, type HopSpec } from './ex
 import { lkpHome } from './home.js';
 import { readKeyPair, type KeyPair } from './keypair.js';
 import { knownHostsPath } from './known-hosts.js';
+import { revokedHostKeysPath } from './revoked-host-keys-path.js';
 import { buildSshArgs, formatCommandLine } from './ssh-command.js';
+import { SSM_PROXY_COMMAND } from './tunnel/ssm.js';
 
 const endpointOf = (service: string, envId: string, region: string): string => `${serviceEndpoint(service, envId, region).origin} (${endpointVariable(envId)})`;
 
@@ -37,6 +39,9 @@ export const dryRunSsh = async (opts: ExecOptions & { agent?: boolean }, credent
   out.push(`key:      ${identityPath}${keyPair ? ` ${fingerprint(keyPair.key)}` : ` (would be created: ed25519, for lkp ${os.userInfo().username})`}`);
 
   const jumps = opts.jumps ?? [];
+  const via = opts.via ?? 'direct';
+  if (via === 'eice') out.push(`transport: eice: would find the EC2 Instance Connect Endpoint ${opts.eiceId ?? "in the instance's VPC"} with EC2 DescribeInstanceConnectEndpoints and tunnel ssh through it (ProxyCommand lkp ssh proxy --via eice)`);
+  if (via === 'ssm') out.push(`transport: ssm: ProxyCommand ${SSM_PROXY_COMMAND}`);
   const hops: HopSpec[] = [
     ...jumps.map((j, i): HopSpec => ({ ...j, addressMode: i === 0 ? 'prefer-public' : 'private' })),
     { target: opts.instanceArn, login: opts.login, ...(opts.port ? { port: opts.port } : {}), ...(opts.address ? { address: opts.address } : {}), addressMode: opts.public ? 'public' : 'private' },
@@ -90,7 +95,7 @@ export const dryRunSsh = async (opts: ExecOptions & { agent?: boolean }, credent
   const sshPath = opts.sshPath ?? 'ssh';
   const argv =
     jumps.length === 0
-      ? buildSshArgs({ sshPath, identity: identityPath, certificate: target.cert, knownHosts, hostKeyAlias: target.instanceId, login: opts.login, address: target.address, ...(opts.port ? { port: opts.port } : {}), args: opts.args })
+      ? buildSshArgs({ sshPath, identity: identityPath, certificate: target.cert, knownHosts, revokedHostKeys: revokedHostKeysPath(home, knownHostsName(primary)), hostKeyAlias: target.instanceId, login: opts.login, address: via === 'ssm' ? target.instanceId : target.address, ...(opts.port ? { port: opts.port } : {}), ...(via === 'ssm' ? { proxyCommand: SSM_PROXY_COMMAND } : {}), args: opts.args })
       : ['-F', path.join(home, 'jump', '<written at run time>.conf'), `lkp-hop-${hops.length - 1}`, ...opts.args];
   out.push(`ssh:      ${formatCommandLine([sshPath, ...argv])}`);
   return { lines: out, ...(failure ? { failure } : {}) };

@@ -1,6 +1,7 @@
 // `lkp ssh exec` up to starting ssh, without the signer: the certificate from the cache,
-// the known_hosts file, the ssh argv. A miss is handed to a `FetchHop` (src/client/exec.ts
-// asks the signer); this module imports nothing a miss alone needs, so the cache-hit path
+// the known_hosts file, the KRL's age, the ssh argv. A miss, a transport (--via eice|ssm)
+// and a KRL refresh are handed to a `MissPath` (src/client/exec.ts asks the signer and
+// AWS); this module imports nothing only those need, so the cache-hit path
 // (src/cli/exec-hit.ts, one small bundle) starts fast.
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -16,8 +17,11 @@ import type { SignerProfile } from './config.js';
 import { readKeyPair, type KeyPair } from './keypair-read.js';
 import { lkpHome } from './home.js';
 import { ensureKnownHosts } from './known-hosts.js';
+import { krlConfigPath, krlIsFresh, revokedHostKeysPath } from './revoked-host-keys-path.js';
 import { buildSshArgs } from './ssh-command.js';
 import { configPath } from './ssh-config.js';
+import type { HostRoute } from './tunnel/route.js';
+import type { Transport } from './tunnel/transport.js';
 
 export interface ExecOptions {
   /** An instance ARN, or a bare instance id with `region`. */
@@ -35,6 +39,14 @@ export interface ExecOptions {
   readonly jumps?: readonly HopSpec[];
   readonly home?: string;
   readonly sshPath?: string;
+  /** How ssh reaches the target (and the first bastion): default direct. */
+  readonly via?: Transport;
+  /** --eice-id: this EC2 Instance Connect Endpoint instead of the one in the instance's VPC. */
+  readonly eiceId?: string;
+  /** Seconds (1..3600, default 3600): EICE's maxTunnelDuration. */
+  readonly maxTunnelSeconds?: number;
+  /** The command that runs lkp again (the eice ProxyCommand): see src/cli/self.ts. */
+  readonly lkpCommand?: readonly string[];
 }
 
 export interface PreparedSsh {
@@ -46,6 +58,12 @@ export interface PreparedSsh {
   readonly validBefore: number;
   readonly address: string;
   readonly knownHosts: string;
+  /** The target's route when not direct (the transparent mode's proxy reads it). */
+  readonly route?: HostRoute;
+  /** Environment ssh needs on top of ours (the ssm ProxyCommand's region and profile). */
+  readonly env?: Record<string, string>;
+  /** The signer's KRL, ssh's RevokedHostKeys. */
+  readonly revokedHostKeys: string;
 }
 
 export type AddressMode = 'private' | 'public' | 'prefer-public';
@@ -70,6 +88,7 @@ export interface CertifiedHop {
   readonly hostCaKeys: readonly string[];
   readonly validBefore: number;
   readonly fromCache: boolean;
+  readonly proxyCommand?: string;
 }
 
 export interface HopContext {
@@ -125,6 +144,28 @@ export const resolveHop = (hop: HopSpec, ctx: { home: string; signers: readonly 
 /** What a miss does for one hop: ask the signer (and EC2) and return the entry to cache. */
 export type FetchHop = (hop: HopSpec, resolved: { readonly target: InstanceTarget; readonly region: string; readonly principal: string }, ctx: HopContext) => Promise<Omit<CacheEntry, 'version'>>;
 
+/** A hop ssh reaches through a transport: where ssh dials (%h), the ProxyCommand, the route. */
+export interface RoutedHop {
+  readonly address: string;
+  readonly proxyCommand: string;
+  readonly route: HostRoute;
+  /** Environment the ProxyCommand needs (ssm: region and profile). */
+  readonly env?: Record<string, string>;
+}
+
+/**
+ * What only the full CLI does (src/client/exec.ts): a miss, a transport's route, a KRL
+ * refresh. The hit path passes ones that give up, so it loads none of it.
+ */
+export interface MissPath {
+  readonly fetchHop: FetchHop;
+  /** The default key pair when it is absent (exec.ts creates it). */
+  readonly missingKey?: (identityPath: string) => Promise<KeyPair>;
+  readonly routeHop: (via: Exclude<Transport, 'direct'>, hop: HopSpec, resolved: { readonly target: InstanceTarget; readonly region: string }) => Promise<RoutedHop>;
+  /** Fetches and installs the signer's KRL at `file` (a miss, --refresh, or a copy past its age). */
+  readonly refreshKrl: (file: string, region: string) => Promise<void>;
+}
+
 /** Gets (or reuses) the certificate for one hop and its address. */
 const certifyHop = async (hop: HopSpec, ctx: HopContext, fetchHop: FetchHop): Promise<CertifiedHop> => {
   const resolved = resolveHop(hop, { ...ctx, key: ctx.keyPair.key });
@@ -157,7 +198,7 @@ const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
  * hop reaches the next through a ProxyCommand lkp quotes itself: ssh's own ProxyJump
  * passes `-F FILE` to the inner ssh through a shell unquoted, so a path with a space breaks.
  */
-export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string, knownHosts: string, self: { configFile: string; sshPath: string }): string =>
+export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string, knownHosts: string, revokedHostKeys: string, self: { configFile: string; sshPath: string }): string =>
   hops
     .map((h, i) =>
       [
@@ -169,11 +210,12 @@ export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string
         '    IdentitiesOnly yes',
         `    CertificateFile ${configPath(h.certPath)}`,
         `    UserKnownHostsFile ${configPath(knownHosts)}`,
+        `    RevokedHostKeys ${krlConfigPath(revokedHostKeys)}`,
         '    GlobalKnownHostsFile /dev/null',
         '    StrictHostKeyChecking yes',
         '    UpdateHostKeys no',
         `    HostKeyAlias ${h.instanceId}`,
-        ...(i > 0 ? [`    ProxyCommand ${[shellQuote(self.sshPath), '-F', shellQuote(self.configFile)].join(' ').replace(/%/g, '%%')} -W '[%h]:%p' lkp-hop-${i - 1}`] : []),
+        ...(i > 0 ? [`    ProxyCommand ${[shellQuote(self.sshPath), '-F', shellQuote(self.configFile)].join(' ').replace(/%/g, '%%')} -W '[%h]:%p' lkp-hop-${i - 1}`] : h.proxyCommand ? [`    ProxyCommand ${h.proxyCommand}`] : []),
         '',
       ].join('\n'),
     )
@@ -183,16 +225,16 @@ export const renderJumpConfig = (hops: readonly CertifiedHop[], identity: string
 export const knownHostsName = (signer: SignerProfile): string => (signer.name === 'default' ? signer.functionName : signer.name);
 
 /**
- * Everything up to starting ssh: returns the ssh argv. `fetchHop` serves a miss; the hit
- * path (src/cli/exec-hit.ts) passes one that gives up, so it loads nothing a miss needs;
- * likewise `missingKey` (the default key pair: exec.ts creates it when absent).
+ * Everything up to starting ssh: returns the ssh argv. `miss` serves what a cache hit
+ * cannot (a certificate, a transport's route, a KRL older than KRL_MAX_AGE_MS); the hit
+ * path (src/cli/exec-hit.ts) passes one that gives up, so it loads nothing of those.
  */
-export const prepareSshWith = async (opts: ExecOptions, now: () => number, fetchHop: FetchHop, missingKey: (identityPath: string) => Promise<KeyPair> = readKeyPair): Promise<PreparedSsh> => {
+export const prepareSshWith = async (opts: ExecOptions, now: () => number, miss: MissPath): Promise<PreparedSsh> => {
   parseInstanceRef(opts.instanceArn, '--instance-arn');
   const home = opts.home ?? lkpHome();
   const identityPath = path.resolve(opts.identity ?? path.join(home, 'id_ed25519'));
   // The default key is made on first use (by `missingKey`); a key the user named must exist.
-  const keyPair = opts.identity ? await readKeyPair(identityPath) : await missingKey(identityPath);
+  const keyPair = opts.identity ? await readKeyPair(identityPath) : await (miss.missingKey ?? readKeyPair)(identityPath);
   const primary = opts.signers[0] as SignerProfile;
   const ctx: HopContext = {
     home,
@@ -203,26 +245,41 @@ export const prepareSshWith = async (opts: ExecOptions, now: () => number, fetch
     now,
   };
   const jumps = opts.jumps ?? [];
-  // A bastion is reached from outside: the first hop prefers its public address.
+  const via = opts.via ?? 'direct';
+  if (via !== 'direct' && jumps.length === 0 && (opts.address !== undefined || opts.public)) throw new LkpError('UsageError', `--via ${via} reaches the instance through AWS: it takes no --address or --public`);
+  let routedBy: RoutedHop | undefined;
+  /** The first hop ssh dials goes through the transport; later hops go through the hop before. */
+  const routed = async (hop: HopSpec): Promise<CertifiedHop> => {
+    if (via === 'direct') return certifyHop(hop, ctx, miss.fetchHop);
+    const r = await miss.routeHop(via, hop, resolveHop(hop, ctx));
+    routedBy = r;
+    return { ...(await certifyHop({ ...hop, address: r.address }, ctx, miss.fetchHop)), proxyCommand: r.proxyCommand };
+  };
+  // A bastion is reached from outside: the first hop prefers its public address (unless a transport carries it).
   const hops: CertifiedHop[] = [];
-  for (const [i, j] of jumps.entries()) hops.push(await certifyHop({ ...j, addressMode: i === 0 ? 'prefer-public' : 'private' }, ctx, fetchHop));
-  const target = await certifyHop(
-    { target: opts.instanceArn, login: opts.login, ...(opts.port ? { port: opts.port } : {}), ...(opts.address ? { address: opts.address } : {}), addressMode: opts.public ? 'public' : 'private' },
-    ctx,
-    fetchHop,
-  );
+  for (const [i, j] of jumps.entries()) hops.push(i === 0 ? await routed({ ...j, addressMode: 'prefer-public' }) : await certifyHop({ ...j, addressMode: 'private' }, ctx, miss.fetchHop));
+  const targetSpec: HopSpec = { target: opts.instanceArn, login: opts.login, ...(opts.port ? { port: opts.port } : {}), ...(opts.address ? { address: opts.address } : {}), addressMode: opts.public ? 'public' : 'private' };
+  const target = hops.length === 0 ? await routed(targetSpec) : await certifyHop(targetSpec, ctx, miss.fetchHop);
   const allKeys = [...new Set([...hops, target].flatMap((h) => h.hostCaKeys))];
   const knownHosts = await ensureKnownHosts(home, knownHostsName(primary), allKeys);
+  // Revoked host certificates: the signer was just asked on a miss, so the KRL is fetched
+  // too; a hit only stats the copy and fetches it when it has grown old.
+  const revokedHostKeys = revokedHostKeysPath(home, knownHostsName(primary));
+  const anyMiss = [...hops, target].some((h) => !h.fromCache);
+  if (opts.refresh || anyMiss || !(await krlIsFresh(revokedHostKeys, now() * 1000))) {
+    const region = opts.region ?? primary.region ?? resolveHop({ target: opts.instanceArn, login: opts.login, addressMode: 'private' }, ctx).region;
+    await miss.refreshKrl(revokedHostKeys, region);
+  }
   const sshPath = opts.sshPath ?? 'ssh';
   let argv: string[];
   if (hops.length === 0) {
-    argv = buildSshArgs({ sshPath, identity: identityPath, certificate: target.certPath, knownHosts, hostKeyAlias: target.instanceId, login: opts.login, address: target.address, ...(opts.port ? { port: opts.port } : {}), args: opts.args });
+    argv = buildSshArgs({ sshPath, identity: identityPath, certificate: target.certPath, knownHosts, revokedHostKeys, hostKeyAlias: target.instanceId, login: opts.login, address: target.address, ...(opts.port ? { port: opts.port } : {}), ...(target.proxyCommand ? { proxyCommand: target.proxyCommand } : {}), args: opts.args });
   } else {
     const all = [...hops, target];
     // Named by a hash of its content (rendered with a stand-in for its own name).
-    const draft = renderJumpConfig(all, identityPath, knownHosts, { configFile: '', sshPath });
+    const draft = renderJumpConfig(all, identityPath, knownHosts, revokedHostKeys, { configFile: '', sshPath });
     const configFile = path.join(home, 'jump', `${createHash('sha256').update(draft).digest('hex').slice(0, 24)}.conf`);
-    const configText = renderJumpConfig(all, identityPath, knownHosts, { configFile, sshPath });
+    const configText = renderJumpConfig(all, identityPath, knownHosts, revokedHostKeys, { configFile, sshPath });
     await mkdir(path.dirname(configFile), { recursive: true, mode: 0o700 });
     await writeAtomic(configFile, configText, 0o600);
     argv = ['-F', configFile, `lkp-hop-${all.length - 1}`, ...opts.args];
@@ -236,5 +293,8 @@ export const prepareSshWith = async (opts: ExecOptions, now: () => number, fetch
     validBefore: target.validBefore,
     address: target.address,
     knownHosts,
+    ...(routedBy && hops.length === 0 ? { route: routedBy.route } : {}),
+    ...(routedBy?.env ? { env: routedBy.env } : {}),
+    revokedHostKeys,
   };
 };

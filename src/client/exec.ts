@@ -1,7 +1,8 @@
 // `lkp ssh exec`: a certificate for exactly (instance, login) — from the cache when it
 // still has a safety margin, else from the signer with an `aws` identity proof — the
 // address from EC2, host verification by certificate, then ssh with the user's arguments.
-// The cache-hit half lives in exec-core.ts; this module adds the miss.
+// The cache-hit half lives in exec-core.ts; this module adds the miss, the transports'
+// routes (--via eice / ssm) and the KRL refresh.
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { requestDigest } from '../api/digest.js';
 import type { CaKeysResponse } from '../api/response.js';
@@ -11,7 +12,8 @@ import { formatPublicKey } from '../ssh/public-key.js';
 import os from 'node:os';
 import type { SignerProfile } from './config.js';
 import { ensureKeyPair } from './keypair.js';
-import { prepareSshWith, type AddressMode, type ExecOptions, type FetchHop, type PreparedSsh } from './exec-core.js';
+import { prepareSshWith, type AddressMode, type ExecOptions, type FetchHop, type MissPath, type PreparedSsh } from './exec-core.js';
+import { refreshRevokedHostKeys } from './revoked-host-keys.js';
 import { requestUserCertificate } from './request-user-cert.js';
 import { withSignerFallbacks } from './signer-chain.js';
 
@@ -67,16 +69,45 @@ const fetchFromSigner =
     return { certificate: cert.line, principal, address: addressResult.value, hostCaKeys: cert.hostCaKeys.map((k) => formatPublicKey(k)), validBefore: Number(cert.parsed.validBefore) };
   };
 
+/** --via eice | ssm: where ssh dials and the ProxyCommand (the route modules load only here). */
+const routeThrough =
+  (opts: ExecOptions, primary: SignerProfile, credentials: () => Promise<AwsCredentialIdentity>): MissPath['routeHop'] =>
+  async (via, _hop, { target, region }) => {
+    const { proxyCommandFor, resolveEiceRoute } = await import('./tunnel/route.js');
+    const profile = primary.profile;
+    if (via === 'ssm') {
+      const { checkSsmTools, ssmEnv } = await import('./tunnel/ssm.js');
+      checkSsmTools();
+      const route = { via: 'ssm', region, ...(profile ? { profile } : {}) } as const;
+      // ssh dials the instance id (%h), which the documented ProxyCommand hands to Session Manager.
+      return { address: target.instanceId, proxyCommand: proxyCommandFor(route, [], target.instanceId), route, env: ssmEnv(region, profile) };
+    }
+    const eice = await resolveEiceRoute({ instanceId: target.instanceId, region, credentials: await credentials(), ...(opts.eiceId ? { endpointId: opts.eiceId } : {}), ...(profile ? { profile } : {}), maxTunnelSeconds: opts.maxTunnelSeconds ?? 3600 });
+    if (!opts.lkpCommand) throw new LkpError('Internal', 'the eice transport needs the command that runs lkp');
+    return { address: eice.privateIp, proxyCommand: proxyCommandFor(eice, opts.lkpCommand, target.instanceId), route: eice };
+  };
+
 /** Everything up to starting ssh: returns the ssh argv (a miss asks the signer). */
 export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Math.floor(Date.now() / 1000)): Promise<PreparedSsh> => {
   // --refresh is a miss whatever the cache holds: start loading its clients at once.
   if (opts.refresh) preloadMissPath(opts.address === undefined || (opts.jumps ?? []).length > 0);
   const primary = opts.signers[0] as SignerProfile;
-  let credentials: Promise<AwsCredentialIdentity> | undefined;
-  return prepareSshWith(
-    opts,
-    now,
-    fetchFromSigner(() => (credentials ??= import('./credentials.js').then((m) => m.personCredentials(primary.profile)))),
-    (identityPath) => ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`),
-  );
+  let memo: Promise<AwsCredentialIdentity> | undefined;
+  const credentials = () => (memo ??= import('./credentials.js').then((m) => m.personCredentials(primary.profile)));
+  return prepareSshWith(opts, now, {
+    fetchHop: fetchFromSigner(credentials),
+    missingKey: (identityPath) => ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`),
+    routeHop: routeThrough(opts, primary, credentials),
+    refreshKrl: async (file, region) => {
+      const { fetchKrl } = await import('../krl/fetch-krl.js');
+      await refreshRevokedHostKeys(
+        file,
+        async () => {
+          const creds = await credentials();
+          return (await withSignerFallbacks(opts.signers, (s) => fetchKrl({ functionName: s.functionName, region: s.region ?? region, credentials: creds }))).value;
+        },
+        (line) => void process.stderr.write(`${line}\n`),
+      );
+    },
+  });
 };

@@ -5,9 +5,9 @@ import { LkpError } from '../errors.js';
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
 /** Resolves with ssh's exit code; when ssh died of a signal, this process dies of it too. */
-export const runSsh = (sshPath: string, args: readonly string[]): Promise<number> =>
+export const runSsh = (sshPath: string, args: readonly string[], env?: Record<string, string>): Promise<number> =>
   new Promise((resolve, reject) => {
-    const child = spawn(sshPath, args, { stdio: 'inherit' });
+    const child = spawn(sshPath, args, { stdio: 'inherit', ...(env ? { env: { ...process.env, ...env } } : {}) });
     const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
     const handlers = FORWARDED.map((s) => [s, forward(s)] as const);
     for (const [s, h] of handlers) process.on(s, h);

@@ -1,5 +1,6 @@
 // The ssh command line lkp runs (pure): our key and certificate only, host verified by
 // certificate under the instance id, then the user's arguments exactly as given.
+import { krlConfigPath } from './revoked-host-keys-path.js';
 import { configPath } from './ssh-config.js';
 
 export interface SshCommandInput {
@@ -7,6 +8,8 @@ export interface SshCommandInput {
   readonly identity: string;
   readonly certificate: string;
   readonly knownHosts: string;
+  /** The signer's KRL: ssh refuses a host whose certificate or key it revokes. */
+  readonly revokedHostKeys?: string;
   readonly hostKeyAlias: string;
   readonly login: string;
   readonly address: string;
@@ -15,6 +18,8 @@ export interface SshCommandInput {
   readonly args: readonly string[];
   /** ProxyJump spec (an ssh config written for jump hosts). */
   readonly configFile?: string;
+  /** A transport's ProxyCommand (--via eice / ssm), already %-escaped and shell-quoted. */
+  readonly proxyCommand?: string;
 }
 
 /** argv for ssh (no shell involved anywhere). */
@@ -25,10 +30,12 @@ export const buildSshArgs = (i: SshCommandInput): string[] => [
   '-o', `CertificateFile=${configPath(i.certificate)}`,
   '-o', 'IdentitiesOnly=yes',
   '-o', `UserKnownHostsFile=${configPath(i.knownHosts)}`,
+  ...(i.revokedHostKeys ? ['-o', `RevokedHostKeys=${krlConfigPath(i.revokedHostKeys)}`] : []),
   '-o', 'GlobalKnownHostsFile=/dev/null',
   '-o', 'StrictHostKeyChecking=yes',
   '-o', 'UpdateHostKeys=no',
   '-o', `HostKeyAlias=${i.hostKeyAlias}`,
+  ...(i.proxyCommand ? ['-o', `ProxyCommand=${i.proxyCommand}`] : []),
   ...(i.port ? ['-p', String(i.port)] : []),
   '-l', i.login,
   i.address,

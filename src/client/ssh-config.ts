@@ -3,17 +3,20 @@
 // - a valid cached certificate: `lkp ssh prepare` left a per-instance file
 //   (~/.lkp/hosts/ID/LOGIN.conf, renderHostConfig) that the block Includes first; it sets
 //   HostName, HostKeyAlias and the certificate, guarded by a shell test of the expiry, so
-//   ssh connects with no lkp process at all. Once HostName is set, the block's
-//   `Match host i-*` no longer matches (it compares the HostName), so prepare never runs.
-// - otherwise (first connection, expiring certificate): `Match exec` runs `lkp ssh prepare`,
-//   which writes that file, and the Include inside the block picks it up; when it cannot be
-//   written (an address that is not a plain name, a home ssh cannot Include) the
-//   ProxyCommand dials the address EC2 gave.
+//   ssh connects with no lkp process at all (with --via eice, only the tunnel's). Once
+//   HostName is set, the block's `Match host i-*` no longer matches (it compares the
+//   HostName), so prepare never runs.
+// - otherwise (first connection, expiring certificate, a stale KRL copy): `Match exec` runs
+//   `lkp ssh prepare`, which writes that file, and the Include inside the block picks it
+//   up; when it cannot be written (an address that is not a plain name, a home ssh cannot
+//   Include, --via ssm) the ProxyCommand dials the address EC2 gave, or goes through the
+//   transport prepare recorded (--via eice / ssm, docs/transports.md).
 // Installing it is idempotent: one marked block at the top of ~/.ssh/config, replaced in
 // place on the next run, never duplicated.
 import path from 'node:path';
 import { INSTANCE_ID_RE } from '../api/target.js';
 import { LkpError } from '../errors.js';
+import { krlConfigPath } from './revoked-host-keys-path.js';
 
 export const BEGIN = '# BEGIN lkp ssh config -- managed by `lkp ssh config --install`; do not edit';
 export const END = '# END lkp ssh config';
@@ -37,7 +40,11 @@ export interface SshConfigInput {
   readonly lkp: readonly string[];
   readonly home: string;
   readonly signer?: string;
+  /** --via given to `lkp ssh config`: passed to prepare (else prepare uses the signer's default). */
+  readonly via?: 'direct' | 'eice' | 'ssm';
   readonly knownHosts: string;
+  /** The signer's KRL (`lkp ssh prepare` keeps it there): revoked host certificates are refused. */
+  readonly revokedHostKeys?: string;
 }
 
 // Match exec runs through a shell after ssh expanded %h and %r. OpenSSH 9.6 refuses shell
@@ -47,9 +54,13 @@ export interface SshConfigInput {
 const SHELL_META = ['$', '`', ';', '|', '&', '(', ')', '<', '>', "'"];
 const withoutMeta = (first: string): string => [first, ...SHELL_META.map((m) => `!*${m}*`)].join(',');
 
-/** How ssh checks the host: lkp's known_hosts (@cert-authority lines) only, never trust on first use. */
-const hostCheckLines = (knownHosts: string): string[] => [
+/**
+ * How ssh checks the host: lkp's known_hosts (@cert-authority lines) only, never trust on
+ * first use, and the signer's KRL (revoked host certificates and keys are refused).
+ */
+const hostCheckLines = (knownHosts: string, revokedHostKeys: string | undefined): string[] => [
   `    UserKnownHostsFile ${configPath(knownHosts)}`,
+  ...(revokedHostKeys !== undefined ? [`    RevokedHostKeys ${krlConfigPath(revokedHostKeys)}`] : []),
   '    GlobalKnownHostsFile /dev/null',
   '    StrictHostKeyChecking yes',
   '    UpdateHostKeys no',
@@ -68,7 +79,7 @@ export const hostConfigInclude = (home: string): string | undefined => {
 export const renderSshConfig = (i: SshConfigInput): string => {
   const cmd = literal(i.lkp.map(q).join(' '));
   if (/["\r\n]/.test(cmd)) throw new LkpError('UsageError', 'the lkp command path cannot hold a double quote or a line break in an ssh config');
-  const signer = i.signer ? ` --signer ${q(i.signer)}` : '';
+  const signer = `${i.signer ? ` --signer ${q(i.signer)}` : ''}${i.via ? ` --via ${i.via}` : ''}`;
   const include = hostConfigInclude(i.home);
   return [
     BEGIN,
@@ -80,7 +91,7 @@ export const renderSshConfig = (i: SshConfigInput): string => {
     `    IdentityFile ${configPath(path.join(i.home, 'id_ed25519'))}`,
     '    IdentitiesOnly yes',
     `    CertificateFile ${configPath(path.join(i.home, 'hosts')).slice(0, -1)}/%h/%r-cert.pub"`,
-    ...hostCheckLines(i.knownHosts),
+    ...hostCheckLines(i.knownHosts, i.revokedHostKeys),
     // No HostKeyAlias (it takes no %h): behind a ProxyCommand ssh checks the host key
     // under the name typed, the instance id, which the host certificate must list.
     `    ProxyCommand ${cmd} ssh proxy --host %h --port %p`,
@@ -97,6 +108,8 @@ export interface HostConfigInput {
   readonly identity: string;
   readonly certificate: string;
   readonly knownHosts: string;
+  /** The signer's KRL copy (ssh's RevokedHostKeys). */
+  readonly revokedHostKeys: string;
   /** An executable that succeeds while the certificate is still good to use (renderExpiryGuard). */
   readonly guard: string;
   /** How to reach the address: `none` (a direct TCP connection) unless a transport needs a command. */
@@ -129,7 +142,7 @@ export const renderHostConfig = (h: HostConfigInput): string => {
     `    IdentityFile ${configPath(h.identity)}`,
     '    IdentitiesOnly yes',
     `    CertificateFile ${configPath(h.certificate)}`,
-    ...hostCheckLines(h.knownHosts),
+    ...hostCheckLines(h.knownHosts, h.revokedHostKeys),
     `    ProxyCommand ${h.proxyCommand ?? 'none'}`,
     '',
   ].join('\n');

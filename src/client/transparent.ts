@@ -1,8 +1,9 @@
 // The two halves of transparent ssh. `prepare` (from Match exec) makes sure a certificate
 // and the address for (instance, login) are in place under ~/.lkp/hosts/ID/, with the
 // per-instance ssh config that lets the next connections skip lkp entirely until the
-// certificate expires; `proxy` (the ProxyCommand) connects stdin/stdout to that address
-// when that config could not be written.
+// certificate expires or the KRL copy is due a refresh; `proxy` (the ProxyCommand)
+// connects stdin/stdout to that address, or through the transport prepare recorded, when
+// that config could not be written.
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -12,7 +13,9 @@ import { INSTANCE_ID_RE } from '../api/target.js';
 import { parseCertificate } from '../ssh/parse-certificate.js';
 import { safetyMargin } from './cert-cache.js';
 import { prepareSsh, type ExecOptions } from './exec.js';
+import { KRL_MAX_AGE_MS, krlWrittenAt } from './revoked-host-keys-path.js';
 import { hostConfigInclude, isPlainAddress, renderExpiryGuard, renderHostConfig } from './ssh-config.js';
+import { checkEiceRoute, proxyCommandFor, type HostRoute } from './tunnel/route.js';
 
 /** Host file locations for an instance id. */
 export const hostFiles = (home: string, instanceId: string, login: string) => ({
@@ -22,6 +25,8 @@ export const hostFiles = (home: string, instanceId: string, login: string) => ({
   /** The per-instance ssh config (Included by the block) and its expiry guard. */
   config: path.join(home, 'hosts', instanceId, `${login}.conf`),
   guard: path.join(home, 'hosts', instanceId, `${login}.valid`),
+  /** The transport when it is not direct (--via eice / ssm): what the proxy needs. */
+  route: path.join(home, 'hosts', instanceId, 'route.json'),
 });
 
 /** Obtains or reuses the certificate and address; copies them where the ssh config looks. */
@@ -34,27 +39,70 @@ export const prepareHost = async (opts: Omit<ExecOptions, 'args' | 'public' | 'r
   const cert = await readFile(prepared.certificatePath);
   await writeAtomic(files.cert, cert, 0o600);
   await writeAtomic(files.address, `${prepared.address}\n`, 0o600);
-  if (!hostConfigInclude(opts.home) || !isPlainAddress(prepared.address)) {
+  await writeAtomic(files.route, `${JSON.stringify(prepared.route ?? { via: 'direct' })}\n`, 0o600);
+  // ssm's ProxyCommand needs the region and profile in its environment, which plain ssh
+  // does not set: that transport keeps the prepare + proxy path (the proxy sets them).
+  const proxyCommand = prepared.route?.via === 'eice' && opts.lkpCommand ? proxyCommandFor(prepared.route, opts.lkpCommand, instanceId) : undefined;
+  if (!hostConfigInclude(opts.home) || !isPlainAddress(prepared.address) || (prepared.route && !proxyCommand)) {
     // ssh could not read it back safely: this login keeps the prepare + proxy path.
     await rm(files.config, { force: true });
     return;
   }
-  // Used while the cache would use it: until the safety margin before expiry (cert-cache.ts).
+  // Used while the cache would use it: until the safety margin before expiry (cert-cache.ts),
+  // and no longer than the KRL copy may age (prepare, run again then, refreshes it).
   const parsed = parseCertificate(cert.toString('utf8').trim());
   const validBefore = Math.min(Number(parsed.validBefore), 253402300799); // "forever": year 9999
-  const until = validBefore - safetyMargin(validBefore - Number(parsed.validAfter));
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const krlAt = Math.min(Math.floor(((await krlWrittenAt(prepared.revokedHostKeys)) ?? 0) / 1000), nowSeconds);
+  const until = Math.min(validBefore - safetyMargin(validBefore - Number(parsed.validAfter)), krlAt + KRL_MAX_AGE_MS / 1000);
   // The guard first, then the file that names it (an ssh in between sees the old pair).
   await writeAtomic(files.guard, renderExpiryGuard(until), 0o700);
   await writeAtomic(
     files.config,
-    renderHostConfig({ instanceId, login: opts.login, address: prepared.address, identity: prepared.identityPath, certificate: files.cert, knownHosts: prepared.knownHosts, guard: files.guard }),
+    renderHostConfig({
+      instanceId,
+      login: opts.login,
+      address: prepared.address,
+      identity: prepared.identityPath,
+      certificate: files.cert,
+      knownHosts: prepared.knownHosts,
+      revokedHostKeys: prepared.revokedHostKeys,
+      guard: files.guard,
+      ...(proxyCommand ? { proxyCommand } : {}),
+    }),
     0o600,
   );
 };
 
-/** Pipes stdin/stdout to ADDRESS:PORT for the instance (ssh's ProxyCommand). */
-export const proxyToHost = async (home: string, instanceId: string, port: number): Promise<void> => {
+/** The route `prepare` wrote; direct when there is none (a block installed before transports). */
+const readRoute = async (file: string): Promise<HostRoute | undefined> => {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const doc = JSON.parse(text) as { via?: string } & Record<string, unknown>;
+  if (doc.via === 'eice') return checkEiceRoute(doc as unknown as HostRoute & { via: 'eice' });
+  if (doc.via === 'ssm' && typeof doc.region === 'string') return { via: 'ssm', region: doc.region, ...(typeof doc.profile === 'string' ? { profile: doc.profile } : {}) };
+  return undefined;
+};
+
+/** Pipes stdin/stdout to the instance (ssh's ProxyCommand): by the route prepare chose, else ADDRESS:PORT. */
+export const proxyToHost = async (home: string, instanceId: string, port: number): Promise<number> => {
   if (!INSTANCE_ID_RE.test(instanceId)) throw new LkpError('UsageError', `${instanceId} is not an instance id`);
+  const route = await readRoute(hostFiles(home, instanceId, 'x').route).catch((error: unknown) => {
+    throw new LkpError('UsageError', `the route lkp ssh prepare wrote for ${instanceId} is unreadable; run ssh again`, { cause: error });
+  });
+  if (route?.via === 'eice') {
+    const { proxyViaEice } = await import('./tunnel/proxy.js');
+    await proxyViaEice(route, port);
+    return 0;
+  }
+  if (route?.via === 'ssm') {
+    const { runSsmProxy } = await import('./tunnel/ssm.js');
+    return runSsmProxy(instanceId, port, route.region, route.profile);
+  }
   let address: string;
   try {
     address = (await readFile(hostFiles(home, instanceId, 'x').address, 'utf8')).trim();
@@ -70,4 +118,5 @@ export const proxyToHost = async (home: string, instanceId: string, port: number
     socket.on('close', () => resolve());
     process.stdin.on('end', () => socket.end());
   });
+  return 0;
 };

@@ -20,9 +20,12 @@ import { hostLayout, type HostLayout } from './layout.js';
 import { resolveLogins, type UserExists } from './logins.js';
 import { fetchPublishedCaKeys, obtainHostCertificates, type PublishedCaKeys } from './obtain-certificates.js';
 import { hostSshdSettings, planHostFiles, stalePrincipalFiles } from './plan-host-files.js';
-import { hostCertificateStatus, readTrustedUserCaKeys } from './read-host-state.js';
+import { hostCertificateStatus, readHostCaKeys, readTrustedUserCaKeys } from './read-host-state.js';
+import { caKeyDrift } from './ca-drift.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
-import { renewalDue } from './renewal.js';
+import { renewalDue, type CertStatus } from './renewal.js';
+import { fetchKrl } from '../krl/fetch-krl.js';
+import { planRevokedKeysFiles } from './revoked-keys.js';
 import { retryWithin } from './retry-window.js';
 import type { HostIdentitySource } from './signer-identity.js';
 import { listFiles, writeHostFiles } from './write-host-files.js';
@@ -89,8 +92,25 @@ export const checkUserCaContinuity = (offered: readonly PublicKey[], trusted: re
   }
 };
 
+/**
+ * Why valid certificates should renew now (the signer's CA keys changed), or undefined.
+ * A signer that cannot be asked leaves valid certificates alone: the next timer run asks again.
+ */
+const rotationDrift = async (o: { fetch: () => Promise<PublishedCaKeys>; layout: HostLayout; statuses: readonly CertStatus[]; trustedBefore: readonly PublicKey[]; out: (line: string) => void }): Promise<string | undefined> => {
+  let published: PublishedCaKeys;
+  try {
+    published = await o.fetch();
+  } catch (error) {
+    if (!(error instanceof LkpError)) throw error;
+    o.out(`lkp host: warning: could not ask the signer for its CA keys (${error.code}: ${error.message}); the certificates are valid, so nothing changes until the next run`);
+    return undefined;
+  }
+  const trusted = o.trustedBefore.length > 0 ? o.trustedBefore : await readTrustedUserCaKeys(o.layout);
+  return caKeyDrift({ published, trustedUserCaKeys: trusted, hostCaKeys: await readHostCaKeys(o.layout), statuses: o.statuses });
+};
+
 /** The instance's identity document and role credentials from IMDSv2. */
-const instanceRole = async (imds: ImdsClient): Promise<{ doc: InstanceIdentity; region: string; credentials: AwsCredentialIdentity }> => {
+export const instanceRole = async (imds: ImdsClient): Promise<{ doc: InstanceIdentity; region: string; credentials: AwsCredentialIdentity }> => {
   const [doc, credentials] = await Promise.all([imds.identity(), imds.roleCredentials()]);
   return { doc, region: doc.region, credentials };
 };
@@ -123,6 +143,7 @@ const dryRun = async (o: {
     layout.hostCaKeys,
     ...o.logins.map((l) => path.join(layout.principalsDir, l)),
     layout.state,
+    layout.revokedKeys,
   ];
   for (const f of files) out(`  ${f}`);
   for (const f of stalePrincipalFiles(layout, o.logins, await listFiles(layout.principalsDir))) out(`  remove ${f}`);
@@ -143,12 +164,11 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   }
   const nowSeconds = Math.floor(deps.now().getTime() / 1000);
 
+  // Valid certificates still renew when the signer's CA keys moved on (a rotation): asked below.
+  let validStatuses: CertStatus[] | undefined;
   if (opts.renewIfNeeded) {
     const statuses = await hostCertificateStatus(layout, hostKeys, nowSeconds);
-    if (!renewalDue(statuses)) {
-      deps.out('lkp host: certificates are valid and not due for renewal; nothing to do');
-      return { changed: false, skipped: 'renewal-not-due' };
-    }
+    if (!renewalDue(statuses)) validStatuses = statuses;
     for (const s of statuses.filter((x) => x.state !== 'ok')) deps.out(`lkp host: ${path.basename(s.certPath)}: ${s.reason}; renewing`);
   }
 
@@ -182,6 +202,15 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   const progress = deps.progress ?? (() => undefined);
   const window = { windowMs: opts.retryWindowMs ?? 0, notice: (line: string) => progress(`lkp host: ${line}`) };
   const signer = { functionName: opts.functionName, ...(region ? { region } : {}), ...(credentials ? { credentials } : {}), ...(window.windowMs > 0 ? { attempts: 1 } : {}) };
+  if (validStatuses) {
+    const fetch = (): Promise<PublishedCaKeys> => retryWithin('signer ca-keys', () => fetchPublishedCaKeys(signer, deps.now), window);
+    const drift = await rotationDrift({ fetch, layout, statuses: validStatuses, trustedBefore, out: deps.out });
+    if (!drift) {
+      deps.out('lkp host: certificates are valid and not due for renewal; nothing to do');
+      return { changed: false, skipped: 'renewal-not-due' };
+    }
+    deps.out(`lkp host: ${drift}; renewing`);
+  }
   if (opts.dryRun) {
     const published = await retryWithin('signer ca-keys', () => fetchPublishedCaKeys(signer, deps.now), window);
     checkUserCaContinuity(published.userCaKeys, trustedBefore, opts);
@@ -212,7 +241,16 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
     now: deps.now(),
   });
 
-  const written = await writeHostFiles(plan.files, plan.stale);
+  // Revocations go in with the other files, before sshd's configuration names them. A signer
+  // without (or failing) the krl action does not stop the certificates: the last good copy
+  // stays (or an empty KRL starts), and lkp-host-krl.timer tries again in minutes.
+  const fetched = await fetchKrl(signer).catch((error: unknown) => {
+    progress(`lkp host: warning: revocation list not fetched: ${error instanceof LkpError ? `${error.code}: ${error.message}` : String(error)}`);
+    return undefined;
+  });
+  const krl = await planRevokedKeysFiles(layout, fetched, deps.now());
+  for (const note of krl.notes) progress(`lkp host: ${note}`);
+  const written = await writeHostFiles([...plan.files, ...krl.files], plan.stale);
   const reload = hostReloader(opts);
   try {
     if (edit.changes.length > 0) {

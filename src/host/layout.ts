@@ -9,6 +9,10 @@ export interface HostLayout {
   readonly trustedUserCaKeys: string;
   readonly hostCaKeys: string;
   readonly state: string;
+  /** The KRL sshd reads at every key login (`RevokedKeys`): it must always exist and parse. */
+  readonly revokedKeys: string;
+  /** When the KRL was last fetched from the signer (for `lkp host status`). */
+  readonly revokedKeysState: string;
   /** The certificate path for a host key, e.g. lkp/ssh_host_ed25519_key-cert.pub. */
   certFor(hostKeyPrivatePath: string): string;
 }
@@ -22,6 +26,8 @@ export const hostLayout = (sshDir: string): HostLayout => {
     trustedUserCaKeys: path.join(dir, 'trusted_user_ca_keys.pub'),
     hostCaKeys: path.join(dir, 'host_ca_keys.pub'),
     state: path.join(dir, 'state.json'),
+    revokedKeys: path.join(dir, 'revoked_keys'),
+    revokedKeysState: path.join(dir, 'revoked_keys.json'),
     certFor: (p) => path.join(dir, `${path.basename(p)}-cert.pub`),
   };
 };

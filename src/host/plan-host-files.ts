@@ -11,7 +11,8 @@ import type { ObtainedCertificates } from './obtain-certificates.js';
 
 export interface HostFile {
   readonly path: string;
-  readonly content: string;
+  /** Text, or bytes (the KRL). */
+  readonly content: string | Buffer;
   readonly mode: number;
 }
 
@@ -49,6 +50,7 @@ export const hostSshdSettings = (layout: HostLayout, hostKeyPaths: readonly stri
   hostCertificates: hostKeyPaths.map((p) => layout.certFor(p)),
   trustedUserCaKeys: layout.trustedUserCaKeys,
   authorizedPrincipalsFile: path.join(layout.principalsDir, '%u'),
+  revokedKeys: layout.revokedKeys,
 });
 
 /** Principals files of logins no longer configured ("no file, no login"). */

@@ -51,7 +51,7 @@ export const writeHostFiles = async (files: readonly HostFile[], remove: readonl
         createdDirs.push(...chain);
       }
       const before = await readOptional(file.path);
-      if (before !== null && before.equals(Buffer.from(file.content))) continue;
+      if (before !== null && before.equals(typeof file.content === 'string' ? Buffer.from(file.content) : file.content)) continue;
       previous.set(file.path, before);
       await writeAtomic(file.path, file.content, file.mode);
       changed = true;

@@ -21,6 +21,8 @@ export interface AuditRecord {
   readonly validBefore?: string;
   /** Issued again for a join token the same request had already spent (a client retry). */
   readonly reissue?: boolean;
+  /** For `krl`: how many revocations the answer carried. */
+  readonly revocations?: number;
 }
 
 export type AuditSink = (record: AuditRecord) => void;

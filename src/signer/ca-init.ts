@@ -17,6 +17,7 @@ export const starterConfig = (serverId: string): Record<string, unknown> => ({
   hostCa: { store: 'file', paths: ['host_ca'] },
   userCa: { store: 'file', paths: ['user_ca'] },
   joinTokens: { keyFile: 'join_token.key', ledgerFile: 'used_tokens.jsonl', maxTtl: '1h' },
+  revocations: { store: 'file', file: 'revocations.json' },
   certificates: { host: { default: '30d', max: '30d' }, user: { default: '1h', max: '12h' } },
   rules: [
     { name: 'hosts that joined with a token', for: 'host', method: 'join-token', principals: ['*'] },

@@ -8,12 +8,36 @@ import { readObject, type ObjectReader } from '../schema.js';
 import type { CertType } from '../ssh/key-policy.js';
 import { parsePolicyRules, type PolicyRule } from './policy/rules.js';
 
-export type CaStoreConfig =
+/**
+ * A CA rotation in progress (`lkp signer ca add-next|promote|retire`): with `next-added`
+ * the store lists [current, next] and current signs; with `promoted` it lists [next,
+ * previous] and next signs. Times are ISO 8601.
+ */
+export interface CaRotation {
+  readonly phase: 'next-added' | 'promoted';
+  readonly addedAt: string;
+  readonly promotedAt?: string;
+}
+
+type CaStoreKeys =
   | { readonly store: 'file'; readonly paths: readonly string[] }
   | { readonly store: 'secretsmanager'; readonly secretIds: readonly string[]; readonly region?: string }
   | { readonly store: 'ssm'; readonly names: readonly string[]; readonly region?: string }
   /** Keys held in KMS and used only through kms:Sign (key id, key ARN, alias or alias ARN). */
   | { readonly store: 'kms'; readonly keyIds: readonly string[]; readonly region?: string };
+
+export type CaStoreConfig = CaStoreKeys & { readonly rotation?: CaRotation };
+
+export interface RotationSettings {
+  /**
+   * Seconds every host needs to pick up a new CA key list: lkp-host-renew.timer's interval
+   * plus its jitter (12 h + 1 h). `promote` and `retire` wait this long after the previous phase.
+   */
+  readonly hostRenewalInterval: number;
+}
+
+/** The default: OnUnitActiveSec=12h plus RandomizedDelaySec=1h of lkp-host-renew.timer. */
+export const DEFAULT_HOST_RENEWAL_INTERVAL = 13 * 3600;
 
 /** A KMS key id, key ARN, alias name or alias ARN. */
 const KMS_KEY_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}|alias\/[A-Za-z0-9/_-]{1,250}|arn:aws(?:-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:(?:key\/(?:[0-9a-f-]{36}|mrk-[0-9a-f]{32})|alias\/[A-Za-z0-9/_-]{1,250}))$/;
@@ -36,6 +60,9 @@ export interface SignerConfig {
   readonly rules: readonly PolicyRule[];
   readonly aws: AwsSettings;
   readonly authoriser?: AuthoriserSettings;
+  /** Absent: the signer serves an empty KRL and `lkp signer revoke` asks for this section. */
+  readonly revocations?: RevocationStoreConfig;
+  readonly rotation: RotationSettings;
 }
 
 /** Where the join-token key lives: a hex file beside the config, or a KMS HMAC_256 key (GenerateMac/VerifyMac). */
@@ -43,6 +70,9 @@ export type JoinTokenKeyConfig = { readonly store: 'file'; readonly file: string
 
 /** Where spent tokens are recorded: memory (one process), files (one machine) or DynamoDB (every signer). */
 export type TokenLedgerConfig = { readonly store: 'memory' } | { readonly store: 'file'; readonly file: string } | { readonly store: 'dynamodb'; readonly table: string; readonly region?: string };
+
+/** Where revocations live: a file beside the config (`lkp signer serve`) or a DynamoDB table (Lambda). */
+export type RevocationStoreConfig = { readonly store: 'file'; readonly file: string } | { readonly store: 'dynamodb'; readonly table: string; readonly region?: string };
 
 export interface JoinTokenSettings {
   readonly key: JoinTokenKeyConfig;
@@ -73,24 +103,60 @@ export const DEFAULT_VALIDITY: Record<CertType, ValidityLimits> = {
   user: { default: 3600, max: 12 * 3600 },
 };
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+
+const parseRotation = (o: ObjectReader, keyCount: number): CaRotation | undefined => {
+  if (!o.has('rotation')) return undefined;
+  const r = o.object('rotation', ['phase', 'addedAt', 'promotedAt']);
+  const phase = r.oneOf('phase', ['next-added', 'promoted'] as const);
+  const time = (field: string): string => {
+    const v = r.string(field, { max: 30 });
+    if (!ISO_TIME.test(v) || Number.isNaN(Date.parse(v))) r.fail(field, 'must be an ISO 8601 UTC time like 2026-12-01T09:00:00Z');
+    return v;
+  };
+  const addedAt = time('addedAt');
+  if (phase === 'promoted' !== r.has('promotedAt')) r.fail('promotedAt', phase === 'promoted' ? 'is required in phase promoted' : 'belongs to phase promoted only');
+  // A rotation is exactly one key going out and one coming in.
+  if (keyCount !== 2) o.fail('rotation', `a rotation in progress needs exactly two keys (current and next), not ${keyCount}`);
+  return { phase, addedAt, ...(phase === 'promoted' ? { promotedAt: time('promotedAt') } : {}) };
+};
+
 const parseCaStore = (r: ObjectReader, field: string, base: string): CaStoreConfig => {
-  const o = r.object(field, ['store', 'paths', 'secretIds', 'names', 'keyIds', 'region']);
+  const o = r.object(field, ['store', 'paths', 'secretIds', 'names', 'keyIds', 'region', 'rotation']);
   const store = o.oneOf('store', ['file', 'secretsmanager', 'ssm', 'kms'] as const);
   const region = o.optionalString('region', { max: 32 });
-  switch (store) {
-    case 'file':
-      return { store, paths: o.stringArray('paths', { min: 1, max: 4 }).map((p) => path.resolve(base, p)) };
-    case 'secretsmanager':
-      return { store, secretIds: o.stringArray('secretIds', { min: 1, max: 4, maxLength: 2048 }), ...(region ? { region } : {}) };
-    case 'ssm':
-      return { store, names: o.stringArray('names', { min: 1, max: 4, maxLength: 2048 }), ...(region ? { region } : {}) };
-    case 'kms': {
-      const keyIds = o.stringArray('keyIds', { min: 1, max: 4, maxLength: 2048 });
-      keyIds.forEach((id, i) => {
-        if (!KMS_KEY_ID.test(id)) o.fail(`keyIds[${i}]`, 'must be a KMS key id, key ARN, alias/NAME or alias ARN');
-      });
-      return { store, keyIds, ...(region ? { region } : {}) };
+  const keys = ((): CaStoreKeys => {
+    switch (store) {
+      case 'file':
+        return { store, paths: o.stringArray('paths', { min: 1, max: 4 }).map((p) => path.resolve(base, p)) };
+      case 'secretsmanager':
+        return { store, secretIds: o.stringArray('secretIds', { min: 1, max: 4, maxLength: 2048 }), ...(region ? { region } : {}) };
+      case 'ssm':
+        return { store, names: o.stringArray('names', { min: 1, max: 4, maxLength: 2048 }), ...(region ? { region } : {}) };
+      case 'kms': {
+        const keyIds = o.stringArray('keyIds', { min: 1, max: 4, maxLength: 2048 });
+        keyIds.forEach((id, i) => {
+          if (!KMS_KEY_ID.test(id)) o.fail(`keyIds[${i}]`, 'must be a KMS key id, key ARN, alias/NAME or alias ARN');
+        });
+        return { store, keyIds, ...(region ? { region } : {}) };
+      }
     }
+  })();
+  const rotation = parseRotation(o, caKeyRefs(keys).length);
+  return rotation ? { ...keys, rotation } : keys;
+};
+
+/** The key references of a CA store, signing key first (paths, secret ids, names or KMS key ids). */
+export const caKeyRefs = (s: CaStoreKeys): readonly string[] => {
+  switch (s.store) {
+    case 'file':
+      return s.paths;
+    case 'secretsmanager':
+      return s.secretIds;
+    case 'ssm':
+      return s.names;
+    case 'kms':
+      return s.keyIds;
   }
 };
 
@@ -125,6 +191,19 @@ const parseJoinTokens = (jt: ObjectReader, base: string): JoinTokenSettings => {
     ledger = { store: 'dynamodb', table, ...(region ? { region } : {}) };
   }
   return { key, ledger, maxTtl: jt.has('maxTtl') ? parseDuration(jt.value.maxTtl, `${jt.path}.maxTtl`, 'ConfigInvalid') : 3600 };
+};
+
+const parseRevocations = (r: ObjectReader, base: string): RevocationStoreConfig => {
+  const store = r.oneOf('store', ['file', 'dynamodb'] as const);
+  if (store === 'file') {
+    const o = readObject(r.value, r.path, ['store', 'file'], 'ConfigInvalid');
+    return { store, file: path.resolve(base, o.string('file', { max: 4096 })) };
+  }
+  const o = readObject(r.value, r.path, ['store', 'table', 'region'], 'ConfigInvalid');
+  const table = o.string('table', { max: 2048 });
+  if (!DYNAMODB_TABLE.test(table)) o.fail('table', 'must be a DynamoDB table name or table ARN');
+  const region = o.optionalString('region', { max: 32 });
+  return { store, table, ...(region ? { region } : {}) };
 };
 
 const parseLimits = (r: ObjectReader | undefined, type: CertType): ValidityLimits => {
@@ -162,12 +241,13 @@ const parseAuthoriser = (r: ObjectReader): AuthoriserSettings => {
 /** Parses a signer config document; `file` is used for messages and relative paths. */
 export const parseSignerConfig = (doc: unknown, file: string): SignerConfig => {
   const base = path.dirname(path.resolve(file));
-  const r = readObject(doc, file, ['version', 'serverId', 'hostCa', 'userCa', 'joinTokens', 'certificates', 'rules', 'aws', 'authoriser', '$comment'], 'ConfigInvalid');
+  const r = readObject(doc, file, ['version', 'serverId', 'hostCa', 'userCa', 'joinTokens', 'certificates', 'rules', 'aws', 'authoriser', 'revocations', 'rotation', '$comment'], 'ConfigInvalid');
   if (r.value.version !== 1) r.fail('version', 'must be 1');
   const serverId = r.string('serverId', { max: 128 });
   if (!/^[A-Za-z0-9._:-]+$/.test(serverId)) r.fail('serverId', 'may contain only letters, digits and . _ : -');
   const jt = r.optionalObject('joinTokens', ['keyFile', 'kmsKey', 'ledgerFile', 'ledger', 'maxTtl']);
   const certs = r.optionalObject('certificates', ['host', 'user']);
+  const rotation = r.optionalObject('rotation', ['hostRenewalInterval']);
   const config: SignerConfig = {
     version: 1,
     serverId,
@@ -181,6 +261,8 @@ export const parseSignerConfig = (doc: unknown, file: string): SignerConfig => {
     rules: parsePolicyRules(r.array('rules'), `${file}.rules`),
     aws: parseAwsSettings(r.optionalObject('aws', ['crossAccountRoles', 'requireEc2OnlyHostRoles'])),
     ...(r.has('authoriser') ? { authoriser: parseAuthoriser(r.object('authoriser', ['functionName', 'region', 'timeout'])) } : {}),
+    ...(r.has('revocations') ? { revocations: parseRevocations(r.object('revocations', ['store', 'file', 'table', 'region']), base) } : {}),
+    rotation: { hostRenewalInterval: rotation?.has('hostRenewalInterval') ? parseDuration(rotation.value.hostRenewalInterval, `${rotation.path}.hostRenewalInterval`, 'ConfigInvalid') : DEFAULT_HOST_RENEWAL_INTERVAL },
   };
   return Object.freeze(config);
 };

@@ -16,6 +16,7 @@ import { authorize } from './policy/authorize.js';
 import type { Grant } from './policy/grant.js';
 import type { IdentityMethodName } from './policy/rules.js';
 import { prepareCertificate, signPrepared } from './issue.js';
+import type { KrlAnswer } from './krl-source.js';
 
 /** A second opinion after the built-in policy allowed (the external authoriser Lambda). */
 export type Authoriser = (request: CertRequest, identity: VerifiedIdentity, grant: Grant) => Promise<Grant>;
@@ -30,6 +31,8 @@ export interface SignerDeps {
   /** Unix seconds. */
   readonly now: () => number;
   readonly random?: (size: number) => Buffer;
+  /** The current KRL (cached by its source); absent, the `krl` action answers Internal. */
+  readonly krl?: () => Promise<KrlAnswer>;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
@@ -70,6 +73,11 @@ export const SIGNER_CODE_FOR: Readonly<Record<ErrorCode, SignerErrorCode>> = {
   FileSystem: 'Internal',
   SshFailed: 'Internal',
   ListenFailed: 'Internal',
+  EiceNotFound: 'Internal',
+  TunnelRefused: 'Internal',
+  TunnelLimit: 'Internal',
+  ToolMissing: 'Internal',
+  RotationTooEarly: 'Internal',
 };
 
 /** Builds the request handler around its dependencies. */
@@ -78,6 +86,12 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     // CA keys load (once per process) while the identity is being verified.
     const keysLoading = deps.caKeys();
     keysLoading.catch(() => undefined);
+    if (request.action === 'krl') {
+      if (!deps.krl) throw new LkpError('Internal', 'this signer was built without a KRL source');
+      const k = await deps.krl();
+      audit.revocations = k.count;
+      return { version: 1, requestId, serverId: deps.config.serverId, krl: k.krl.toString('base64'), generatedAt: new Date(k.generatedAt * 1000).toISOString(), count: k.count };
+    }
     if (request.action === 'ca-keys') {
       const keys = await keysLoading;
       // serverTime: a host whose clock is off at boot dates its identity proof by this one.

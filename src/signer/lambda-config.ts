@@ -9,5 +9,10 @@ export const lambdaConfigProblem = (config: SignerConfig): string | undefined =>
   if (config.joinTokens && config.joinTokens.ledger.store !== 'dynamodb') {
     return `joinTokens in Lambda need a ledger all containers share: set joinTokens.ledger to { "store": "dynamodb", "table": "..." } (a ${config.joinTokens.ledger.store} ledger would let a token be used once per container), or remove joinTokens and use the aws identity method`;
   }
+  // Administrators write revocations with their own credentials; a file in the bundle
+  // could never receive one.
+  if (config.revocations && config.revocations.store !== 'dynamodb') {
+    return `revocations in Lambda need a table administrators can write: set revocations to { "store": "dynamodb", "table": "..." } (a ${config.revocations.store} store in the bundle can never receive a revocation)`;
+  }
   return undefined;
 };

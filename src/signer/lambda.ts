@@ -4,8 +4,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LkpError } from '../errors.js';
-import { parseSignerConfig, loadSignerConfig, type SignerConfig } from './config.js';
+import { describeError, LkpError } from '../errors.js';
+import { loadSignerConfig, type SignerConfig } from './config.js';
 import type { SignerHandler } from './handle.js';
 import { assembleSigner } from './assemble.js';
 import { lambdaConfigProblem } from './lambda-config.js';
@@ -22,38 +22,40 @@ const here = (): string => {
   }
 };
 
-/** Where the config comes from: LKP_CONFIG_SSM_PARAMETER, LKP_CONFIG_FILE, or signer.json in the bundle. */
-const loadConfig = async (): Promise<SignerConfig> => {
+const checked = (config: SignerConfig): Promise<SignerHandler> => {
+  const problem = lambdaConfigProblem(config);
+  if (problem) throw new LkpError('ConfigInvalid', problem);
+  return assembleSigner(config);
+};
+
+/**
+ * The signer from LKP_CONFIG_SSM_PARAMETER (read again in the background by the first
+ * request 60 s after the last read, so a CA rotation step reaches a busy container within
+ * a minute and an idle one at its next requests), LKP_CONFIG_FILE, or signer.json in the bundle.
+ */
+const loadSigner = async (): Promise<SignerHandler> => {
   const parameter = process.env.LKP_CONFIG_SSM_PARAMETER;
   if (parameter) {
     const { fetchSsmParameter } = await import('../aws/ssm-parameter.js');
-    const text = await fetchSsmParameter(parameter, process.env.AWS_REGION ?? 'us-east-1');
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (error) {
-      throw new LkpError('ConfigInvalid', `SSM parameter ${parameter} is not valid JSON`, { cause: error });
-    }
-    return parseSignerConfig(doc, `ssm:${parameter}`);
+    const { followConfigText } = await import('./follow-config.js');
+    const followed = await followConfigText(() => fetchSsmParameter(parameter, process.env.AWS_REGION ?? 'us-east-1'), `ssm:${parameter}`, checked, {
+      // A config that does not load leaves the previous one answering; the log says why.
+      onReload: (event) => (event.ok ? console.log(`lkp signer: config reloaded from SSM parameter ${parameter}`) : console.error(`lkp signer: SSM parameter ${parameter} not reloaded, the previous config stays: ${describeError(event.error)}`)),
+    });
+    return followed.handler;
   }
   const file = process.env.LKP_CONFIG_FILE ?? path.join(here(), 'signer.json');
   if (!existsSync(file)) throw new LkpError('ConfigInvalid', `no signer config: set LKP_CONFIG_SSM_PARAMETER or ship ${file}`);
-  return loadSignerConfig(file);
+  return checked(await loadSignerConfig(file));
 };
 
 let signer: Promise<SignerHandler> | undefined;
 
 const getSigner = (): Promise<SignerHandler> => {
-  signer ??= loadConfig()
-    .then((config) => {
-      const problem = lambdaConfigProblem(config);
-      if (problem) throw new LkpError('ConfigInvalid', problem);
-      return assembleSigner(config);
-    })
-    .catch((error: unknown) => {
-      signer = undefined; // retry on the next invocation rather than poisoning the container
-      throw error;
-    });
+  signer ??= loadSigner().catch((error: unknown) => {
+    signer = undefined; // retry on the next invocation rather than poisoning the container
+    throw error;
+  });
   return signer;
 };
 

@@ -9,6 +9,7 @@ import { openJoinTokenKey } from './identity/join-token-key.js';
 import { openTokenLedger } from './identity/token-ledger.js';
 import type { IdentityVerifier } from './identity/types.js';
 import type { IdentityMethodName } from './policy/rules.js';
+import { krlSource } from './krl-source.js';
 
 export interface RuntimeOptions {
   readonly audit?: AuditSink;
@@ -34,9 +35,13 @@ export const buildSignerDeps = async (config: SignerConfig, opts: RuntimeOptions
   }
   const caKeys = cachedCaKeys(config.hostCa, config.userCa, opts.remoteKeys);
   if (opts.checkAtStart) await caKeys();
+  // The store opens on the first `krl` request: a cold container answering certificates
+  // never loads the DynamoDB client for it.
+  const store = async () => (config.revocations ? (await import('./revocation-store.js')).openRevocationStore(config.revocations) : undefined);
   return {
     config,
     caKeys,
+    krl: krlSource({ store, caKeys, now, serverId: config.serverId }),
     verifiers,
     audit: opts.audit ?? streamAuditSink((line) => process.stdout.write(line)),
     now,

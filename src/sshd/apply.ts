@@ -70,7 +70,7 @@ const isAlive = (pid: number): boolean => {
 };
 
 /** Remove temp files left by an earlier run that was killed (its pid is gone); a live run's files are left alone. */
-const cleanStaleTemps = async (dirs: ReadonlySet<string>): Promise<void> => {
+export const cleanStaleTemps = async (dirs: ReadonlySet<string>): Promise<void> => {
   for (const dir of dirs) {
     let names: string[];
     try {

@@ -48,6 +48,7 @@ export const buildLkpBlock = (settings: LkpSshdSettings, eol: '\n' | '\r\n'): Ss
     WHY,
     `TrustedUserCAKeys ${settings.trustedUserCaKeys}`,
     `AuthorizedPrincipalsFile ${settings.authorizedPrincipalsFile}`,
+    ...(settings.revokedKeys === undefined ? [] : [`RevokedKeys ${settings.revokedKeys}`]),
     ...settings.hostCertificates.map((path) => `HostCertificate ${path}`),
     LKP_END_MARKER,
   ].map((text) => ({ text, eol }));

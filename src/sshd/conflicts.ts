@@ -13,7 +13,7 @@ export type SshdConflictEffect =
 
 /** One directive that overlaps lkp's settings. */
 export interface SshdConflict {
-  readonly keyword: 'TrustedUserCAKeys' | 'AuthorizedPrincipalsFile' | 'AuthorizedPrincipalsCommand' | 'HostCertificate';
+  readonly keyword: 'TrustedUserCAKeys' | 'AuthorizedPrincipalsFile' | 'AuthorizedPrincipalsCommand' | 'HostCertificate' | 'RevokedKeys';
   readonly file: string;
   readonly line: number;
   readonly value: string;
@@ -28,6 +28,7 @@ const CANONICAL = {
   authorizedprincipalsfile: 'AuthorizedPrincipalsFile',
   authorizedprincipalscommand: 'AuthorizedPrincipalsCommand',
   hostcertificate: 'HostCertificate',
+  revokedkeys: 'RevokedKeys',
 } as const;
 
 type WatchedKey = keyof typeof CANONICAL;
@@ -35,7 +36,7 @@ type WatchedKey = keyof typeof CANONICAL;
 const isWatched = (key: string): key is WatchedKey => Object.prototype.hasOwnProperty.call(CANONICAL, key);
 
 /** Keywords lkp sets where sshd keeps the first global value. */
-export const FIRST_VALUE_KEYS: ReadonlySet<string> = new Set(['trustedusercakeys', 'authorizedprincipalsfile']);
+export const FIRST_VALUE_KEYS: ReadonlySet<string> = new Set(['trustedusercakeys', 'authorizedprincipalsfile', 'revokedkeys']);
 
 const effectOf = (key: WatchedKey, entry: SshdReadEntry, lkpSeen: ReadonlySet<string>): SshdConflictEffect => {
   if (!FIRST_VALUE_KEYS.has(key)) return 'combined';
@@ -44,6 +45,8 @@ const effectOf = (key: WatchedKey, entry: SshdReadEntry, lkpSeen: ReadonlySet<st
 };
 
 const describe = (keyword: string, effect: SshdConflictEffect, context: 'global' | 'match'): string => {
+  // sshd reads one revocation file: the other one's revocations silently stop counting.
+  if (effect === 'lkp-wins' && keyword === 'RevokedKeys') return 'RevokedKeys is also set here; sshd reads only lkp\'s file, so the keys this one revokes are no longer refused: revoke them through the signer (lkp signer revoke)';
   if (effect === 'lkp-wins') return `${keyword} is also set here; sshd ignores it because lkp's value is read first`;
   if (effect === 'overrides-lkp') {
     return context === 'match'

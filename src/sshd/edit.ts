@@ -56,7 +56,7 @@ export interface SshdRemovalPlan {
   readonly changes: readonly SshdFileChange[];
 }
 
-const WATCHED_BEFORE_LKP = new Set(['trustedusercakeys', 'authorizedprincipalsfile', 'authorizedprincipalscommand']);
+const WATCHED_BEFORE_LKP = new Set(['trustedusercakeys', 'authorizedprincipalsfile', 'authorizedprincipalscommand', 'revokedkeys']);
 const SAFE_DIR = /^(?:\/[A-Za-z0-9._+@:-]+)+$/;
 const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._+@-]*$/;
 

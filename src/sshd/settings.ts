@@ -2,7 +2,7 @@
 // written into an sshd file (security invariant 6: nothing unvalidated reaches sshd).
 import { LkpError } from '../errors.js';
 
-/** The three things lkp configures in sshd. */
+/** The things lkp configures in sshd. */
 export interface LkpSshdSettings {
   /** File of CA public keys trusted for user certificates (`TrustedUserCAKeys`). */
   readonly trustedUserCaKeys: string;
@@ -10,6 +10,8 @@ export interface LkpSshdSettings {
   readonly authorizedPrincipalsFile: string;
   /** One or more host certificates (`HostCertificate`, one line each, in this order). */
   readonly hostCertificates: readonly string[];
+  /** The KRL of revoked keys and certificates (`RevokedKeys`); sshd refuses every key login when it is unreadable. */
+  readonly revokedKeys?: string;
 }
 
 // Absolute, normalised, and made only of characters that need no quoting in sshd_config:
@@ -56,5 +58,7 @@ export const validateLkpSshdSettings = (settings: LkpSshdSettings): LkpSshdSetti
     trustedUserCaKeys: validateSshdPath('trustedUserCaKeys', settings.trustedUserCaKeys, true),
     authorizedPrincipalsFile: validateSshdPath('authorizedPrincipalsFile', settings.authorizedPrincipalsFile, true),
     hostCertificates: Object.freeze(hostCertificates),
+    // sshd expands no % token in RevokedKeys.
+    ...(settings.revokedKeys === undefined ? {} : { revokedKeys: validateSshdPath('revokedKeys', settings.revokedKeys, false) }),
   });
 };

@@ -4,12 +4,13 @@
 // the run to the full CLI, which reports as always. The files node loads are recorded by
 // a preload (CommonJS modules) and a module hook (ES modules).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cachePaths, writeCacheEntry } from '../../src/client/cert-cache.js';
 import { ensureKeyPair } from '../../src/client/keypair.js';
+import { emptyKrl } from '../../src/krl/check-krl.js';
 import { fingerprint } from '../../src/ssh/public-key.js';
 import { lkp } from '../helpers/lkp.js';
 import { currentUser } from '../helpers/openssh.js';
@@ -24,6 +25,8 @@ describe('lkp ssh exec, cache hit', () => {
   const bin = path.join(dir, 'bin');
   const loaded = path.join(dir, 'loaded.txt');
   const argvFile = path.join(dir, 'ssh-argv.txt');
+  // The signer's KRL copy, as a miss leaves it (fresh): ssh's RevokedHostKeys.
+  const krl = path.join(home, 'revoked_keys.lkp-signer');
   const login = currentUser();
   let env: Record<string, string>;
 
@@ -47,6 +50,7 @@ describe('lkp ssh exec, cache hit', () => {
     execFileSync('ssh-keygen', ['-q', '-s', path.join(dir, 'ca'), '-I', 'test', '-n', `${login}@${ID}`, '-V', '-5m:+1h', path.join(dir, 'user.pub')]);
     const paths = cachePaths(path.join(home, 'cache'), { signer: 'lkp-signer', instanceId: ID, login, keyFingerprint: fingerprint(key.key), addressMode: 'fixed:127.0.0.1' });
     const validBefore = Math.floor(Date.now() / 1000) + 3600;
+    writeFileSync(krl, emptyKrl(new Date()));
     await writeCacheEntry(paths, { version: 1, certificate: readFileSync(path.join(dir, 'user-cert.pub'), 'utf8').trim(), principal: `${login}@${ID}`, address: '127.0.0.1', hostCaKeys: [readFileSync(path.join(dir, 'ca.pub'), 'utf8').trim()], validBefore });
     env = {
       LKP_HOME: home,
@@ -78,6 +82,7 @@ describe('lkp ssh exec, cache hit', () => {
     const argv = readFileSync(argvFile, 'utf8');
     expect(argv).toContain(`HostKeyAlias=${ID}`);
     expect(argv).toMatch(/CertificateFile=.*-cert\.pub/);
+    expect(argv).toContain(`RevokedHostKeys="${krl}"`);
     expect(argv).toContain('uptime');
     expect([...new Set(lkpFiles())].sort()).toEqual(['exec-hit.cjs', 'lkp.js']);
   });
@@ -94,5 +99,31 @@ describe('lkp ssh exec, cache hit', () => {
     const r = await lkp(['ssh', 'exec', '--instance-arn', ARN, '--user', login, '--address', '127.0.0.1', '--port', '0', '--', 'true'], { env });
     expect(r.stderr).toMatch(/^lkp: UsageError: /);
     expect(r.code).toBe(21);
+  });
+
+  it('fail/a KRL copy older than the bound is left to the full CLI, which tries to refresh it first', async () => {
+    const hit = ['ssh', 'exec', '--instance-arn', ARN, '--user', login, '--address', '127.0.0.1', '--', 'true'];
+    try {
+      const old = new Date(Date.now() - 16 * 60_000);
+      utimesSync(krl, old, old);
+      writeFileSync(loaded, '');
+      const stale = await lkp(hit, { env });
+      // No credentials here: the refresh fails, the full CLI says so and uses the last copy.
+      expect(stale.stderr).toMatch(/^lkp: warning: host revocation list not refreshed \(AwsCredentialsMissing/);
+      expect(stale.code).toBe(7);
+      expect(lkpFiles()).toContain('main.mjs');
+      expect(readFileSync(argvFile, 'utf8')).toContain(`RevokedHostKeys="${krl}"`);
+    } finally {
+      writeFileSync(krl, emptyKrl(new Date()));
+    }
+  });
+
+  it('ok/a transport (--via, or the signer\'s "via") is left to the full CLI, which resolves its route', async () => {
+    writeFileSync(loaded, '');
+    const r = await lkp(['ssh', 'exec', '--instance-arn', ARN, '--user', login, '--via', 'eice', '--', 'true'], { env });
+    // No credentials: the full CLI cannot look the endpoint up, and says so with its code.
+    expect(r.stderr).toMatch(/^lkp: AwsCredentialsMissing: /);
+    expect(r.code).toBe(33);
+    expect(lkpFiles()).toContain('main.mjs');
   });
 });

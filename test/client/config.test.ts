@@ -39,3 +39,18 @@ describe('ssh command and config', () => {
     expect(changed.endsWith('Host *\n  User me\n')).toBe(true);
   });
 });
+
+describe('transports in the client config and the ssh config', () => {
+  it('ok/a signer names its default transport; anything else is refused, naming the field', () => {
+    const c = parseClientConfig({ signers: { prod: { functionName: 'lkp', via: 'eice' }, dev: { functionName: 'lkp', via: 'ssm' } } }, 'c.json');
+    expect(c.signers.get('prod')?.via).toBe('eice');
+    expect(c.signers.get('dev')?.via).toBe('ssm');
+    expect(() => parseClientConfig({ signers: { prod: { functionName: 'lkp', via: 'telnet' } } }, 'c.json')).toThrow(/c.json: signers.prod.via: must be one of direct, eice, ssm/);
+  });
+  it('ok/`lkp ssh config --via eice` passes the transport to prepare; the ProxyCommand line stays', () => {
+    const plain = renderSshConfig({ lkp: ['/usr/bin/lkp'], home: '/h/.lkp', knownHosts: '/h/.lkp/kh' });
+    const eice = renderSshConfig({ lkp: ['/usr/bin/lkp'], home: '/h/.lkp', knownHosts: '/h/.lkp/kh', via: 'eice' });
+    expect(eice).toContain(`ssh prepare --host '%h' --user '%r' --via eice"`);
+    expect(eice.split('\n').filter((l) => l.includes('ProxyCommand'))).toEqual(plain.split('\n').filter((l) => l.includes('ProxyCommand')));
+  });
+});

@@ -14,6 +14,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeImds } from '../fakes/imds.js';
+import { KRL_MAX_AGE_SECONDS } from '../../src/signer/krl-source.js';
+import { invokeJson, lambdaClient } from '../helpers/lambda-client.js';
 import { lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { startMoto, type Moto, type MotoCredentials } from '../helpers/moto.js';
 import { currentUser, startSshd } from '../helpers/openssh.js';
@@ -211,5 +213,42 @@ describe('the deploy template in moto, used as the guide says', () => {
     expect(invoke.err).not.toMatch(/AccessDenied|not authorized/);
     const described = await aws(['ec2', 'describe-instances'], alice);
     expect(described.code, described.err).toBe(0);
+  });
+
+  it('ok/an administrator with the RevokerPolicy revokes in the stack\'s table as themselves; the people policy cannot write it; the signer role serves it in its KRL', async () => {
+    await ok(['iam', 'create-user', '--user-name', 'bob']);
+    await ok(['iam', 'attach-user-policy', '--user-name', 'bob', '--policy-arn', physical.get('RevokerPolicy') as string]);
+    const key = (await ok(['iam', 'create-access-key', '--user-name', 'bob'])).AccessKey as Record<string, string>;
+    const bob = { accessKeyId: key.AccessKeyId as string, secretAccessKey: key.SecretAccessKey as string };
+    const revoke = ['signer', 'revoke', '--serial', '77', '--ca', 'user', '--reason', 'laptop stolen', '--json'];
+    const byBob = await lkp([...revoke, '--ssm-parameter', '/lkp/lkp-test/signer-config'], { env: moto.env(bob) });
+    expect(byBob.code, byBob.stderr).toBe(0);
+    expect(JSON.parse(byBob.stdout)).toMatchObject({ added: true, revocation: { revokedBy: `arn:aws:iam::${ACCOUNT}:user/bob` } });
+
+    // alice (people policy), even with the config at hand: DynamoDB refuses her write.
+    const byAlice = await lkp([...revoke.slice(0, 3), '78', ...revoke.slice(4), '--config', configFile], { env: moto.env(alice) });
+    expect(byAlice.code, byAlice.stderr).toBe(34);
+    // moto answers an IAM denial as XML, which the JSON DynamoDB client cannot read: HTTP 403 (AWS says AccessDeniedException).
+    expect(byAlice.stderr).toMatch(/AccessDenied|HTTP 403/);
+    const put = await aws(['dynamodb', 'put-item', '--table-name', physical.get('Revocations') as string, '--item', '{"id":{"S":"serial/user/79"}}'], alice);
+    expect(put.code).not.toBe(0);
+    expect(put.err).toMatch(/AccessDenied|not authorized/);
+
+    const listed = await lkp(['signer', 'revocations', '--ssm-parameter', '/lkp/lkp-test/signer-config', '--json'], { env: moto.env(bob) });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as { revocations: Array<{ serial: string }> }).revocations.map((r) => r.serial)).toEqual(['77']);
+
+    // The signer, as the stack's role, reads the table for its krl answer.
+    // lkp host and lkp ssh exec above fetched the KRL already, and the signer serves a build
+    // for up to KRL_MAX_AGE_SECONDS when its store (DynamoDB) gives no change mark: wait that out.
+    let { body } = await invokeJson(lambdaClient(signer.url), { version: 1, action: 'krl' });
+    for (const until = Date.now() + (KRL_MAX_AGE_SECONDS + 5) * 1000; body.count !== 1 && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      ({ body } = await invokeJson(lambdaClient(signer.url), { version: 1, action: 'krl' }));
+    }
+    expect(body).toMatchObject({ count: 1 });
+    const krl = path.join(dir, 'revoked.krl');
+    writeFileSync(krl, Buffer.from(body.krl as string, 'base64'));
+    expect(spawnSync('ssh-keygen', ['-Q', '-l', '-f', krl], { encoding: 'utf8' }).stdout).toContain('serial: 77');
   });
 });

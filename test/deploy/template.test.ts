@@ -38,8 +38,12 @@ const list = (v: string | string[]): string[] => (Array.isArray(v) ? v : [v]);
 const statements = (resources: Record<string, Resource>): Array<{ where: string; kind: 'identity' | 'key'; s: Statement }> => {
   const out: Array<{ where: string; kind: 'identity' | 'key'; s: Statement }> = [];
   const take = (where: string, kind: 'identity' | 'key', doc: Json | undefined): void => {
-    const stmts = (doc as { Statement?: Statement[] } | undefined)?.Statement ?? [];
-    for (const s of stmts) out.push({ where, kind, s });
+    const stmts = (doc as { Statement?: Json[] } | undefined)?.Statement ?? [];
+    for (const s of stmts) {
+      // { Fn::If: [cond, statement, NoValue] }: both branches count.
+      const branches = (s as { 'Fn::If'?: Json[] })['Fn::If'] ? ((s as { 'Fn::If': Json[] })['Fn::If'].slice(1) as Json[]) : [s];
+      for (const b of branches) if (b && typeof b === 'object' && !('Ref' in b)) out.push({ where, kind, s: b as unknown as Statement });
+    }
   };
   for (const [name, r] of Object.entries(resources)) {
     const p = r.Properties ?? {};
@@ -67,12 +71,18 @@ const ALLOWED_ACTIONS = new Set([
   'kms:VerifyMac',
   'kms:GenerateMac',
   'dynamodb:PutItem',
+  'dynamodb:Scan',
   'ssm:GetParameter',
   'lambda:InvokeFunction',
   'sts:AssumeRole',
   's3:GetObject',
+  'ec2-instance-connect:OpenTunnel',
+  'ec2:DescribeInstanceConnectEndpoints',
+  'ssm:StartSession',
+  'ssm:TerminateSession',
+  'ssm:ResumeSession',
 ]);
-const NO_RESOURCE_LEVEL = new Set(['ec2:DescribeInstances']);
+const NO_RESOURCE_LEVEL = new Set(['ec2:DescribeInstances', 'ec2:DescribeInstanceConnectEndpoints']);
 const KEY_ADMIN_ACTIONS = new Set([
   'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:GetPublicKey', 'kms:ListAliases', 'kms:ListGrants', 'kms:ListKeyPolicies',
   'kms:ListResourceTags', 'kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias', 'kms:PutKeyPolicy', 'kms:UpdateKeyDescription', 'kms:EnableKey',
@@ -141,9 +151,52 @@ describe('deploy/lkp.yaml', () => {
     expect(host.flatMap(({ s }) => list(s.Action)).sort()).toEqual(['lambda:InvokeFunction', 's3:GetObject']);
     const people = all.filter((x) => x.where === 'PeoplePolicy');
     expect(people.flatMap(({ s }) => list(s.Action)).sort()).toEqual(['ec2:DescribeInstances', 'lambda:InvokeFunction']);
+    const transports = all.filter((x) => x.where === 'PeopleEicePolicy' || x.where === 'PeopleSsmPolicy');
+    expect(transports.flatMap(({ s }) => list(s.Action)).sort()).toEqual([
+      'ec2-instance-connect:OpenTunnel', 'ec2:DescribeInstanceConnectEndpoints', 'ssm:ResumeSession', 'ssm:StartSession', 'ssm:StartSession', 'ssm:TerminateSession',
+    ]);
     const mfa = people.find(({ s }) => list(s.Action).includes('lambda:InvokeFunction'))?.s.Condition;
     expect(JSON.stringify(mfa)).toContain('aws:MultiFactorAuthPresent');
     const trust = t.Resources.HostRole?.Properties?.AssumeRolePolicyDocument as unknown as { Statement: Statement[] };
     expect(trust.Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+  });
+
+  it('fail/only the revoker policy may write revocations; the signer only reads them; people cannot touch them', () => {
+    const onRevocations = (s: Statement): boolean => JSON.stringify(s.Resource ?? null).includes('"Revocations"') || s.Resource === '*';
+    const writers = all.filter(({ s }) => list(s.Action).some((a) => /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)$/.test(a)) && onRevocations(s));
+    expect(writers.map((w) => w.where)).toEqual(['RevokerPolicy']);
+    const signer = all.filter(({ where, s }) => where === 'SignerRole' && onRevocations(s));
+    expect(signer.flatMap(({ s }) => list(s.Action)).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:Scan']);
+    const people = all.filter((x) => x.where === 'PeoplePolicy');
+    expect(people.flatMap(({ s }) => list(s.Action)).filter((a) => a.startsWith('dynamodb:') || a.startsWith('ssm:'))).toEqual([]);
+    const revoker = all.filter((x) => x.where === 'RevokerPolicy');
+    expect(revoker.flatMap(({ s }) => list(s.Action)).sort()).toEqual(['dynamodb:PutItem', 'dynamodb:Scan', 'ssm:GetParameter']);
+    // The deployed signer config names the table, so the Lambda serves it in its KRL.
+    expect(JSON.stringify(t.Resources.SignerConfig?.Properties?.Value)).toContain('\\"revocations\\":{\\"store\\":\\"dynamodb\\",\\"table\\":\\"${Revocations}');
+    expect(Object.keys(t.Outputs)).toContain('RevokerPolicyArn');
+  });
+
+  it('ok/no inbound port: OpenTunnel only through lkp-ssh endpoints, port 22, one hour; ssm:StartSession only with AWS-StartSSHSession on tagged instances; an optional endpoint and its security groups', () => {
+    expect((t.Resources.PeopleEicePolicy as unknown as { Condition: string }).Condition).toBe('AllowEice');
+    expect((t.Resources.PeopleSsmPolicy as unknown as { Condition: string }).Condition).toBe('AllowSsm');
+    const people = all.filter((x) => x.where === 'PeopleEicePolicy' || x.where === 'PeopleSsmPolicy').map(({ s }) => s);
+    const tunnel = people.find((s) => list(s.Action).includes('ec2-instance-connect:OpenTunnel'));
+    expect(JSON.stringify(tunnel?.Resource)).toContain(':instance-connect-endpoint/*');
+    expect(tunnel?.Condition).toEqual({
+      StringEquals: { 'aws:ResourceTag/lkp-ssh': 'true' },
+      NumericEquals: { 'ec2-instance-connect:remotePort': '22' },
+      NumericLessThanEquals: { 'ec2-instance-connect:maxTunnelDuration': '3600' },
+    });
+    const starts = people.filter((s) => list(s.Action).includes('ssm:StartSession'));
+    expect(starts.map((s) => JSON.stringify(s.Resource)).sort()).toEqual([expect.stringContaining(':instance/*'), expect.stringContaining(':document/AWS-StartSSHSession')]);
+    const onInstances = starts.find((s) => JSON.stringify(s.Resource).includes(':instance/*'));
+    expect(onInstances?.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/lkp-ssh': 'true' }, BoolIfExists: { 'ssm:SessionDocumentAccessCheck': 'true' } });
+    const byType = (type: string) => Object.entries(t.Resources).filter(([, r]) => r.Type === type);
+    const [eiceName, eice] = byType('AWS::EC2::InstanceConnectEndpoint')[0] ?? [];
+    expect(eiceName).toBe('InstanceConnectEndpoint');
+    expect((eice as unknown as { Condition: string }).Condition).toBe('HasEice');
+    expect(eice?.Properties?.Tags).toEqual([{ Key: 'lkp-ssh', Value: 'true' }]);
+    for (const [name, r] of [...byType('AWS::EC2::SecurityGroup'), ...byType('AWS::EC2::SecurityGroupEgress')]) expect((r as unknown as { Condition: string }).Condition, name).toBe('HasEice');
+    expect(t.Resources.InstanceSshFromEiceGroup?.Properties?.SecurityGroupIngress).toEqual([{ Description: 'ssh through the endpoint', IpProtocol: 'tcp', FromPort: 22, ToPort: 22, SourceSecurityGroupId: { Ref: 'EiceSecurityGroup' } }]);
   });
 });

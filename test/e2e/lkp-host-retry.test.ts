@@ -44,7 +44,8 @@ describe('lkp host retries an unreachable or throttled signer, never a refusal',
     const proxy = await startSignerProxy({ upstream: signer.url, decide: (_action, n) => (n <= 3 ? { code: 'Throttled' } : undefined) });
     const r = await host(proxy.url, '60s', 'busy-host');
     expect(r.code, r.stderr).toBe(0);
-    expect(proxy.actions).toEqual(['ca-keys', 'ca-keys', 'ca-keys', 'ca-keys', 'host-cert']);
+    // Then the revocation list, installed with the certificates (issue 11).
+    expect(proxy.actions).toEqual(['ca-keys', 'ca-keys', 'ca-keys', 'ca-keys', 'host-cert', 'krl']);
     for (const n of [1, 2, 3]) expect(r.stderr).toMatch(new RegExp(`lkp host: signer: attempt ${n} failed: Throttled: .*; next try in \\d+(\\.\\d)? s \\(.* left of the --retry-for window\\)`));
     expect(r.stdout).toContain('busy-host');
   });
@@ -76,7 +77,7 @@ describe('lkp host retries an unreachable or throttled signer, never a refusal',
     const r = await run;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/lkp host: signer: attempt 1 failed: SignerUnreachable: .*could not be reached.*; next try in/);
-    expect(proxy.actions).toEqual(['ca-keys', 'host-cert']);
+    expect(proxy.actions).toEqual(['ca-keys', 'host-cert', 'krl']);
   });
 });
 

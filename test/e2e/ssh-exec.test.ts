@@ -289,6 +289,41 @@ process.on('exit', () => {
     }
   });
 
+  it('ok/transparent mode: once the KRL copy is past its 15-minute bound the per-instance config steps aside, and prepare fetches the KRL again', async () => {
+    const fakeHome = tempDir('lkp-krl home-');
+    const binDir = path.join(fakeHome, 'bin');
+    mkdirSync(binDir);
+    const calls = path.join(fakeHome, 'calls.log');
+    writeFileSync(path.join(binDir, 'lkp'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${process.execPath}' '${LKP_BIN}' "$@"\n`, { mode: 0o755 });
+    const tHome = path.join(fakeHome, '.lkp');
+    const tEnv = { ...env, HOME: fakeHome, LKP_HOME: tHome, AWS_REGION: 'us-east-1', PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}` };
+    const sshConfig = path.join(fakeHome, '.ssh', 'config');
+    const install = await lkp(['ssh', 'config', '--install'], { env: tEnv });
+    expect(install.code, install.stderr).toBe(0);
+    const lkpCalls = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean) : []);
+    const connect = (extra: Record<string, string> = {}) => runSshWithEnv(['-F', sshConfig, '-o', 'BatchMode=yes', '-p', String(sshdX.port), `${login}@${X}`, 'echo krl-$(whoami)'], { ...tEnv, ...extra });
+    const krl = path.join(tHome, 'revoked_keys.lkp-signer');
+
+    writeFileSync(calls, '');
+    expect((await connect()).stdout.trim()).toBe(`krl-${login}`);
+    expect(lkpCalls()).toEqual([`ssh prepare --host ${X} --user ${login}`]);
+    const fetchedAt = statSync(krl).mtimeMs;
+    expect(readFileSync(path.join(tHome, 'hosts', X, `${login}.conf`), 'utf8')).toContain(`RevokedHostKeys "${krl}"`);
+
+    // 14 minutes on (a one-hour certificate): still no lkp process.
+    writeFileSync(calls, '');
+    const soon = await connect(faketimeEnv('+14m'));
+    expect(soon.stdout.trim()).toBe(`krl-${login}`);
+    expect(lkpCalls()).toEqual([]);
+
+    // 16 minutes on: the certificate is still good, but the copy is due, so prepare runs and fetches it.
+    writeFileSync(calls, '');
+    const due = await connect(faketimeEnv('+16m'));
+    expect(due.stdout.trim()).toBe(`krl-${login}`);
+    expect(lkpCalls().filter((c) => c.startsWith('ssh prepare'))).toHaveLength(1);
+    expect(statSync(krl).mtimeMs).toBeGreaterThan(fetchedAt);
+  });
+
   it('ok/jump host: each hop gets its own certificate and is verified by its own host certificate', async () => {
     const before = issued();
     const r = await exec(X, sshdX.port, ['echo via-jump'], ['--refresh', '--jump', `${login}@${arn(Y)}#${sshdY.port}`]);

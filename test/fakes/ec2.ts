@@ -38,6 +38,18 @@ export interface FakeInstance {
   subnetId: string;
 }
 
+// One EC2 Instance Connect Endpoint as DescribeInstanceConnectEndpoints reports it (moto has none).
+export interface FakeInstanceConnectEndpoint {
+  instanceConnectEndpointId: string;
+  ownerId?: string;
+  state: 'create-in-progress' | 'create-complete' | 'create-failed' | 'delete-in-progress' | 'delete-complete' | 'delete-failed';
+  dnsName: string;
+  fipsDnsName?: string;
+  vpcId: string;
+  subnetId: string;
+  availabilityZone?: string;
+}
+
 // Fields a test may give to addInstance; everything else gets a plausible default.
 export type InstanceInput = Partial<FakeInstance> & { instanceId?: string };
 
@@ -60,6 +72,8 @@ export interface StartFakeEc2Options {
   now?: () => Date;
   /** EC2's request-rate throttling of non-mutating actions; off unless given (see EC2_NON_MUTATING_BUCKET). */
   throttle?: ThrottleOptions;
+  /** What DescribeInstanceConnectEndpoints lists (mutable through FakeEc2.endpoints). */
+  instanceConnectEndpoints?: FakeInstanceConnectEndpoint[];
 }
 
 /** A token bucket per account and region: each call takes a token; with none left the call answers RequestLimitExceeded. */
@@ -83,6 +97,7 @@ export interface FakeEc2 {
   requests: RecordedRequest[];
   calls: Ec2Call[];
   instances: Map<string, FakeInstance>;
+  endpoints: FakeInstanceConnectEndpoint[];
   addInstance(input?: InstanceInput): FakeInstance;
   /** Sets the state with EC2's side effects (public address gone when stopped, profile gone when terminated). */
   setState(instanceId: string, state: InstanceStateName): FakeInstance;
@@ -265,6 +280,41 @@ const parseArguments = (form: Map<string, string>): Pick<Ec2Call, 'instanceIds' 
   };
 };
 
+const ENDPOINT_FILTERS: Record<string, (e: FakeInstanceConnectEndpoint) => string[]> = {
+  state: (e) => [e.state],
+  'vpc-id': (e) => [e.vpcId],
+  'subnet-id': (e) => [e.subnetId],
+  'instance-connect-endpoint-id': (e) => [e.instanceConnectEndpointId],
+};
+
+// DescribeInstanceConnectEndpoints: InstanceConnectEndpointId.N, Filter.N (state, vpc-id, ...), one page.
+const describeEndpoints = (all: FakeInstanceConnectEndpoint[], form: Map<string, string>, filters: Ec2Call['filters'], region: string): FakeResponse => {
+  const ids = [...form.entries()].filter(([k]) => /^InstanceConnectEndpointId\.\d+$/.test(k)).map(([, v]) => v);
+  const missing = ids.filter((id) => !all.some((e) => e.instanceConnectEndpointId === id));
+  if (missing.length > 0) throw new Ec2Error('InvalidInstanceConnectEndpointId.NotFound', `The instance connect endpoint ID '${missing[0]}' does not exist`);
+  let matched = ids.length > 0 ? all.filter((e) => ids.includes(e.instanceConnectEndpointId)) : all;
+  for (const f of filters) {
+    const values = ENDPOINT_FILTERS[f.name];
+    if (!values) throw new Ec2Error('InvalidParameterValue', `The filter '${f.name}' is invalid`);
+    matched = matched.filter((e) => values(e).some((v) => f.values.some((p) => globMatch(p, v))));
+  }
+  const el = (name: string, v: string | undefined): string => (v === undefined ? '' : `<${name}>${xmlEscape(v)}</${name}>`);
+  const items = matched
+    .map(
+      (e) =>
+        `<item>${el('ownerId', e.ownerId ?? TEST_ACCOUNT)}${el('instanceConnectEndpointId', e.instanceConnectEndpointId)}` +
+        `${el('instanceConnectEndpointArn', `arn:aws:ec2:${region}:${e.ownerId ?? TEST_ACCOUNT}:instance-connect-endpoint/${e.instanceConnectEndpointId}`)}` +
+        `${el('state', e.state)}${el('dnsName', e.dnsName)}${el('fipsDnsName', e.fipsDnsName)}${el('vpcId', e.vpcId)}` +
+        `${el('availabilityZone', e.availabilityZone ?? `${region}a`)}${el('subnetId', e.subnetId)}<preserveClientIp>false</preserveClientIp></item>`,
+    )
+    .join('');
+  return {
+    status: 200,
+    headers: { 'content-type': 'text/xml;charset=UTF-8' },
+    body: `<?xml version="1.0" encoding="UTF-8"?>\n<DescribeInstanceConnectEndpointsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>${randomUUID()}</requestId><instanceConnectEndpointSet>${items}</instanceConnectEndpointSet></DescribeInstanceConnectEndpointsResponse>`,
+  };
+};
+
 const describeInstances = (all: FakeInstance[], call: Ec2Call, form: Map<string, string>): FakeResponse => {
   for (const id of call.instanceIds) {
     if (!INSTANCE_ID.test(id)) throw new Ec2Error('InvalidInstanceID.Malformed', `Invalid id: "${id}"`);
@@ -298,6 +348,7 @@ const describeInstances = (all: FakeInstance[], call: Ec2Call, form: Map<string,
 // Starts the EC2 fake; point AWS_ENDPOINT_URL_EC2 at `url`.
 export const startFakeEc2 = async (options: StartFakeEc2Options): Promise<FakeEc2> => {
   const instances = new Map<string, FakeInstance>();
+  const endpoints = [...(options.instanceConnectEndpoints ?? [])];
   const calls: Ec2Call[] = [];
   const injected: { code: string; status: number }[] = [];
   let authorize = options.authorize ?? (() => true);
@@ -362,7 +413,7 @@ export const startFakeEc2 = async (options: StartFakeEc2Options): Promise<FakeEc
       if (NON_MUTATING.test(call.action) && !takeToken(verdict.identity.account, verdict.region)) {
         throw new Ec2Error('RequestLimitExceeded', 'Request limit exceeded.', 503);
       }
-      if (call.action !== 'DescribeInstances') {
+      if (call.action !== 'DescribeInstances' && call.action !== 'DescribeInstanceConnectEndpoints') {
         throw new Ec2Error('InvalidAction', `The action ${call.action || '(none)'} is not valid for this web service.`);
       }
       if (!authorize(verdict.identity, `ec2:${call.action}`)) {
@@ -375,6 +426,7 @@ export const startFakeEc2 = async (options: StartFakeEc2Options): Promise<FakeEc
       if (form.get('DryRun') === 'true') {
         throw new Ec2Error('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
       }
+      if (call.action === 'DescribeInstanceConnectEndpoints') return describeEndpoints(endpoints, form, call.filters, verdict.region);
       // An instance exists only in the region of its availability zone.
       const inRegion = [...instances.values()].filter((i) => regionOf(i.availabilityZone) === verdict.region);
       return describeInstances(inRegion, call, form);
@@ -391,6 +443,7 @@ export const startFakeEc2 = async (options: StartFakeEc2Options): Promise<FakeEc
     requests: server.requests,
     calls,
     instances,
+    endpoints,
     addInstance: add,
     setState,
     stop: (id) => setState(id, 'stopped'),

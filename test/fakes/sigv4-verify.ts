@@ -362,3 +362,75 @@ export const JSON_PROTOCOL_ERRORS: Record<SigV4FailureCode, string> = {
   SignatureDoesNotMatch: 'InvalidSignatureException',
   RequestExpired: 'InvalidSignatureException',
 };
+
+// A verified presigned URL (query-string SigV4, as the EICE openTunnel WebSocket uses).
+export interface PresignedSuccess extends SigV4Success {
+  /** The query without the X-Amz-* signing parameters. */
+  params: Record<string, string>;
+  expiresSeconds: number;
+}
+
+// Verifies a presigned (query-string) SigV4 request: recomputes the signature with the SDK's
+// own presign over the same path, query, host and date, and refuses expired URLs (AWS answers
+// 403 for both). Never throws for bad input.
+export const verifyPresignedSigV4 = async (
+  request: { method: string; url: string; headers: Record<string, string | string[] | undefined> },
+  registry: CredentialRegistry,
+  options: VerifySigV4Options,
+): Promise<PresignedSuccess | SigV4Failure> => {
+  const headers = normaliseHeaders(request.headers);
+  const q = request.url.indexOf('?');
+  const path = q === -1 ? request.url : request.url.slice(0, q);
+  const query = parseQuery(q === -1 ? '' : request.url.slice(q + 1));
+  if (query === undefined) return fail('SignatureDoesNotMatch', 'The query string is not valid percent-encoding.');
+  const one = (k: string): string | undefined => (typeof query[k] === 'string' ? (query[k] as string) : undefined);
+  const signature = one('X-Amz-Signature');
+  if (signature === undefined) return fail('MissingAuthenticationToken', 'Request is missing Authentication Token');
+  if (one('X-Amz-Algorithm') !== ALGORITHM) return fail('IncompleteSignature', `X-Amz-Algorithm must be ${ALGORITHM}`);
+  const scope = (one('X-Amz-Credential') ?? '').split('/');
+  const [accessKeyId, date, region, service, terminator] = scope;
+  if (scope.length !== 5 || !accessKeyId || !date || !region || !service || terminator !== 'aws4_request') return fail('IncompleteSignature', 'X-Amz-Credential is malformed');
+  const amzDate = one('X-Amz-Date') ?? '';
+  const signingDate = parseAmzDate(amzDate);
+  if (signingDate === undefined || date !== amzDate.slice(0, 8)) return fail('IncompleteSignature', 'X-Amz-Date is missing, malformed or outside the credential scope');
+  const expires = Number(one('X-Amz-Expires'));
+  if (!Number.isInteger(expires) || expires < 1 || expires > 604_800) return fail('IncompleteSignature', 'X-Amz-Expires must be 1..604800 seconds');
+  const signedHeaders = (one('X-Amz-SignedHeaders') ?? '').split(';');
+  if (!signedHeaders.includes('host')) return fail('IncompleteSignature', "'host' must be a signed header");
+  const identity = registry.get(accessKeyId);
+  if (identity === undefined) return fail('InvalidClientTokenId', 'The security token included in the request is invalid.');
+  const token = one('X-Amz-Security-Token');
+  if ((identity.sessionToken !== undefined || token !== undefined) && token !== identity.sessionToken) return fail('InvalidClientTokenId', 'The security token included in the request is invalid.');
+  if (service !== options.service) return fail('SignatureDoesNotMatch', `Credential should be scoped to correct service: '${options.service}'.`);
+  if (options.regions !== undefined && !options.regions.includes(region)) return fail('SignatureDoesNotMatch', `Credential should be scoped to a valid region, not '${region}'.`);
+  const now = options.now ?? new Date();
+  if (now.getTime() > signingDate.getTime() + expires * 1000) return fail('RequestExpired', `Request has expired (signed ${amzDate}, valid ${expires} s)`);
+  if (signingDate.getTime() > now.getTime() + (options.maxSkewMs ?? FIFTEEN_MINUTES)) return fail('RequestExpired', `Signature not yet current: ${amzDate}`);
+  if (identity.expiresAt !== undefined && identity.expiresAt.getTime() <= now.getTime()) return fail('ExpiredToken', 'The security token included in the request is expired');
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [k, v] of Object.entries(query)) if (!k.startsWith('X-Amz-') && typeof v === 'string') params[k] = v;
+  const signed: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const name of signedHeaders) {
+    const value = headers[name];
+    if (value === undefined) return fail('SignatureDoesNotMatch', `Signed header '${name}' is missing from the request.`);
+    signed[name] = value;
+  }
+  const signer = new SignatureV4({
+    service,
+    region,
+    credentials: { accessKeyId: identity.accessKeyId, secretAccessKey: identity.secretAccessKey, ...(token !== undefined ? { sessionToken: token } : {}) },
+    sha256: Sha256,
+    applyChecksum: false,
+    uriEscapePath: true,
+  });
+  const again = await signer.presign(
+    { method: request.method, protocol: 'https:', hostname: signed.host ?? '', path, query: { ...params }, headers: signed },
+    { signingDate, expiresIn: expires, signableHeaders: new Set(signedHeaders) },
+  );
+  const expected = Buffer.from(String(again.query?.['X-Amz-Signature'] ?? ''), 'utf8');
+  const given = Buffer.from(signature, 'utf8');
+  if (String(again.query?.['X-Amz-SignedHeaders'] ?? '') !== signedHeaders.join(';') || expected.length !== given.length || !timingSafeEqual(expected, given)) {
+    return fail('SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided.');
+  }
+  return { ok: true, identity, region, service, signedHeaders, signingDate, params, expiresSeconds: expires };
+};

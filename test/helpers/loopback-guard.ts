@@ -18,6 +18,7 @@ const ENDPOINT_VARS = [
   'AWS_ENDPOINT_URL_DYNAMODB',
   'AWS_ENDPOINT_URL_SSO',
   'AWS_ENDPOINT_URL_SSO_OIDC',
+  'AWS_ENDPOINT_URL_EC2_INSTANCE_CONNECT',
 ] as const;
 
 export const isLoopbackHost = (host: string): boolean => {

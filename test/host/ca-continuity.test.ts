@@ -17,4 +17,17 @@ describe('user CA continuity', () => {
     expect(() => checkUserCaContinuity([c], [a, b], {})).toThrow(/share none/);
     expect(() => checkUserCaContinuity([a, c], [], { userCaFingerprints: [fingerprint(a)] })).toThrow(/does not pin/);
   });
+  it('ok/each step of a proper rotation: add-next (superset), promote (same set, reordered), retire (subset keeping a key the host trusted)', () => {
+    // current = a, next = b
+    expect(() => checkUserCaContinuity([a, b], [a], {})).not.toThrow();
+    expect(() => checkUserCaContinuity([b, a], [a, b], {})).not.toThrow();
+    expect(() => checkUserCaContinuity([b], [a, b], {})).not.toThrow();
+    // a host that renewed at promote and again at retire, and one that missed promote
+    expect(() => checkUserCaContinuity([b], [b, a], {})).not.toThrow();
+  });
+  it('fail/an unrelated set at any phase, and a retire that reaches a host which never saw add-next', () => {
+    expect(() => checkUserCaContinuity([c, b], [a], {})).toThrow(expect.objectContaining({ code: 'SignerError' }));
+    expect(() => checkUserCaContinuity([c], [b, a], {})).toThrow(expect.objectContaining({ code: 'SignerError' }));
+    expect(() => checkUserCaContinuity([b], [a], {})).toThrow(expect.objectContaining({ code: 'SignerError' }));
+  });
 });

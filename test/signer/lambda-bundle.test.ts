@@ -3,7 +3,8 @@
 // SSM SecureString, identity through STS and EC2: all moto with IAM enforced, the signer
 // acting as an IAM user with only what it needs. Denials are normal answers; a
 // misconfiguration is a thrown (function) error.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestDigest } from '../../src/api/digest.js';
@@ -11,8 +12,10 @@ import { createAwsProof } from '../../src/aws/identity-proof.js';
 import { parsePublicKey } from '../../src/ssh/public-key.js';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2_TRUST, startMotoWorld, type MotoWorld } from '../helpers/moto-world.js';
 import { makeCa } from '../helpers/ca.js';
+import { lkp } from '../helpers/lkp.js';
 import { genKey, readPub, tempDir } from '../helpers/openssh.js';
 
 /** An event already serialised (for one JSON.stringify cannot serialise itself). */
@@ -42,7 +45,7 @@ describe('Lambda bundle', () => {
   beforeAll(async () => {
     execFileSync(process.execPath, ['scripts/build-lambda.js'], { stdio: 'ignore' });
     // What the function's role is granted: read its config and CA keys, check identities.
-    world = await startMotoWorld({ signerActions: ['ec2:DescribeInstances', 'iam:GetRole', 'ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt'] });
+    world = await startMotoWorld({ signerActions: ['ec2:DescribeInstances', 'iam:GetRole', 'ssm:GetParameter', 'secretsmanager:GetSecretValue', 'kms:Decrypt', 'dynamodb:Scan'] });
     await world.role('lkp-host', EC2_TRUST, { instanceProfile: true });
     instanceId = (await world.launch()).InstanceId ?? '';
     await new SecretsManagerClient(world.client()).send(new CreateSecretCommand({ Name: 'lkp/host-ca', SecretString: hostCa.privateText }));
@@ -52,7 +55,11 @@ describe('Lambda bundle', () => {
       hostCa: { store: 'secretsmanager', secretIds: ['lkp/host-ca'] },
       userCa: { store: 'ssm', names: ['/lkp/user-ca'] },
       rules: [{ name: 'fleet', for: 'host', method: 'aws', accounts: [world.account], roles: ['lkp-host'] }],
+      revocations: { store: 'dynamodb', table: 'lkp-revocations' },
     };
+    await new DynamoDBClient(world.client()).send(
+      new CreateTableCommand({ TableName: 'lkp-revocations', BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }] }),
+    );
     const ssm = new SSMClient(world.client());
     const parameters: Array<[string, string, 'String' | 'SecureString']> = [
       ['/lkp/config', JSON.stringify(config), 'String'],
@@ -113,5 +120,27 @@ describe('Lambda bundle', () => {
   it('fail/a broken config is a function error (someone must look), not a denial', async () => {
     const lines = await runBundle([{ version: 1, action: 'ca-keys' }], env('/lkp/broken'));
     expect(lines[0]).toMatch(/^THROWN .*not valid JSON/);
+  });
+
+  it('ok/answers krl from the DynamoDB table an administrator wrote with lkp signer revoke (as themselves)', async () => {
+    const admin = await world.user('lkp-admin', ['ssm:GetParameter', 'dynamodb:PutItem', 'dynamodb:Scan']);
+    const revoked = await lkp(['signer', 'revoke', '--ssm-parameter', '/lkp/config', '--serial', '4242', '--ca', 'host', '--reason', 'host decommissioned', '--json'], { env: world.env(admin) });
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect(JSON.parse(revoked.stdout)).toMatchObject({ added: true, revocation: { revokedBy: admin.arn } });
+    const scans = () => world.callsTo('dynamodb').filter((c) => c.action === 'Scan').length;
+    const before = scans();
+    // A storm of hosts refreshing at once: one container scans the table once.
+    const lines = await runBundle(Array.from({ length: 20 }, () => ({ version: 1, action: 'krl' })), env(), true);
+    expect(scans() - before).toBe(1);
+    const results = lines.filter((l) => l.startsWith('RESULT '));
+    expect(results).toHaveLength(20);
+    const answer = JSON.parse((results[19] as string).slice(7)) as { krl: string; count: number };
+    expect(answer.count).toBe(1);
+    const file = path.join(tempDir(), 'krl');
+    writeFileSync(file, Buffer.from(answer.krl, 'base64'));
+    const listing = spawnSync('ssh-keygen', ['-Q', '-l', '-f', file], { encoding: 'utf8' });
+    expect(listing.status, listing.stderr).toBe(0);
+    expect(listing.stdout).toContain('serial: 4242');
+    expect(lines.some((l) => l.startsWith('{') && (JSON.parse(l) as { action: string; revocations?: number }).revocations === 1)).toBe(true);
   });
 });

@@ -302,3 +302,34 @@ describe('hostile values and broken files', () => {
     expect(codeOf(() => planSshdEdit(input(UBUNTU, { [DROP_IN]: 'PermitRootLogin yes\n' }), SETTINGS))).toBe('SshdConflict');
   });
 });
+
+describe('RevokedKeys (issue 11)', () => {
+  const WITH_KRL: LkpSshdSettings = { ...SETTINGS, revokedKeys: '/etc/ssh/lkp/revoked_keys' };
+
+  it('ok/the block names the KRL once, in the global part, and removal takes it out', () => {
+    const plan = planSshdEdit(input(PLAIN), WITH_KRL);
+    const text = contentOf(plan, MAIN) ?? '';
+    expect(text.match(/^RevokedKeys \/etc\/ssh\/lkp\/revoked_keys$/gm)).toHaveLength(1);
+    expect(text.indexOf('RevokedKeys')).toBeLessThan(text.indexOf(LKP_END_MARKER));
+    const applied = applyInMemory(input(PLAIN), plan.changes);
+    expect(planSshdEdit(applied, WITH_KRL).changes).toEqual([]);
+    expect(planSshdRemoval(applied).changes.find((c) => c.path === MAIN)?.content).toBe(PLAIN);
+  });
+
+  it('ok/an admin RevokedKeys read after lkp\'s is reported: sshd reads one file, so its revocations stop counting', () => {
+    const plan = planSshdEdit(input(`${PLAIN}RevokedKeys /etc/ssh/revoked\n`), WITH_KRL);
+    expect(plan.conflicts).toMatchObject([{ keyword: 'RevokedKeys', effect: 'lkp-wins', value: '/etc/ssh/revoked' }]);
+  });
+
+  it('ok/an earlier drop-in with RevokedKeys moves lkp into a block read before it', () => {
+    const plan = planSshdEdit(input(UBUNTU, { [`${DROP_DIR}/00-aaa.conf`]: 'RevokedKeys /etc/ssh/revoked\n' }), WITH_KRL);
+    expect(plan.placement).toBe('block');
+    expect(plan.conflicts).toMatchObject([{ keyword: 'RevokedKeys', effect: 'lkp-wins' }]);
+  });
+
+  it('fail/a KRL path sshd would misread is refused before anything is planned', () => {
+    for (const bad of ['relative/revoked_keys', '/etc/ssh/lkp/revoked keys', '/etc/ssh/lkp/%u', '/etc/ssh/../revoked']) {
+      expect(codeOf(() => planSshdEdit(input(PLAIN), { ...SETTINGS, revokedKeys: bad })), bad).toBe('UsageError');
+    }
+  });
+});

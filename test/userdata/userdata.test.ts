@@ -30,4 +30,22 @@ describe('userdata', () => {
     expect(flags.size).toBeGreaterThan(2);
     for (const flag of flags) expect(help, `--${flag}`).toContain(`--${flag}`);
   });
+
+  it('ok/the revocation list has its own timer: every few minutes with jitter, apart from renewal, enabled by every boot path', async () => {
+    const unit = (name: string) => readFileSync(path.join(dir, 'systemd', name), 'utf8');
+    const timer = unit('lkp-host-krl.timer');
+    const every = /^OnUnitActiveSec=(\d+)min$/m.exec(timer);
+    expect(Number(every?.[1])).toBeGreaterThan(0);
+    expect(Number(every?.[1])).toBeLessThanOrEqual(15);
+    expect(timer).toMatch(/^RandomizedDelaySec=\d+/m);
+    expect(unit('lkp-host-renew.timer')).not.toMatch(/krl/);
+    const exec = /^ExecStart=(\S+) host refresh-krl(.*)$/m.exec(unit('lkp-host-krl.service'));
+    expect(exec?.[1]).toBe('/usr/local/bin/lkp');
+    for (const script of ['cloud-init.sh', 'bake-ami.sh', 'cloud-init.yaml']) expect(readFileSync(path.join(dir, script), 'utf8'), script).toMatch(/lkp-host-krl/);
+    expect(readFileSync(path.join(dir, 'bake-ami.sh'), 'utf8')).toMatch(/systemctl enable [^\n]*lkp-host-krl\.timer/);
+    // The command the unit runs exists, with its flags.
+    const help = await lkp(['host', 'refresh-krl', '--help']);
+    expect(help.code).toBe(0);
+    for (const flag of [...(exec?.[2] ?? '').matchAll(/--([a-z-]+)/g)].map((f) => f[1] as string)) expect(help.stdout, `--${flag}`).toContain(`--${flag}`);
+  });
 });

@@ -1,2 +1,2 @@
 // The names lkp uses from @aws-sdk/client-dynamodb (see ec2.ts for why a module of its own).
-export { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+export { DynamoDBClient, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';

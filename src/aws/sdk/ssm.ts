@@ -1,2 +1,2 @@
 // The names lkp uses from @aws-sdk/client-ssm (see ec2.ts for why a module of its own).
-export { SSMClient, GetParameterCommand } from '@aws-sdk/client-ssm';
+export { SSMClient, GetParameterCommand, PutParameterCommand } from '@aws-sdk/client-ssm';

@@ -13,16 +13,54 @@ export const hostStatusCommand: CommandDef = {
   options: {
     ...common,
     json: { type: 'boolean', default: false, describe: 'Print a JSON report (docs/host-status.md); same exit codes' },
+    'krl-max-age': { type: 'string', default: '1h', describe: 'Warn when the revocation list (RevokedKeys) is older than this (e.g. 30m, 2h)' },
   },
   examples: [
     ['$0 host status', 'check /etc/ssh/lkp'],
     ['$0 host status --json', 'the same for fleet tooling'],
+    ['$0 host status --krl-max-age 15m', 'warn when revocations are more than 15 minutes old'],
   ],
   fast: true,
   run: async (args) => {
     const { hostStatus } = await import('../../host/status.js');
+    const { parseDuration } = await import('../../duration.js');
     const path = await import('node:path');
-    return hostStatus(path.resolve(args['ssh-dir'] as string), new Date(), (l) => process.stdout.write(`${l}\n`), { json: args.json as boolean });
+    const krlMaxAgeSeconds = parseDuration(args['krl-max-age'], '--krl-max-age');
+    return hostStatus(path.resolve(args['ssh-dir'] as string), new Date(), (l) => process.stdout.write(`${l}\n`), { json: args.json as boolean, krlMaxAgeSeconds });
+  },
+};
+
+export const hostRefreshKrlCommand: CommandDef = {
+  path: ['host', 'refresh-krl'],
+  describe: "Fetch the signer's revocation list (KRL) and swap it in as sshd's RevokedKeys; on failure the last good copy stays",
+  options: {
+    'ssh-dir': common['ssh-dir'] as OptionSpec,
+    'function-name': { type: 'string', describe: 'Signer Lambda name or ARN (default: the one lkp host used)' },
+    region: { type: 'string', describe: 'Signer region (default: the instance region, or AWS_REGION)' },
+    json: { type: 'boolean', default: false, describe: 'Print the result as JSON: path, changed, fetchedAt, generatedAt, count' },
+  },
+  examples: [
+    ['$0 host refresh-krl', 'what lkp-host-krl.timer runs every few minutes'],
+    ['$0 host refresh-krl --json', '{"path":"/etc/ssh/lkp/revoked_keys","changed":true,...}'],
+  ],
+  fast: true,
+  run: async (args) => {
+    const path = await import('node:path');
+    const { refreshHostKrl } = await import('../../host/refresh-krl.js');
+    const { imdsClient } = await import('../../host/imds.js');
+    const r = await refreshHostKrl(
+      {
+        sshDir: path.resolve(args['ssh-dir'] as string),
+        ...(args['function-name'] ? { functionName: args['function-name'] as string } : {}),
+        ...(args.region ? { region: args.region as string } : {}),
+      },
+      { imds: () => imdsClient(), now: () => new Date() },
+    );
+    const line = args.json
+      ? JSON.stringify({ version: 1, ...r })
+      : `lkp host refresh-krl: ${r.path} ${r.changed ? 'replaced' : 'unchanged'}: ${r.count ?? '?'} revocation(s), generated ${r.generatedAt}`;
+    process.stdout.write(`${line}\n`);
+    return 0;
   },
 };
 

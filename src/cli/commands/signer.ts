@@ -24,15 +24,18 @@ export const signerServe: CommandDef = {
     if (!isLoopbackUrl(`http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}/`) && !argv['allow-remote']) {
       throw new LkpError('UsageError', `--listen ${listen.host}: the local signer speaks plain HTTP, where join tokens and CA keys could be read or replaced; listen on 127.0.0.1, or put it behind TLS and pass --allow-remote`);
     }
-    const { loadSignerConfig } = await import('../../signer/config.js');
     const { assembleSigner } = await import('../../signer/assemble.js');
     const { serveSigner } = await import('../../signer/serve.js');
     const { causeChain, describeError } = await import('../../errors.js');
     const audit = (record: object): void => void process.stdout.write(`${JSON.stringify({ type: 'lkp.audit', ...record })}\n`);
-    const config = await loadSignerConfig(argv.config as string);
+    const { followConfigFile } = await import('../../signer/follow-config.js');
     // Config, CA keys and token key are checked now: a signer that cannot sign must not say "listening".
-    const handler = await assembleSigner(config, { audit, checkAtStart: true });
-    const server = await serveSigner(handler, {
+    // A changed config file (a CA rotation step) is picked up the same way, or kept out if broken.
+    const followed = await followConfigFile(argv.config as string, (config) => assembleSigner(config, { audit, checkAtStart: true }), (event) =>
+      process.stderr.write(event.ok ? `lkp signer: config reloaded from ${String(argv.config)}\n` : `lkp signer: config ${String(argv.config)} not reloaded, the previous one stays: ${describeError(event.error)}\n`),
+    );
+    process.on('SIGHUP', () => void followed.reload());
+    const server = await serveSigner(followed.handler, {
       ...listen,
       functionNames: (argv['function-name'] as string[] | undefined) ?? [],
       onError: (error, id, where) => {

@@ -1,17 +1,21 @@
 // The laptop side: `lkp ssh exec`, `lkp ssh config`, `lkp ssh cert`, `lkp ssh list`/`logout`,
 // and the two helpers the ssh config calls (`prepare` from Match exec, `proxy` as ProxyCommand).
 import type { Args, CommandDef, OptionSpec } from '../command.js';
-import { signerOptions, sshExecDecl } from './ssh-exec-decl.js';
+import { signerOptions, sshExecDecl, transportOptions } from './ssh-exec-decl.js';
 
 /** Client config and signer choice shared by exec, prepare and config. */
 const clientContext = async (args: Args) => (await import('../client-context.js')).clientContext(args);
 
+/** --via, else the signer profile's, else direct. */
+const chosenTransport = async (args: Args, signers: ReadonlyArray<{ via?: string }>) => (await import('../client-context.js')).chosenVia(args, signers);
+
 export const sshExec: CommandDef = {
   ...sshExecDecl,
   run: async (args) => {
-    const { clientContext, execOptions } = await import('../client-context.js');
+    const { clientContext, chosenVia, execOptions } = await import('../client-context.js');
     const { home, signers } = await clientContext(args);
-    const options = execOptions(args, home, signers);
+    const via = chosenVia(args, signers);
+    const options = execOptions(args, home, signers, via === 'eice' ? (await import('../self.js')).selfCommand().argv : undefined);
     if (args['dry-run']) {
       // Nothing issued, nothing spent: show what a run would request and run.
       const { dryRunSsh } = await import('../../client/dry-run.js');
@@ -28,7 +32,7 @@ export const sshExec: CommandDef = {
       await addToAgent(prepared.identityPath, prepared.certificatePath, prepared.validBefore - Math.floor(Date.now() / 1000));
     }
     const { runSsh } = await import('../../client/run-ssh.js');
-    return runSsh(prepared.sshPath, prepared.argv);
+    return runSsh(prepared.sshPath, prepared.argv, prepared.env);
   },
 };
 
@@ -38,9 +42,13 @@ export const sshConfig: CommandDef = {
   options: {
     install: { type: 'boolean', default: false, describe: 'Write the block into ~/.ssh/config (idempotent: replaced in place)' },
     signer: signerOptions.signer as OptionSpec,
+    via: transportOptions.via as OptionSpec,
     'ssh-config': { type: 'string', describe: 'File to install into (default ~/.ssh/config)' },
   },
-  examples: [['$0 ssh config --install', 'then: ssh ec2-user@i-0123456789abcdef0']],
+  examples: [
+    ['$0 ssh config --install', 'then: ssh ec2-user@i-0123456789abcdef0'],
+    ['$0 ssh config --install --via eice', "the same through each instance's EC2 Instance Connect Endpoint (or set \"via\" on the signer in ~/.lkp/config.json)"],
+  ],
   run: async (args) => {
     const path = await import('node:path');
     const os = await import('node:os');
@@ -51,12 +59,15 @@ export const sshConfig: CommandDef = {
     const { selfCommand } = await import('../self.js');
     const { knownHostsPath } = await import('../../client/known-hosts.js');
     const { knownHostsName } = await import('../../client/exec.js');
+    const { revokedHostKeysPath } = await import('../../client/revoked-host-keys.js');
     const self = selfCommand();
     const block = renderSshConfig({
       lkp: self.argv,
       home,
       ...(args.signer ? { signer: args.signer as string } : {}),
+      ...(args.via ? { via: (await chosenTransport(args, signers)) } : {}),
       knownHosts: knownHostsPath(home, knownHostsName(signers[0] as NonNullable<(typeof signers)[0]>)),
+      revokedHostKeys: revokedHostKeysPath(home, knownHostsName(signers[0] as NonNullable<(typeof signers)[0]>)),
     });
     // Without an installed lkp the block names this node and script: it breaks when either moves.
     if (!self.installed) process.stderr.write(`lkp: lkp is not on PATH, so the ssh config runs ${self.argv.join(' ')}; put lkp on PATH (npm link, or the binary from npm run build:binary) and run this again\n`);
@@ -134,13 +145,14 @@ export const sshCert: CommandDef = {
 export const sshPrepare: CommandDef = {
   path: ['ssh', 'prepare'],
   describe: false, // called by the ssh config's Match exec
-  options: { host: { type: 'string', demand: true, describe: 'instance id' }, user: { type: 'string', demand: true, describe: 'login' }, signer: signerOptions.signer as OptionSpec },
+  options: { host: { type: 'string', demand: true, describe: 'instance id' }, user: { type: 'string', demand: true, describe: 'login' }, signer: signerOptions.signer as OptionSpec, ...transportOptions },
   fast: true,
   run: async (args) => {
     const { home, signers } = await clientContext(args);
     const { parseLogin } = await import('../../ssh/names.js');
     const { prepareHost } = await import('../../client/transparent.js');
-    await prepareHost({ instanceArn: args.host as string, login: parseLogin(args.user), signers, home });
+    const via = await chosenTransport(args, signers);
+    await prepareHost({ instanceArn: args.host as string, login: parseLogin(args.user), signers, home, via, ...(args['eice-id'] ? { eiceId: args['eice-id'] as string } : {}), ...(via === 'eice' ? { lkpCommand: (await import('../self.js')).selfCommand().argv } : {}) });
     return 0;
   },
 };
@@ -148,13 +160,46 @@ export const sshPrepare: CommandDef = {
 export const sshProxy: CommandDef = {
   path: ['ssh', 'proxy'],
   describe: false, // the ssh config's ProxyCommand
-  options: { host: { type: 'string', demand: true, describe: 'instance id' }, port: { type: 'number', default: 22, describe: 'port' } },
+  options: {
+    host: { type: 'string', demand: true, describe: 'instance id' },
+    port: { type: 'number', default: 22, describe: 'port' },
+    // What `lkp ssh exec --via eice` passes (the transparent mode reads them from prepare's route file).
+    via: { type: 'string', choices: ['eice'], describe: 'eice: open the EC2 Instance Connect Endpoint tunnel described by the options below' },
+    address: { type: 'string', describe: "the instance's private IPv4 address" },
+    'eice-id': { type: 'string', describe: 'the endpoint id' },
+    'eice-dns': { type: 'string', describe: "the endpoint's DNS name" },
+    region: { type: 'string', describe: 'the region' },
+    profile: { type: 'string', describe: 'AWS profile for credentials' },
+    'max-tunnel-duration': { type: 'number', default: 3600, describe: 'seconds, 1..3600' },
+  },
   fast: true,
   run: async (args) => {
+    const port = args.port as number;
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new (await import('../../errors.js')).LkpError('UsageError', '--port must be 1..65535');
+    if (args.via === 'eice') {
+      const { INSTANCE_ID_RE } = await import('../../api/target.js');
+      const { LkpError } = await import('../../errors.js');
+      if (!INSTANCE_ID_RE.test(args.host as string)) throw new LkpError('UsageError', `${String(args.host)} is not an instance id`);
+      const missing = ['address', 'eice-id', 'eice-dns', 'region'].filter((k) => typeof args[k] !== 'string');
+      if (missing.length > 0) throw new LkpError('UsageError', `--via eice needs ${missing.map((m) => `--${m}`).join(', ')}`);
+      const { proxyViaEice } = await import('../../client/tunnel/proxy.js');
+      await proxyViaEice(
+        {
+          via: 'eice',
+          endpointId: args['eice-id'] as string,
+          dnsName: args['eice-dns'] as string,
+          privateIp: args.address as string,
+          region: args.region as string,
+          ...(args.profile ? { profile: args.profile as string } : {}),
+          maxTunnelSeconds: args['max-tunnel-duration'] as number,
+        },
+        port,
+      );
+      return 0;
+    }
     const { lkpHome } = await import('../../client/home.js');
     const { proxyToHost } = await import('../../client/transparent.js');
-    await proxyToHost(lkpHome(), args.host as string, args.port as number);
-    return 0;
+    return proxyToHost(lkpHome(), args.host as string, port);
   },
 };
 

@@ -28,6 +28,8 @@ export interface InstanceFacts {
   readonly privateIp?: string;
   readonly publicDnsName?: string;
   readonly publicIp?: string;
+  readonly vpcId?: string;
+  readonly subnetId?: string;
   readonly tags: Readonly<Record<string, string>>;
 }
 

@@ -1,0 +1,30 @@
+// The laptop's copy of the signer's KRL, passed to ssh as RevokedHostKeys so a revoked host
+// certificate (or host key) is refused. One file per signer beside its known_hosts. It is
+// refreshed on a certificate cache miss (the signer is called anyway) and when older than
+// KRL_MAX_AGE_MS; a cache hit with a fresh copy costs one stat and no signer call.
+import { stat } from 'node:fs/promises';
+import { LkpError } from '../errors.js';
+import { emptyKrl, installKrl } from '../krl/check-krl.js';
+import type { FetchedKrl } from '../krl/fetch-krl.js';
+
+export { KRL_MAX_AGE_MS, krlConfigPath, krlIsFresh, krlWrittenAt, revokedHostKeysPath } from './revoked-host-keys-path.js';
+
+/**
+ * Fetches and installs the KRL (each install renews the file's time, which is its age).
+ * When the signer cannot give one, the last copy stays (said on stderr); with no copy at
+ * all (a signer without the krl action), an empty KRL is put there: ssh refuses every
+ * host when its RevokedHostKeys file is missing, and nothing is known revoked.
+ */
+export const refreshRevokedHostKeys = async (file: string, fetch: () => Promise<FetchedKrl>, warn: (line: string) => void, now: Date = new Date()): Promise<void> => {
+  let fetched: FetchedKrl;
+  try {
+    fetched = await fetch();
+  } catch (error) {
+    const why = error instanceof LkpError ? `${error.code}: ${error.message}` : String(error);
+    const present = await stat(file).then(() => true, () => false);
+    warn(`lkp: warning: host revocation list not refreshed (${why}); ${present ? 'using the last copy' : 'none known yet'}`);
+    if (!present) await installKrl(file, emptyKrl(now));
+    return;
+  }
+  await installKrl(file, fetched.bytes);
+};
