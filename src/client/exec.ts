@@ -12,7 +12,8 @@ import { formatPublicKey } from '../ssh/public-key.js';
 import os from 'node:os';
 import type { SignerProfile } from './config.js';
 import { ensureKeyPair } from './keypair.js';
-import { prepareSshWith, type AddressMode, type ExecOptions, type FetchHop, type MissPath, type PreparedSsh } from './exec-core.js';
+import { prepareSshWith, resolveHop, type AddressMode, type ExecOptions, type FetchHop, type MissPath, type PreparedSsh } from './exec-core.js';
+import type { FetchedKrl } from '../krl/fetch-krl.js';
 import { refreshRevokedHostKeys } from './revoked-host-keys.js';
 import { requestUserCertificate } from './request-user-cert.js';
 import { withSignerFallbacks } from './signer-chain.js';
@@ -94,20 +95,25 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
   const primary = opts.signers[0] as SignerProfile;
   let memo: Promise<AwsCredentialIdentity> | undefined;
   const credentials = () => (memo ??= import('./credentials.js').then((m) => m.personCredentials(primary.profile)));
+  const fetchFrom = (region: string): Promise<FetchedKrl> =>
+    Promise.all([import('../krl/fetch-krl.js'), credentials()]).then(async ([{ fetchKrl }, creds]) => (await withSignerFallbacks(opts.signers, (s) => fetchKrl({ functionName: s.functionName, region: s.region ?? region, credentials: creds }))).value);
+  // A miss refreshes the KRL too: its request goes out with the first certificate request
+  // instead of after the last; it is installed (or its failure reported) where it was before.
+  let krlOnMiss: { region: string; fetched: Promise<FetchedKrl> } | undefined;
+  const fetchCert = fetchFromSigner(credentials);
   return prepareSshWith(opts, now, {
-    fetchHop: fetchFromSigner(credentials),
+    fetchHop: (hop, resolved, ctx) => {
+      if (!krlOnMiss) {
+        // The region prepareSshWith passes to refreshKrl.
+        const region = opts.region ?? primary.region ?? resolveHop({ target: opts.instanceArn, login: opts.login, addressMode: 'private' }, ctx).region;
+        krlOnMiss = { region, fetched: fetchFrom(region) };
+        krlOnMiss.fetched.catch(() => undefined); // reported by refreshRevokedHostKeys, or not needed
+      }
+      return fetchCert(hop, resolved, ctx);
+    },
     missingKey: (identityPath) => ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`),
     routeHop: routeThrough(opts, primary, credentials),
-    refreshKrl: async (file, region) => {
-      const { fetchKrl } = await import('../krl/fetch-krl.js');
-      await refreshRevokedHostKeys(
-        file,
-        async () => {
-          const creds = await credentials();
-          return (await withSignerFallbacks(opts.signers, (s) => fetchKrl({ functionName: s.functionName, region: s.region ?? region, credentials: creds }))).value;
-        },
-        (line) => void process.stderr.write(`${line}\n`),
-      );
-    },
+    refreshKrl: (file, region) =>
+      refreshRevokedHostKeys(file, () => (krlOnMiss?.region === region ? krlOnMiss.fetched : fetchFrom(region)), (line) => void process.stderr.write(`${line}\n`)),
   });
 };
