@@ -18,3 +18,24 @@ await build({
   minify: true,
   logLevel: 'warning',
 });
+// `lkp ssh exec` with a cached certificate (src/cli/exec-hit.ts), as ONE CommonJS file:
+// every ES module node resolves costs about a millisecond (the split bundle's exec path
+// holds ~30), and node's own modules load sooner through require. It must stay free of
+// what only a miss needs: the build fails if any of it slips in.
+const { banner: _esmRequire, outExtension: _mjs, ...hitOptions } = lkpBundleOptions;
+const hit = await build({
+  entryPoints: { 'exec-hit': 'src/cli/exec-hit.ts' },
+  outdir: 'dist/bundle',
+  ...hitOptions,
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  splitting: false,
+  minify: !process.env.LKP_NO_MINIFY, // LKP_NO_MINIFY=1: readable names in a --cpu-prof
+  metafile: true,
+  logLevel: 'warning',
+});
+const heavy = Object.keys(hit.metafile.inputs).filter((f) => /node_modules|src\/aws\/|yargs|request-user-cert|signer-chain|credentials/.test(f));
+if (heavy.length > 0) {
+  console.error(`build-cli: the cache-hit bundle pulled in miss-only code: ${heavy.slice(0, 5).join(', ')}`);
+  process.exit(1);
+}

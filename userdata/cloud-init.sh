@@ -4,13 +4,15 @@
 # trusts only ec2.amazonaws.com with lambda:InvokeFunction on the signer, and the lkp
 # binary: baked into the AMI (bake-ami.sh, the choice for AMIs without the AWS CLI), or
 # fetched here from S3 (the role then also needs s3:GetObject on that one object) and run
-# only if its SHA256 is the one written below (the release's lkp-linux-ARCH.sha256).
+# only if its SHA256 is the one written below (the release's lkp-linux-ARCH.sha256). A key
+# ending in .gz is the gzip-compressed binary (about a third of the transfer at boot): its
+# SHA256 is the .gz file's (lkp-linux-ARCH.gz.sha256), checked before unpacking.
 set -eu
 
 # --- settings -----------------------------------------------------------------
 LKP_FUNCTION_NAME="${LKP_FUNCTION_NAME:-lkp-signer}"   # signer Lambda name or ARN
 LKP_USERS="${LKP_USERS:-}"                              # logins to admit; empty = the distro login
-LKP_BINARY_S3="${LKP_BINARY_S3:-}"                      # s3://BUCKET/KEY of lkp-linux-x64 or -arm64, when not baked in
+LKP_BINARY_S3="${LKP_BINARY_S3:-}"                      # s3://BUCKET/KEY of lkp-linux-x64 or -arm64 (or its .gz), when not baked in
 LKP_BINARY_SHA256="${LKP_BINARY_SHA256:-}"              # its SHA256 (64 hex digits); required with LKP_BINARY_S3
 LKP_ROOT="${LKP_ROOT:-}"                                # install under another root (image builds, tests); empty = /
 # ------------------------------------------------------------------------------
@@ -30,6 +32,9 @@ if [ ! -x "$lkp" ]; then
   aws s3 cp --only-show-errors "$LKP_BINARY_S3" "$tmp" || die "could not fetch $LKP_BINARY_S3 (does the instance role allow s3:GetObject on it?)"
   got="$(sha256sum "$tmp" | cut -d ' ' -f 1)"
   [ "$got" = "$want" ] || die "$LKP_BINARY_S3 has SHA256 $got, not the expected $want: not installed, not run"
+  case "$LKP_BINARY_S3" in
+    *.gz) gzip -dc < "$tmp" > "$tmp.unpacked" && mv "$tmp.unpacked" "$tmp" || { rm -f "$tmp.unpacked"; die "$LKP_BINARY_S3 is not a gzip file: not installed, not run"; } ;;
+  esac
   chmod 0755 "$tmp"
   "$tmp" --version >/dev/null || die "the downloaded binary does not run here (wrong architecture, or glibc older than 2.28?)"
   mv "$tmp" "$lkp"

@@ -1,11 +1,11 @@
 // Helpers for `npm run bench` (scripts/bench.js): statistics, timed child processes,
 // the loopback-only child environment, and the report (sections + summary table).
 import { spawn } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 
-export const GUARD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'guard.mjs');
+export const GUARD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'guard.cjs');
 
 /** A closed loopback port (discard): nothing listens, so a stray call fails fast, locally. */
 export const CLOSED = 'http://127.0.0.1:9';
@@ -55,7 +55,7 @@ export const childEnv = (extra = {}) => {
     AWS_EC2_METADATA_V1_DISABLED: 'true',
     AWS_CONFIG_FILE: '/dev/null',
     AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-    NODE_OPTIONS: `--import=${pathToFileURL(GUARD).href}`,
+    NODE_OPTIONS: `--require=${GUARD}`,
   });
   Object.assign(env, extra);
   for (const name of ENDPOINT_VARS) {

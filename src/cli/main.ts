@@ -56,6 +56,11 @@ const commandPrefix = (argv: readonly string[]): string[] => {
 
 /** Parses argv and runs the chosen command. */
 export const main = async (argv: string[]): Promise<void> => {
+  // `lkp --version` prints one line: nothing else to load (user data and health checks run it).
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${lkpVersion()}\n`);
+    return;
+  }
   if (COMMANDS.some((c) => c.fast)) {
     const { parseArgs } = await import('node:util');
     // Longest path first, so `host status` wins over `host`.

@@ -2,7 +2,8 @@
 // `lkp ssh exec` needs neither the signer nor AWS. Entries are 0600 files written
 // atomically; concurrent runs for different instances never touch the same files.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomic } from '../fs/write-atomic.js';
 import { parseCertificate, verifyCertificate } from '../ssh/parse-certificate.js';
@@ -49,8 +50,9 @@ export const readCacheEntry = async (paths: CachePaths, expect: { key: PublicKey
   let entry: CacheEntry;
   let certText: string;
   try {
-    entry = JSON.parse(await readFile(paths.json, 'utf8')) as CacheEntry;
-    certText = await readFile(paths.cert, 'utf8');
+    // Sync: two small files, and the cache-hit path then never starts libuv's thread pool.
+    entry = JSON.parse(readFileSync(paths.json, 'utf8')) as CacheEntry;
+    certText = readFileSync(paths.cert, 'utf8');
   } catch {
     return undefined;
   }

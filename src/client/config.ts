@@ -2,7 +2,7 @@
 // function name or ARN with its region, AWS profile and default login, and an ordered
 // list of fallback signers tried when one does not answer (Certonid's failover).
 // Strictly parsed: an error names the file and the field.
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { LkpError } from '../errors.js';
 import { readObject } from '../schema.js';
 import { parseLogin, type Login } from '../ssh/names.js';
@@ -87,7 +87,7 @@ export const parseClientConfig = (doc: unknown, file: string): ClientConfig => {
 export const loadClientConfig = async (file: string, opts: { explicit?: boolean } = {}): Promise<ClientConfig> => {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8'); // sync: a small file, read before anything else runs
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       if (opts.explicit) throw new LkpError('ConfigInvalid', `LKP_CONFIG names ${file}, which does not exist`);

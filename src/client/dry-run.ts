@@ -18,7 +18,7 @@ import { knownHostsName, resolveHop, type ExecOptions, type HopSpec } from './ex
 import { lkpHome } from './home.js';
 import { readKeyPair, type KeyPair } from './keypair.js';
 import { knownHostsPath } from './known-hosts.js';
-import { revokedHostKeysPath } from './revoked-host-keys.js';
+import { revokedHostKeysPath } from './revoked-host-keys-path.js';
 import { buildSshArgs, formatCommandLine } from './ssh-command.js';
 import { ssmProxyCommand } from './tunnel/ssm.js';
 

@@ -1,28 +1,11 @@
 // The laptop's key pair: ~/.lkp/id_ed25519 made on first use (0600), or one the user
 // names with --identity. The private key never leaves this machine.
-import { access, mkdir, open, readFile } from 'node:fs/promises';
+import { access, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { LkpError } from '../errors.js';
-import { parsePublicKey, type PublicKey } from '../ssh/public-key.js';
-import { checkSubjectKey } from '../ssh/key-policy.js';
+import { readKeyPair, type KeyPair } from './keypair-read.js';
 
-export interface KeyPair {
-  readonly privatePath: string;
-  readonly publicLine: string;
-  readonly key: PublicKey;
-}
-
-/** Reads FILE.pub next to a private key. */
-export const readKeyPair = async (privatePath: string): Promise<KeyPair> => {
-  let line: string;
-  try {
-    line = (await readFile(`${privatePath}.pub`, 'utf8')).trim();
-  } catch (error) {
-    throw new LkpError('KeyInvalid', `cannot read ${privatePath}.pub: ${(error as NodeJS.ErrnoException).code ?? 'error'} (lkp needs the public key next to the private one)`);
-  }
-  const key = checkSubjectKey(parsePublicKey(line), 'user');
-  return { privatePath, publicLine: line.split(/\s+/).slice(0, 2).join(' '), key };
-};
+export { readKeyPair, type KeyPair } from './keypair-read.js';
 
 /** Returns the key pair at `privatePath`, creating an ed25519 pair there when absent. */
 export const ensureKeyPair = async (privatePath: string, comment: string): Promise<KeyPair> => {

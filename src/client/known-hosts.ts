@@ -2,7 +2,7 @@
 // keys. ssh runs with StrictHostKeyChecking=yes and HostKeyAlias=<instance id>, so a host
 // is accepted only when it presents a certificate from that CA naming that very instance.
 import path from 'node:path';
-import { readOptional } from '../fs/read-optional.js';
+import { readOptionalSync } from '../fs/read-optional.js';
 import { writeAtomic } from '../fs/write-atomic.js';
 
 /** The known_hosts text for these host CA keys. */
@@ -16,7 +16,7 @@ export const knownHostsPath = (dir: string, signer: string): string => path.join
 export const ensureKnownHosts = async (dir: string, signer: string, hostCaKeys: readonly string[]): Promise<string> => {
   const file = knownHostsPath(dir, signer);
   const text = renderKnownHosts(hostCaKeys);
-  const current = (await readOptional(file, 'utf8')) ?? '';
+  const current = readOptionalSync(file, 'utf8') ?? ''; // sync: see readOptionalSync
   if (current !== text) await writeAtomic(file, text, 0o644);
   return file;
 };

@@ -3,36 +3,11 @@
 // refreshed on a certificate cache miss (the signer is called anyway) and when older than
 // KRL_MAX_AGE_MS; a cache hit with a fresh copy costs one stat and no signer call.
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { LkpError } from '../errors.js';
 import { emptyKrl, installKrl } from '../krl/check-krl.js';
 import type { FetchedKrl } from '../krl/fetch-krl.js';
 
-/** How old the laptop's copy may get before a cache hit fetches it again. */
-export const KRL_MAX_AGE_MS = 15 * 60_000;
-
-/** Where the KRL for a signer lives (next to known_hosts.SIGNER). */
-export const revokedHostKeysPath = (dir: string, signer: string): string => path.join(dir, `revoked_keys.${signer.replace(/[^A-Za-z0-9._-]/g, '_')}`);
-
-/**
- * The KRL path as one ssh_config argument. ssh 9.2 does not %-expand RevokedHostKeys (unlike
- * UserKnownHostsFile), and a later one may: a path with % would read differently across
- * versions, so it is refused rather than guessed; quoted for spaces.
- */
-export const krlConfigPath = (p: string): string => {
-  if (/["\r\n%]/.test(p)) throw new LkpError('UsageError', `${JSON.stringify(p)} cannot be given to ssh as RevokedHostKeys (it holds a %, a double quote or a line break); use an lkp home (LKP_HOME) without them`);
-  return `"${p}"`;
-};
-
-/** True when the copy exists and was written less than maxAgeMs ago (one stat). */
-export const krlIsFresh = async (file: string, nowMs: number, maxAgeMs = KRL_MAX_AGE_MS): Promise<boolean> => {
-  try {
-    const s = await stat(file);
-    return s.isFile() && nowMs - s.mtimeMs < maxAgeMs && s.mtimeMs <= nowMs + 60_000;
-  } catch {
-    return false;
-  }
-};
+export { KRL_MAX_AGE_MS, krlConfigPath, krlIsFresh, krlWrittenAt, revokedHostKeysPath } from './revoked-host-keys-path.js';
 
 /**
  * Fetches and installs the KRL (each install renews the file's time, which is its age).

@@ -1,6 +1,6 @@
 // The ssh command line lkp runs (pure): our key and certificate only, host verified by
 // certificate under the instance id, then the user's arguments exactly as given.
-import { krlConfigPath } from './revoked-host-keys.js';
+import { krlConfigPath } from './revoked-host-keys-path.js';
 import { configPath } from './ssh-config.js';
 
 export interface SshCommandInput {

@@ -1,12 +1,22 @@
 // Transparent ssh: an ssh_config block so that plain `ssh LOGIN@i-…` (and scp, rsync, git)
-// gets or reuses the certificate and the address through lkp. `Match exec` runs
-// `lkp ssh prepare` before ssh connects; a ProxyCommand then dials the address EC2 gave (or
-// goes through the transport prepare recorded: --via eice / ssm, docs/transports.md).
+// gets or reuses the certificate and the address through lkp. Two paths:
+// - a valid cached certificate: `lkp ssh prepare` left a per-instance file
+//   (~/.lkp/hosts/ID/LOGIN.conf, renderHostConfig) that the block Includes first; it sets
+//   HostName, HostKeyAlias and the certificate, guarded by a shell test of the expiry, so
+//   ssh connects with no lkp process at all (with --via eice, only the tunnel's). Once
+//   HostName is set, the block's `Match host i-*` no longer matches (it compares the
+//   HostName), so prepare never runs.
+// - otherwise (first connection, expiring certificate, a stale KRL copy): `Match exec` runs
+//   `lkp ssh prepare`, which writes that file, and the Include inside the block picks it
+//   up; when it cannot be written (an address that is not a plain name, a home ssh cannot
+//   Include, --via ssm) the ProxyCommand dials the address EC2 gave, or goes through the
+//   transport prepare recorded (--via eice / ssm, docs/transports.md).
 // Installing it is idempotent: one marked block at the top of ~/.ssh/config, replaced in
 // place on the next run, never duplicated.
 import path from 'node:path';
+import { INSTANCE_ID_RE } from '../api/target.js';
 import { LkpError } from '../errors.js';
-import { krlConfigPath } from './revoked-host-keys.js';
+import { krlConfigPath } from './revoked-host-keys-path.js';
 
 export const BEGIN = '# BEGIN lkp ssh config -- managed by `lkp ssh config --install`; do not edit';
 export const END = '# END lkp ssh config';
@@ -44,28 +54,104 @@ export interface SshConfigInput {
 const SHELL_META = ['$', '`', ';', '|', '&', '(', ')', '<', '>', "'"];
 const withoutMeta = (first: string): string => [first, ...SHELL_META.map((m) => `!*${m}*`)].join(',');
 
+/**
+ * How ssh checks the host: lkp's known_hosts (@cert-authority lines) only, never trust on
+ * first use, and the signer's KRL (revoked host certificates and keys are refused).
+ */
+const hostCheckLines = (knownHosts: string, revokedHostKeys: string | undefined): string[] => [
+  `    UserKnownHostsFile ${configPath(knownHosts)}`,
+  ...(revokedHostKeys !== undefined ? [`    RevokedHostKeys ${krlConfigPath(revokedHostKeys)}`] : []),
+  '    GlobalKnownHostsFile /dev/null',
+  '    StrictHostKeyChecking yes',
+  '    UpdateHostKeys no',
+];
+
+/**
+ * The Include of the per-instance files, or undefined when ssh could misread the path:
+ * Include expands glob characters (and, in newer OpenSSH, % tokens and ${VAR}).
+ */
+export const hostConfigInclude = (home: string): string | undefined => {
+  if (/[*?[\]\\%$"'\x00-\x1f\x7f]/.test(home)) return undefined;
+  return `Include "${path.join(home, 'hosts')}/*/*.conf"`;
+};
+
 /** The block text (lines joined with \n, ending with a newline). */
 export const renderSshConfig = (i: SshConfigInput): string => {
   const cmd = literal(i.lkp.map(q).join(' '));
   if (/["\r\n]/.test(cmd)) throw new LkpError('UsageError', 'the lkp command path cannot hold a double quote or a line break in an ssh config');
   const signer = `${i.signer ? ` --signer ${q(i.signer)}` : ''}${i.via ? ` --via ${i.via}` : ''}`;
+  const include = hostConfigInclude(i.home);
   return [
     BEGIN,
+    // A valid cached certificate: connect with no lkp process (see renderHostConfig).
+    ...(include ? [include] : []),
     `Match host "${withoutMeta('i-*')},mi-*" user "${withoutMeta('*')}" exec "${cmd} ssh prepare --host '%h' --user '%r'${signer}"`,
+    // What prepare just wrote: the address as HostName, so no ProxyCommand process either.
+    ...(include ? [`    ${include}`] : []),
     `    IdentityFile ${configPath(path.join(i.home, 'id_ed25519'))}`,
     '    IdentitiesOnly yes',
     `    CertificateFile ${configPath(path.join(i.home, 'hosts')).slice(0, -1)}/%h/%r-cert.pub"`,
-    `    UserKnownHostsFile ${configPath(i.knownHosts)}`,
-    ...(i.revokedHostKeys ? [`    RevokedHostKeys ${krlConfigPath(i.revokedHostKeys)}`] : []),
-    '    GlobalKnownHostsFile /dev/null',
-    '    StrictHostKeyChecking yes',
-    '    UpdateHostKeys no',
+    ...hostCheckLines(i.knownHosts, i.revokedHostKeys),
     // No HostKeyAlias (it takes no %h): behind a ProxyCommand ssh checks the host key
     // under the name typed, the instance id, which the host certificate must list.
     `    ProxyCommand ${cmd} ssh proxy --host %h --port %p`,
     END,
     '',
   ].join('\n');
+};
+
+export interface HostConfigInput {
+  readonly instanceId: string;
+  readonly login: string;
+  /** Where ssh connects: an IP address or a DNS name (checked here). */
+  readonly address: string;
+  readonly identity: string;
+  readonly certificate: string;
+  readonly knownHosts: string;
+  /** The signer's KRL copy (ssh's RevokedHostKeys). */
+  readonly revokedHostKeys: string;
+  /** An executable that succeeds while the certificate is still good to use (renderExpiryGuard). */
+  readonly guard: string;
+  /** How to reach the address: `none` (a direct TCP connection) unless a transport needs a command. */
+  readonly proxyCommand?: string;
+}
+
+const LOGIN = /^[a-z_][a-z0-9_.-]{0,31}$/i;
+const ADDRESS = /^(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9a-f:]+|[a-z0-9](?:[a-z0-9.-]{0,251}[a-z0-9])?)$/i;
+
+/** Whether an address can be written as a HostName (nothing ssh or a shell would read twice). */
+export const isPlainAddress = (address: string): boolean => ADDRESS.test(address);
+
+/**
+ * The per-instance file (~/.lkp/hosts/ID/LOGIN.conf) the block Includes: for exactly this
+ * instance id and login, while the guard says the certificate is good, connect to the
+ * address directly, present this certificate, and check the host's certificate under the
+ * instance id (HostKeyAlias) against lkp's known_hosts.
+ */
+export const renderHostConfig = (h: HostConfigInput): string => {
+  if (!INSTANCE_ID_RE.test(h.instanceId)) throw new LkpError('UsageError', `${JSON.stringify(h.instanceId)} is not an instance id`);
+  if (!LOGIN.test(h.login)) throw new LkpError('UsageError', `${JSON.stringify(h.login)} cannot be written into an ssh config`);
+  if (!isPlainAddress(h.address)) throw new LkpError('UsageError', `${JSON.stringify(h.address)} is not an address ssh can be given as HostName`);
+  const guard = literal(q(h.guard));
+  if (/["\r\n]/.test(guard)) throw new LkpError('UsageError', 'the guard path cannot hold a double quote or a line break in an ssh config');
+  return [
+    '# written by lkp ssh prepare: removed by lkp ssh logout; ignored once the certificate expires',
+    `Match originalhost ${h.instanceId} user ${h.login} exec "${guard}"`,
+    `    HostName ${h.address}`,
+    `    HostKeyAlias ${h.instanceId}`,
+    `    IdentityFile ${configPath(h.identity)}`,
+    '    IdentitiesOnly yes',
+    `    CertificateFile ${configPath(h.certificate)}`,
+    ...hostCheckLines(h.knownHosts, h.revokedHostKeys),
+    `    ProxyCommand ${h.proxyCommand ?? 'none'}`,
+    '',
+  ].join('\n');
+};
+
+/** A /bin/sh script that succeeds until `until` (Unix seconds): one fork of `date`, no lkp. */
+export const renderExpiryGuard = (until: number): string => {
+  if (!Number.isSafeInteger(until)) throw new LkpError('UsageError', 'the expiry must be a whole number of seconds');
+  return `#!/bin/sh\n# written by lkp ssh prepare: the cached certificate is used until ${new Date(until * 1000).toISOString()}\n[ "$(date +%s)" -lt ${until} ]\n`;
 };
 
 /** Puts the block at the top of an ssh config (replacing an earlier one in place). */

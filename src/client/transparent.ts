@@ -1,20 +1,30 @@
 // The two halves of transparent ssh. `prepare` (from Match exec) makes sure a certificate
-// and the address for (instance, login) are in place under ~/.lkp/hosts/ID/; `proxy` (the
-// ProxyCommand) connects stdin/stdout to that address.
-import { mkdir, readFile } from 'node:fs/promises';
+// and the address for (instance, login) are in place under ~/.lkp/hosts/ID/, with the
+// per-instance ssh config that lets the next connections skip lkp entirely until the
+// certificate expires or the KRL copy is due a refresh; `proxy` (the ProxyCommand)
+// connects stdin/stdout to that address, or through the transport prepare recorded, when
+// that config could not be written.
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { LkpError } from '../errors.js';
 import { writeAtomic } from '../fs/write-atomic.js';
 import { INSTANCE_ID_RE } from '../api/target.js';
+import { parseCertificate } from '../ssh/parse-certificate.js';
+import { safetyMargin } from './cert-cache.js';
 import { prepareSsh, type ExecOptions } from './exec.js';
-import { parseRoute, type HostRoute } from './tunnel/route.js';
+import { KRL_MAX_AGE_MS, krlWrittenAt } from './revoked-host-keys-path.js';
+import { hostConfigInclude, isPlainAddress, renderExpiryGuard, renderHostConfig } from './ssh-config.js';
+import { parseRoute, proxyCommandFor, type HostRoute } from './tunnel/route.js';
 
 /** Host file locations for an instance id. */
 export const hostFiles = (home: string, instanceId: string, login: string) => ({
   dir: path.join(home, 'hosts', instanceId),
   cert: path.join(home, 'hosts', instanceId, `${login}-cert.pub`),
   address: path.join(home, 'hosts', instanceId, 'address'),
+  /** The per-instance ssh config (Included by the block) and its expiry guard. */
+  config: path.join(home, 'hosts', instanceId, `${login}.conf`),
+  guard: path.join(home, 'hosts', instanceId, `${login}.valid`),
   /** The transport when it is not direct (--via eice / ssm): what the proxy needs. */
   route: path.join(home, 'hosts', instanceId, 'route.json'),
 });
@@ -26,9 +36,42 @@ export const prepareHost = async (opts: Omit<ExecOptions, 'args' | 'public' | 'r
   const prepared = await prepareSsh({ ...opts, public: false, refresh: false, args: [] });
   const files = hostFiles(opts.home, instanceId, opts.login);
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
-  await writeAtomic(files.cert, await readFile(prepared.certificatePath), 0o600);
+  const cert = await readFile(prepared.certificatePath);
+  await writeAtomic(files.cert, cert, 0o600);
   await writeAtomic(files.address, `${prepared.address}\n`, 0o600);
   await writeAtomic(files.route, `${JSON.stringify(prepared.route ?? { via: 'direct' })}\n`, 0o600);
+  // ssm's ProxyCommand needs the region and profile in its environment, which plain ssh
+  // does not set: that transport keeps the prepare + proxy path (the proxy sets them).
+  const proxyCommand = prepared.route?.via === 'eice' && opts.lkpCommand ? proxyCommandFor(prepared.route, opts.lkpCommand, instanceId) : undefined;
+  if (!hostConfigInclude(opts.home) || !isPlainAddress(prepared.address) || (prepared.route && !proxyCommand)) {
+    // ssh could not read it back safely: this login keeps the prepare + proxy path.
+    await rm(files.config, { force: true });
+    return;
+  }
+  // Used while the cache would use it: until the safety margin before expiry (cert-cache.ts),
+  // and no longer than the KRL copy may age (prepare, run again then, refreshes it).
+  const parsed = parseCertificate(cert.toString('utf8').trim());
+  const validBefore = Math.min(Number(parsed.validBefore), 253402300799); // "forever": year 9999
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const krlAt = Math.min(Math.floor(((await krlWrittenAt(prepared.revokedHostKeys)) ?? 0) / 1000), nowSeconds);
+  const until = Math.min(validBefore - safetyMargin(validBefore - Number(parsed.validAfter)), krlAt + KRL_MAX_AGE_MS / 1000);
+  // The guard first, then the file that names it (an ssh in between sees the old pair).
+  await writeAtomic(files.guard, renderExpiryGuard(until), 0o700);
+  await writeAtomic(
+    files.config,
+    renderHostConfig({
+      instanceId,
+      login: opts.login,
+      address: prepared.address,
+      identity: prepared.identityPath,
+      certificate: files.cert,
+      knownHosts: prepared.knownHosts,
+      revokedHostKeys: prepared.revokedHostKeys,
+      guard: files.guard,
+      ...(proxyCommand ? { proxyCommand } : {}),
+    }),
+    0o600,
+  );
 };
 
 /** The route `prepare` wrote, parsed strictly; direct when there is none (a block installed before transports). */

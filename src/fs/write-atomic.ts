@@ -3,8 +3,8 @@
 // sees the old file or the new one, never half of one. Temp names are hidden and carry the
 // writer's pid, so a later run can tell a killed run's leftovers from a live run's files.
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
+// fs/promises, not fs: an ESM import of node:fs loads its streams too (lkp ssh exec's hit path).
+import { constants as fsConstants, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { LkpError } from '../errors.js';
 

@@ -1,7 +1,9 @@
 // The single-binary build (Node SEA from pkg.config.json): it builds offline and the
 // binary does the main job on its own: `lkp host --join-token` into a sandbox.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeLocalCa } from '../helpers/local-ca.js';
@@ -37,5 +39,20 @@ describe('single binary', () => {
     } finally {
       await signer.stop();
     }
+  });
+
+  it('ok/the CLI runs from its code cache (V8 accepts the one made at build time)', () => {
+    const r = spawnSync(BIN, ['ssh', 'list', '--json'], { encoding: 'utf8', env: { ...process.env, LKP_DEBUG: '1', LKP_HOME: '/nonexistent-lkp-home' } });
+    expect(r.stderr).not.toMatch(/code cache was rejected/);
+    expect(r.status).toBe(0);
+  });
+
+  it('ok/lkp.gz is the binary compressed, and lkp.sha256 gives both checksums', () => {
+    const raw = readFileSync(BIN);
+    const gz = readFileSync(`${BIN}.gz`);
+    expect(gz.length).toBeLessThan(raw.length / 2);
+    expect(gunzipSync(gz).equals(raw)).toBe(true);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    expect(readFileSync(`${BIN}.sha256`, 'utf8')).toBe(`${sha(raw)}  lkp\n${sha(gz)}  lkp.gz\n`);
   });
 });

@@ -271,6 +271,25 @@ describe('lkp ssh exec --via eice | ssm', () => {
     expect(opened().slice(before).map((t) => t.privateIp)).toEqual([IP_Y]);
   });
 
+  it('ok/"via": "eice" in the client config: a cache hit (no --via) still goes through the tunnel', async () => {
+    const vHome = tempDir('lkp-eice-via-');
+    writeFileSync(path.join(vHome, 'config.json'), JSON.stringify({ version: 1, defaultSigner: 'prod', signers: { prod: { functionName: 'lkp-signer', region: 'us-east-1', via: 'eice' } } }));
+    const vEnv = { ...env, LKP_HOME: vHome, LKP_CONFIG: path.join(vHome, 'config.json') };
+    const plain = () => lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--', 'echo via-config'], { env: vEnv });
+    const issued = () => signer.audit().filter((a) => a.outcome === 'issued' && a.action === 'user-cert').length;
+    const miss = await plain();
+    expect(miss.stderr).toBe('');
+    expect(miss.stdout.trim()).toBe('via-config');
+    await signer.waitForAudit(1);
+    const before = { tunnels: opened().length, issued: issued() };
+    const hit = await plain();
+    expect(hit.stderr).toBe('');
+    expect(hit.code).toBe(0);
+    expect(hit.stdout.trim()).toBe('via-config');
+    expect(issued()).toBe(before.issued); // the cached certificate
+    expect(opened().slice(before.tunnels).map((t) => t.privateIp)).toEqual([IP_X]);
+  });
+
   it('ok/transparent mode with "via": "eice": plain ssh LOGIN@i-… goes through the tunnel', async () => {
     const fakeHome = tempDir('lkp-eice-user-');
     const tHome = path.join(fakeHome, '.lkp');
@@ -289,6 +308,16 @@ describe('lkp ssh exec --via eice | ssm', () => {
     expect(r.stdout.trim()).toBe('transparent-eice');
     expect(r.code).toBe(0);
     expect(opened().slice(before).map((t) => t.privateIp)).toEqual([IP_X]);
+    // prepare left the per-instance file with the tunnel as ProxyCommand: the next connection
+    // needs no prepare, and still goes through the tunnel, verified as the instance id.
+    const hostConf = readFileSync(path.join(tHome, 'hosts', X, `${login}.conf`), 'utf8');
+    expect(hostConf).toContain(`HostKeyAlias ${X}`);
+    expect(hostConf).toMatch(/^    ProxyCommand .*'--via' 'eice'.* --port %p$/m);
+    expect(hostConf).toContain(`RevokedHostKeys "${path.join(tHome, 'revoked_keys.prod')}"`);
+    const again = await run('ssh', ['-F', sshConfig, '-o', 'BatchMode=yes', `${login}@${X}`, 'echo transparent-eice-2'], tEnv);
+    expect(again.stderr).toBe('');
+    expect(again.stdout.trim()).toBe('transparent-eice-2');
+    expect(opened().slice(before).map((t) => t.privateIp)).toEqual([IP_X, IP_X]);
   });
 
   describe('--via ssm', () => {

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSyn
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyKrl } from '../../src/krl/check-krl.js';
@@ -316,6 +317,30 @@ describe('a revoked host certificate is refused by lkp ssh exec', () => {
     expect(refused.stderr).toMatch(/revoked/i);
     expect(refused.stderr).not.toMatch(/continue connecting|yes\/no/i);
   }, 120_000);
+
+  it('ok/a cache hit with a fresh copy that revokes the host is refused by the cache-hit bundle itself, asking the signer nothing', async () => {
+    // Follows the test above: the certificate is cached and the copy, just fetched, revokes the host.
+    const krl = path.join(home, 'revoked_keys.lkp-signer');
+    expect((await run('ssh-keygen', ['-Q', '-l', '-f', krl])).stdout).toMatch(/serial/i);
+    // Which of lkp's files ran: a preload lists the CommonJS ones, a hook the ES modules.
+    const dir = tempDir('lkp-hit-hooks-');
+    const loaded = path.join(dir, 'loaded.txt');
+    writeFileSync(path.join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  appendFileSync(${JSON.stringify(loaded)}, url + '\\n');\n  return next(url, context);\n}\n`);
+    writeFileSync(path.join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'hooks.mjs')).href)});\n`);
+    writeFileSync(path.join(dir, 'cjs.cjs'), `process.on('exit', () => require('node:fs').appendFileSync(${JSON.stringify(loaded)}, Object.keys(require.cache).map((f) => f + '\\n').join('')));\n`);
+    writeFileSync(loaded, '');
+    // A signer that cannot be reached: a run that asked it anything would say so.
+    const hit = await lkp(['ssh', 'exec', '--instance-arn', arn, '--user', login, '--port', String(sshd.port), '--', 'echo', 'ok'], {
+      env: { ...env, AWS_ENDPOINT_URL_LAMBDA: 'http://127.0.0.1:9', NODE_OPTIONS: `--require ${path.join(dir, 'cjs.cjs')} --import ${pathToFileURL(path.join(dir, 'register.mjs')).href}` },
+    });
+    expect(hit.code).toBe(255);
+    expect(hit.stdout).toBe('');
+    expect(hit.stderr).toMatch(/revoked/i);
+    expect(hit.stderr).not.toMatch(/continue connecting|yes\/no|lkp: /i);
+    const files = readFileSync(loaded, 'utf8');
+    expect(files).toMatch(/dist\/bundle\/exec-hit\.cjs$/m);
+    expect(files).not.toMatch(/main\.m?js$/m);
+  }, 60_000);
 
   it('ok/a signer without the krl action: lkp ssh exec still logs in, with an empty list it retries after the bound', async () => {
     const proxy = await startSignerProxy({ upstream: signer.url, decide: (action) => (action === 'krl' ? { code: 'BadRequest' } : undefined) });

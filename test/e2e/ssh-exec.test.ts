@@ -18,6 +18,7 @@ import { makeLocalCa, type LocalCa } from '../helpers/local-ca.js';
 import { LKP_BIN, lkp, startLocalSigner, type LocalSigner } from '../helpers/lkp.js';
 import { currentUser, startSshd, tempDir, type RunningSshd } from '../helpers/openssh.js';
 import { makeSandboxHost } from '../helpers/sandbox-host.js';
+import { faketimeEnv } from '../helpers/faketime.js';
 
 // moto's ids for two running instances of the fleet and a stopped one.
 let X: string;
@@ -146,17 +147,33 @@ export async function load(url, context, next) {
 `,
     );
     writeFileSync(path.join(dir, 'hook.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(path.join(dir, 'loader.mjs')).href)});\n`);
+    // CommonJS modules (the cache hit runs from dist/bundle/exec-hit.cjs) bypass the hook:
+    // a preload checks every one of them the same way when the process ends.
+    writeFileSync(
+      path.join(dir, 'cjs.cjs'),
+      `const { appendFileSync, readFileSync } = require('node:fs');
+const MARKERS = ['AWSGirApiService', 'AmazonEC2', 'AWSSecurityTokenServiceV20110615', 'SWBPortalService'];
+process.on('exit', () => {
+  for (const f of Object.keys(require.cache)) {
+    if (f === __filename) continue;
+    const text = readFileSync(f, 'utf8');
+    appendFileSync(${JSON.stringify(log)}, (MARKERS.some((m) => text.includes(m)) ? 'SDK ' : 'ok ') + require('node:url').pathToFileURL(f).href + '\\n');
+  }
+});
+`,
+    );
+    const hooks = `--require ${path.join(dir, 'cjs.cjs')} --import ${pathToFileURL(path.join(dir, 'hook.mjs')).href}`;
     expect((await exec(X, sshdX.port, ['true'])).code).toBe(0);
     const before = issued();
-    const hit = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--', 'true'], { env: { ...env, NODE_OPTIONS: `--import ${pathToFileURL(path.join(dir, 'hook.mjs')).href}` } });
+    const hit = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--', 'true'], { env: { ...env, NODE_OPTIONS: hooks } });
     expect(hit.code, hit.stderr).toBe(0);
     expect(issued()).toBe(before);
     const loaded = readFileSync(log, 'utf8').trim().split('\n');
-    expect(loaded.length).toBeGreaterThan(3); // the hook saw lkp's own modules
+    expect(loaded.some((l) => l.endsWith('/dist/bundle/exec-hit.cjs'))).toBe(true); // the checks saw lkp's own code
     expect(loaded.filter((l) => l.startsWith('SDK '))).toEqual([]);
     // The hook does see them on a miss (--refresh asks the signer and EC2).
     writeFileSync(log, '');
-    const miss = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--refresh', '--', 'true'], { env: { ...env, NODE_OPTIONS: `--import ${pathToFileURL(path.join(dir, 'hook.mjs')).href}` } });
+    const miss = await lkp(['ssh', 'exec', '--instance-arn', arn(X), '--user', login, '--port', String(sshdX.port), '--refresh', '--', 'true'], { env: { ...env, NODE_OPTIONS: hooks } });
     expect(miss.code, miss.stderr).toBe(0);
     expect(readFileSync(log, 'utf8')).toMatch(/^SDK /m);
   });
@@ -217,6 +234,94 @@ export async function load(url, context, next) {
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(`transparent-${login}`);
     expect(r.code).toBe(0);
+  });
+
+  it('ok/transparent mode, cached certificate: the first connection runs lkp once (prepare, no proxy), the next none, an expiring certificate is obtained again', async () => {
+    // A signer issuing 5-minute user certificates: the cache's margin is then 150 s, so a
+    // clock 4 minutes ahead sees the certificate expiring while the signer still accepts
+    // the identity proof (5 minutes).
+    const shortConfig = path.join(path.dirname(ca.config), 'signer-short.json'); // CA files are relative to it
+    writeFileSync(shortConfig, JSON.stringify({ ...(JSON.parse(readFileSync(ca.config, 'utf8')) as object), certificates: { user: { default: '5m' } } }));
+    const short = await startLocalSigner(shortConfig, [], world.env());
+    try {
+      const fakeHome = tempDir('lkp-user home-');
+      const binDir = path.join(fakeHome, 'bin dir');
+      mkdirSync(binDir);
+      // lkp on PATH is a wrapper that logs every invocation, then runs the real lkp.
+      const calls = path.join(fakeHome, 'calls.log');
+      writeFileSync(path.join(binDir, 'lkp'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${process.execPath}' '${LKP_BIN}' "$@"\n`, { mode: 0o755 });
+      const tEnv = { ...env, AWS_ENDPOINT_URL_LAMBDA: short.url, HOME: fakeHome, LKP_HOME: path.join(fakeHome, '.lkp'), AWS_REGION: 'us-east-1', PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}` };
+      const sshConfig = path.join(fakeHome, '.ssh', 'config');
+      const install = await lkp(['ssh', 'config', '--install'], { env: tEnv });
+      expect(install.code, install.stderr).toBe(0);
+      const issuedShort = () => short.audit().filter((a) => a.outcome === 'issued' && a.action === 'user-cert').length;
+      const issuedReaches = async (n: number) => {
+        for (let i = 0; i < 200 && issuedShort() < n; i += 1) await new Promise((r) => setTimeout(r, 10));
+        return issuedShort();
+      };
+      const lkpCalls = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean) : []);
+      const connect = (extra: Record<string, string> = {}) => runSshWithEnv(['-F', sshConfig, '-o', 'BatchMode=yes', '-p', String(sshdX.port), `${login}@${X}`, 'echo cached-$(whoami)'], { ...tEnv, ...extra });
+
+      writeFileSync(calls, '');
+      const first = await connect();
+      expect(first.stderr).toBe('');
+      expect(first.stdout.trim()).toBe(`cached-${login}`);
+      expect(await issuedReaches(1)).toBe(1);
+      expect(lkpCalls()).toEqual([`ssh prepare --host ${X} --user ${login}`]);
+
+      writeFileSync(calls, '');
+      const second = await connect();
+      expect(second.stderr).toBe('');
+      expect(second.stdout.trim()).toBe(`cached-${login}`);
+      expect(lkpCalls()).toEqual([]); // no lkp process at all
+      expect(issuedShort()).toBe(1);
+
+      // Four minutes later (this ssh and everything it starts): the certificate is inside
+      // its safety margin, so the per-instance config steps aside and prepare gets a new one.
+      writeFileSync(calls, '');
+      const later = await connect(faketimeEnv('+4m'));
+      expect(later.stderr).toBe('');
+      expect(later.stdout.trim()).toBe(`cached-${login}`);
+      expect(await issuedReaches(2)).toBe(2);
+      expect(lkpCalls().filter((c) => c.startsWith('ssh prepare'))).toHaveLength(1);
+    } finally {
+      await short.stop();
+    }
+  });
+
+  it('ok/transparent mode: once the KRL copy is past its 15-minute bound the per-instance config steps aside, and prepare fetches the KRL again', async () => {
+    const fakeHome = tempDir('lkp-krl home-');
+    const binDir = path.join(fakeHome, 'bin');
+    mkdirSync(binDir);
+    const calls = path.join(fakeHome, 'calls.log');
+    writeFileSync(path.join(binDir, 'lkp'), `#!/bin/sh\necho "$*" >> '${calls}'\nexec '${process.execPath}' '${LKP_BIN}' "$@"\n`, { mode: 0o755 });
+    const tHome = path.join(fakeHome, '.lkp');
+    const tEnv = { ...env, HOME: fakeHome, LKP_HOME: tHome, AWS_REGION: 'us-east-1', PATH: `${binDir}${path.delimiter}${process.env.PATH ?? ''}` };
+    const sshConfig = path.join(fakeHome, '.ssh', 'config');
+    const install = await lkp(['ssh', 'config', '--install'], { env: tEnv });
+    expect(install.code, install.stderr).toBe(0);
+    const lkpCalls = () => (existsSync(calls) ? readFileSync(calls, 'utf8').trim().split('\n').filter(Boolean) : []);
+    const connect = (extra: Record<string, string> = {}) => runSshWithEnv(['-F', sshConfig, '-o', 'BatchMode=yes', '-p', String(sshdX.port), `${login}@${X}`, 'echo krl-$(whoami)'], { ...tEnv, ...extra });
+    const krl = path.join(tHome, 'revoked_keys.lkp-signer');
+
+    writeFileSync(calls, '');
+    expect((await connect()).stdout.trim()).toBe(`krl-${login}`);
+    expect(lkpCalls()).toEqual([`ssh prepare --host ${X} --user ${login}`]);
+    const fetchedAt = statSync(krl).mtimeMs;
+    expect(readFileSync(path.join(tHome, 'hosts', X, `${login}.conf`), 'utf8')).toContain(`RevokedHostKeys "${krl}"`);
+
+    // 14 minutes on (a one-hour certificate): still no lkp process.
+    writeFileSync(calls, '');
+    const soon = await connect(faketimeEnv('+14m'));
+    expect(soon.stdout.trim()).toBe(`krl-${login}`);
+    expect(lkpCalls()).toEqual([]);
+
+    // 16 minutes on: the certificate is still good, but the copy is due, so prepare runs and fetches it.
+    writeFileSync(calls, '');
+    const due = await connect(faketimeEnv('+16m'));
+    expect(due.stdout.trim()).toBe(`krl-${login}`);
+    expect(lkpCalls().filter((c) => c.startsWith('ssh prepare'))).toHaveLength(1);
+    expect(statSync(krl).mtimeMs).toBeGreaterThan(fetchedAt);
   });
 
   it('ok/jump host: each hop gets its own certificate and is verified by its own host certificate', async () => {

@@ -49,7 +49,7 @@ describe('npm package', () => {
     expect(files).toContain('bin/lkp.js');
     expect(files).toContain('dist/bundle/main.mjs');
     expect(files).toContain('README.md');
-    const stray = files.filter((f) => !/^(bin\/lkp\.js|dist\/bundle\/[\w.-]+\.mjs|docs\/.+|README\.md|LICENSE|package\.json)$/.test(f));
+    const stray = files.filter((f) => !/^(bin\/lkp\.js|bin\/package\.json|dist\/bundle\/[\w.-]+\.[cm]js|docs\/.+|README\.md|LICENSE|package\.json)$/.test(f));
     expect(stray).toEqual([]);
     const manifest = JSON.parse(readFileSync(path.join(prefix, 'lib', 'node_modules', 'lkp', 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(manifest.dependencies).toBeUndefined(); // the bundle needs none, so an offline install works

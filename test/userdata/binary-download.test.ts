@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LKP_BIN } from '../helpers/lkp.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
@@ -53,9 +54,11 @@ describe('cloud-init.sh: the lkp binary from S3, SHA256-checked', () => {
     await aws(['s3', 'mb', `s3://${BUCKET}`], admin);
     await aws(['s3', 'cp', '--only-show-errors', file, `s3://${BUCKET}/${KEY}`], admin);
     await aws(['s3', 'cp', '--only-show-errors', file, `s3://${BUCKET}/other/lkp`], admin);
+    writeFileSync(`${file}.gz`, gzipSync(stand));
+    await aws(['s3', 'cp', '--only-show-errors', `${file}.gz`, `s3://${BUCKET}/${KEY}.gz`], admin);
     // The instance role's one extra permission: read this object, nothing else in the bucket.
     await aws(['iam', 'create-user', '--user-name', 'lkp-host'], admin);
-    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${BUCKET}/${KEY}` }] };
+    const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: [`arn:aws:s3:::${BUCKET}/${KEY}`, `arn:aws:s3:::${BUCKET}/${KEY}.gz`] }] };
     await aws(['iam', 'put-user-policy', '--user-name', 'lkp-host', '--policy-name', 'binary', '--policy-document', JSON.stringify(policy)], admin);
     const key = JSON.parse(await aws(['iam', 'create-access-key', '--user-name', 'lkp-host'], admin)) as { AccessKey: { AccessKeyId: string; SecretAccessKey: string } };
     hostEnv = { AWS_ACCESS_KEY_ID: key.AccessKey.AccessKeyId, AWS_SECRET_ACCESS_KEY: key.AccessKey.SecretAccessKey, AWS_DEFAULT_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: moto.url };
@@ -69,6 +72,25 @@ describe('cloud-init.sh: the lkp binary from S3, SHA256-checked', () => {
     expect(r.leftovers).toEqual([]);
     expect(readFileSync(calls, 'utf8')).toBe('host --retry-for 5m --function-name lkp-test-signer --users ec2-user\n');
     expect(readFileSync(path.join(r.root, 'etc/default/lkp'), 'utf8')).toBe('LKP_FUNCTION_NAME=lkp-test-signer\nLKP_HOST_ARGS="--function-name lkp-test-signer --users ec2-user"\n');
+  });
+
+  it('ok/the gzip-compressed binary (lkp.gz): its SHA256 is checked, then it is unpacked, installed and run', async () => {
+    writeFileSync(calls, '');
+    const gzSha = createHash('sha256').update(gzipSync(stand)).digest('hex');
+    const r = await boot({ LKP_BINARY_S3: `s3://${BUCKET}/${KEY}.gz`, LKP_BINARY_SHA256: gzSha });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(r.lkp, 'utf8')).toBe(stand);
+    expect(statSync(r.lkp).mode & 0o777).toBe(0o755);
+    expect(r.leftovers).toEqual([]);
+    expect(readFileSync(calls, 'utf8')).toBe('host --retry-for 5m --function-name lkp-test-signer --users ec2-user\n');
+    // The SHA256 of the unpacked binary does not vouch for the .gz: refused before unpacking.
+    writeFileSync(calls, '');
+    const wrong = await boot({ LKP_BINARY_S3: `s3://${BUCKET}/${KEY}.gz`, LKP_BINARY_SHA256: sha });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/has SHA256 [0-9a-f]{64}, not the expected/);
+    expect(existsSync(wrong.lkp)).toBe(false);
+    expect(wrong.leftovers).toEqual([]);
+    expect(readFileSync(calls, 'utf8')).toBe('');
   });
 
   it('fail/a binary whose SHA256 differs is neither installed nor run', async () => {

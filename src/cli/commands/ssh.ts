@@ -1,89 +1,21 @@
 // The laptop side: `lkp ssh exec`, `lkp ssh config`, `lkp ssh cert`, `lkp ssh list`/`logout`,
 // and the two helpers the ssh config calls (`prepare` from Match exec, `proxy` as ProxyCommand).
 import type { Args, CommandDef, OptionSpec } from '../command.js';
+import { signerOptions, sshExecDecl, transportOptions } from './ssh-exec-decl.js';
 
 /** Client config and signer choice shared by exec, prepare and config. */
-const clientContext = async (args: Args) => {
-  const { lkpHome, clientConfigFile } = await import('../../client/home.js');
-  const { loadClientConfig, chooseSigners } = await import('../../client/config.js');
-  const home = lkpHome();
-  const { file, explicit } = clientConfigFile();
-  const config = await loadClientConfig(file, { explicit });
-  const signers = chooseSigners(config, {
-    ...(args.signer ? { signer: args.signer as string } : {}),
-    ...(args['function-name'] ? { functionName: args['function-name'] as string } : {}),
-    ...(args.region ? { region: args.region as string } : {}),
-    ...(args.profile ? { profile: args.profile as string } : {}),
-  });
-  return { home, signers };
-};
-
-const transportOptions: Record<string, OptionSpec> = {
-  via: { type: 'string', choices: ['direct', 'eice', 'ssm'], describe: "How ssh reaches the instance: direct (its address), eice (lkp's EC2 Instance Connect Endpoint tunnel) or ssm (aws ssm start-session); default: the signer profile's via, else direct" },
-  'eice-id': { type: 'string', describe: "With --via eice: this endpoint (eice-…) instead of the one in the instance's VPC" },
-};
+const clientContext = async (args: Args) => (await import('../client-context.js')).clientContext(args);
 
 /** --via, else the signer profile's, else direct. */
-const chosenTransport = async (args: Args, signers: ReadonlyArray<{ via?: string }>) => {
-  const { parseTransport } = await import('../../client/tunnel/transport.js');
-  return parseTransport((args.via as string | undefined) ?? signers[0]?.via ?? 'direct', '--via');
-};
-
-const signerOptions: Record<string, OptionSpec> = {
-  signer: { type: 'string', describe: 'Named signer from the client config (LKP_CONFIG, default ~/.lkp/config.json)' },
-  'function-name': { type: 'string', describe: 'Signer function name or ARN (overrides the profile)' },
-  region: { type: 'string', describe: "Signer region (default: the instance's)" },
-  profile: { type: 'string', describe: 'AWS profile for credentials' },
-};
+const chosenTransport = async (args: Args, signers: ReadonlyArray<{ via?: string }>) => (await import('../client-context.js')).chosenVia(args, signers);
 
 export const sshExec: CommandDef = {
-  path: ['ssh', 'exec'],
-  describe: 'ssh to one instance with a certificate valid for that instance and login only',
-  options: {
-    'instance-arn': { type: 'string', demand: true, describe: 'arn:aws:ec2:REGION:ACCOUNT:instance/i-…' },
-    user: { type: 'string', describe: "Login (default: the signer profile's defaultLogin, else ec2-user)" },
-    ...signerOptions,
-    public: { type: 'boolean', default: false, describe: 'Connect to the public IPv4 address', conflicts: 'address' },
-    address: { type: 'string', describe: 'Connect to this address instead of asking EC2' },
-    port: { type: 'number', describe: 'sshd port' },
-    identity: { type: 'string', describe: 'Private key to use (default ~/.lkp/id_ed25519, created if absent)' },
-    agent: { type: 'boolean', default: false, describe: "Also add the key and certificate to ssh-agent for the certificate's remaining life" },
-    refresh: { type: 'boolean', default: false, describe: 'Ignore the certificate cache' },
-    ...transportOptions,
-    jump: { type: 'strings', describe: 'Bastion [LOGIN@]INSTANCE-ARN[#PORT], repeatable, outermost first; each hop gets its own certificate and is verified by its host certificate' },
-    'dry-run': { type: 'boolean', default: false, describe: 'Show what would be requested and run (instance, login, key, signer, address lookup, ssh command line); request no certificate, spend nothing' },
-  },
-  examples: [
-    ['$0 ssh exec --instance-arn arn:aws:ec2:us-east-1:111122223333:instance/i-0123456789abcdef0', 'a shell as ec2-user'],
-    ['$0 ssh exec --instance-arn ARN --user ubuntu -- uptime', "run one command; its exit code is lkp's"],
-    ['$0 ssh exec --instance-arn ARN --via eice', 'a private instance through its EC2 Instance Connect Endpoint (no inbound port open to you)'],
-  ],
-  fast: true,
-  trailing: 'the command for ssh (or its options)',
+  ...sshExecDecl,
   run: async (args) => {
+    const { clientContext, chosenVia, execOptions } = await import('../client-context.js');
     const { home, signers } = await clientContext(args);
-    const { parseLogin } = await import('../../ssh/names.js');
-    const { prepareSsh, parseJump } = await import('../../client/exec.js');
-    const login = parseLogin((args.user as string | undefined) ?? signers[0]?.defaultLogin ?? 'ec2-user');
-    const { LkpError } = await import('../../errors.js');
-    if (args.port !== undefined && (!Number.isInteger(args.port) || (args.port as number) < 1 || (args.port as number) > 65535)) throw new LkpError('UsageError', '--port must be 1..65535');
-    const via = args.via === undefined && signers[0]?.via === undefined ? 'direct' : await chosenTransport(args, signers);
-    const options = {
-      instanceArn: args['instance-arn'] as string,
-      login,
-      signers,
-      home,
-      public: args.public as boolean,
-      refresh: args.refresh as boolean,
-      args: args['--'],
-      ...(args.identity ? { identity: args.identity as string } : {}),
-      ...(args.address ? { address: args.address as string } : {}),
-      ...(args.port ? { port: args.port as number } : {}),
-      jumps: ((args.jump as string[] | undefined) ?? []).map((j) => parseJump(j, login)),
-      via,
-      ...(args['eice-id'] ? { eiceId: args['eice-id'] as string } : {}),
-      ...(via === 'eice' ? { lkpCommand: (await import('../self.js')).selfCommand().argv } : {}),
-    };
+    const via = chosenVia(args, signers);
+    const options = execOptions(args, home, signers, via === 'eice' ? (await import('../self.js')).selfCommand().argv : undefined);
     if (args['dry-run']) {
       // Nothing issued, nothing spent: show what a run would request and run.
       const { dryRunSsh } = await import('../../client/dry-run.js');
@@ -93,6 +25,7 @@ export const sshExec: CommandDef = {
       if (plan.failure) throw plan.failure;
       return 0;
     }
+    const { prepareSsh } = await import('../../client/exec.js');
     const prepared = await prepareSsh(options);
     if (args.agent) {
       const { addToAgent } = await import('../../client/agent.js');

@@ -1,8 +1,10 @@
 // Loopback guard for `npm run bench`: imported by the bench itself and preloaded
-// (NODE_OPTIONS=--import) into every node process it starts. Any TCP connection to an
+// (NODE_OPTIONS=--require) into every node process it starts. CommonJS, so that a CommonJS
+// program (bin/lkp.js) does not pay for starting the ES module loader because of it. Any TCP connection to an
 // address other than loopback throws, so a misconfigured endpoint cannot leave the
 // machine (e.g. the SDK falling back to 169.254.169.254 or a public AWS endpoint).
-import net from 'node:net';
+'use strict';
+const net = require('node:net');
 
 const isLoopback = (host) => {
   const h = String(host).replace(/^\[|\]$/g, '');
