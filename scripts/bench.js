@@ -207,7 +207,8 @@ const awsConfigFile = path.join(caDir, 'signer-aws.json');
 writeFileSync(awsConfigFile, JSON.stringify({ ...starter, rules: [...starter.rules, ...awsRules] }, null, 2));
 // The Lambda refuses join tokens without a DynamoDB ledger (a file ledger is per container):
 // its config is the starter's CA keys with the `aws` rules only, as a deployed signer has.
-const { joinTokens: _fileLedgerTokens, ...starterNoTokens } = starter;
+// No file ledger and no file revocations: a Lambda refuses both (its containers share neither).
+const { joinTokens: _fileLedgerTokens, revocations: _fileRevocations, ...starterNoTokens } = starter;
 const lambdaConfigFile = path.join(caDir, 'signer-lambda.json');
 writeFileSync(lambdaConfigFile, JSON.stringify({ ...starterNoTokens, rules: awsRules }, null, 2));
 
