@@ -107,16 +107,24 @@ export class SshReader {
     return out;
   }
 
+  // Fixed-size fields are read in place: a view per length prefix would be garbage.
+  private skip(n: number, field: string): number {
+    const at = this.offset;
+    if (at + n > this.data.length) this.fail(`truncated ${field}`);
+    this.offset = at + n;
+    return at;
+  }
+
   uint8(field = 'byte'): number {
-    return this.take(1, field).readUInt8(0);
+    return this.data.readUInt8(this.skip(1, field));
   }
 
   uint32(field = 'uint32'): number {
-    return this.take(4, field).readUInt32BE(0);
+    return this.data.readUInt32BE(this.skip(4, field));
   }
 
   uint64(field = 'uint64'): bigint {
-    return this.take(8, field).readBigUInt64BE(0);
+    return this.data.readBigUInt64BE(this.skip(8, field));
   }
 
   bytes(field = 'string'): Buffer {
