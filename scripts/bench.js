@@ -85,6 +85,7 @@ const profiled = async (name, args, opts) => {
   console.log(`  profile: ${path.join(PROFILE_DIR, `${name}.cpuprofile`)} (${fmtMs(run.ms)} under the profiler, exit ${run.code})`);
 };
 
+// `LKP_BENCH_ONLY=1`: only section 1 (after the preparation), then the summary.
 // `LKP_BENCH_SKIP=1,6,7 npm run bench`: leave out the sections named (only 1, 6, 7 and 8, which
 // nothing later depends on), to iterate on the cold-start figures without the 3-minute storm.
 const SKIP = new Set((process.env.LKP_BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter((s) => ['1', '6', '7', '8', '9', '10', '11'].includes(s)));
@@ -314,6 +315,17 @@ if (!skipped('1')) try {
 } catch (error) {
   broke = true;
   recordBroken('1 issuance throughput', error);
+}
+
+// `LKP_BENCH_ONLY=1 npm run bench`: section 1 alone (its rows and the summary), to iterate on
+// the issuance ratios without the cold-start sections.
+if (process.env.LKP_BENCH_ONLY === '1') {
+  section('summary');
+  console.log(`  node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, bench took ${elapsed()}; LKP_BENCH_ONLY=1: section 1 only`);
+  printSummary();
+  await cleanup();
+  clearTimeout(watchdog);
+  process.exit(broke ? 1 : 0);
 }
 
 // =======================================================================================

@@ -27,8 +27,16 @@ export interface AuditRecord {
 
 export type AuditSink = (record: AuditRecord) => void;
 
+// The line is `{"type":"lkp.audit", ...record}`: the record is serialised as it is and the
+// type spliced in front, instead of copying every field into a new object per decision.
+const HEAD = '{"type":"lkp.audit",';
+
 /** Serialises a record as one line (no newlines can appear inside: JSON escapes them). */
-export const formatAuditLine = (record: AuditRecord): string => JSON.stringify({ type: 'lkp.audit', ...record });
+export const formatAuditLine = (record: AuditRecord): string => {
+  const body = JSON.stringify(record);
+  // A record always has `ts` and `requestId`, so its JSON is never `{}`.
+  return body.length > 2 ? `${HEAD}${body.slice(1)}` : '{"type":"lkp.audit"}';
+};
 
 /** Writes audit lines to a stream (stdout in Lambda goes to CloudWatch Logs). */
 export const streamAuditSink =

@@ -4,7 +4,7 @@
 // ordinary answers; only a bug escapes as an exception (a Lambda function error).
 import { randomUUID } from 'node:crypto';
 import { parseSignerRequest, type CertRequest, type SignerRequest } from '../api/request.js';
-import type { SignerErrorCode, SignerResponse } from '../api/response.js';
+import type { IssuedCertificate, SignerErrorCode, SignerResponse } from '../api/response.js';
 import { causeChain, describeError, LkpError, type ErrorCode } from '../errors.js';
 import { checkSignable } from '../ssh/signature.js';
 import type { AuditRecord, AuditSink } from './audit.js';
@@ -14,7 +14,7 @@ import { describeCaller, type IdentityVerifier, type VerifiedIdentity } from './
 import { authorize } from './policy/authorize.js';
 import type { Grant } from './policy/grant.js';
 import type { IdentityMethodName } from './policy/rules.js';
-import { isoSeconds, prepareCertificate, signPrepared } from './issue.js';
+import { isoSeconds, prepareCertificate, signPrepared, type IssueContext, type PreparedCertificate } from './issue.js';
 import type { KrlAnswer } from './krl-source.js';
 
 /** A second opinion after the built-in policy allowed (the external authoriser Lambda). */
@@ -35,6 +35,8 @@ export interface SignerDeps {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]?: T[K] };
+
+const ignore = (): undefined => undefined;
 
 /**
  * Handles one decoded request. `transportError` is set by a transport that could not
@@ -85,7 +87,7 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
   const answer = async (request: SignerRequest, requestId: string, audit: Mutable<AuditRecord>): Promise<SignerResponse> => {
     // CA keys load (once per process) while the identity is being verified.
     const keysLoading = deps.caKeys();
-    keysLoading.catch(() => undefined);
+    keysLoading.catch(ignore);
     if (request.action === 'krl') {
       if (!deps.krl) throw new LkpError('Internal', 'this signer was built without a KRL source');
       const k = await deps.krl();
@@ -100,7 +102,9 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     const verifier = deps.verifiers[request.identity.method];
     if (!verifier) throw new LkpError('Unauthenticated', `identity method ${request.identity.method} is not enabled on this signer`);
     audit.method = request.identity.method;
-    const identity = await verifier.verify(request);
+    // A verifier that checked everything in this process answers at once: no await.
+    const verifying = verifier.verify(request);
+    const identity = verifying instanceof Promise ? await verifying : verifying;
     audit.caller = describeCaller(identity);
     let grant = authorize(request, identity, deps.config);
     if (deps.authoriser) grant = await deps.authoriser(request, identity, grant);
@@ -108,21 +112,40 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
     audit.hostId = grant.hostId;
     audit.principals = grant.principals;
     const keys = await keysLoading;
-    const ctx = { requestId, caller: audit.caller, now: deps.now(), ...(deps.random ? { random: deps.random } : {}) };
+    const ctx: IssueContext = deps.random ? { requestId, caller: audit.caller, now: deps.now(), random: deps.random } : { requestId, caller: audit.caller, now: deps.now() };
     const ca = request.action === 'host-cert' ? keys.host : keys.user;
     const subjects = request.action === 'host-cert' ? request.publicKeys : [request.publicKey];
     // Every certificate is built, and checked against what the CA can sign, before a
     // single-use identity is spent: a request that cannot be signed leaves the token usable.
-    const prepared = subjects.map((key) => prepareCertificate(grant, key, ca.signer.publicKey, ctx));
-    for (const p of prepared) checkSignable(ca.signer, p.body);
+    const prepared: PreparedCertificate[] = [];
+    for (const key of subjects) {
+      const p = prepareCertificate(grant, key, ca.signer.publicKey, ctx);
+      checkSignable(ca.signer, p.body);
+      prepared.push(p);
+    }
     // Spent only now, allowed and with keys at hand (if signing then fails, the token stays
     // spent for this request, and a retry of the same request is issued again).
-    const commitment = await verifier.commit?.(identity);
-    if (commitment?.reissue) audit.reissue = true;
-    const issued = await Promise.all(prepared.map((p) => signPrepared(p, ca.signer)));
+    if (verifier.commit) {
+      const committing = verifier.commit(identity);
+      const commitment = committing instanceof Promise ? await committing : committing;
+      if (commitment.reissue) audit.reissue = true;
+    }
+    // One key (the usual request) is signed without a Promise.all round; several are
+    // signed concurrently (a KMS CA answers each over the network).
+    let issued: IssuedCertificate[];
+    if (prepared.length === 1) {
+      const signing = signPrepared(prepared[0] as PreparedCertificate, ca.signer);
+      issued = [signing instanceof Promise ? await signing : signing];
+    } else issued = await Promise.all(prepared.map((p) => signPrepared(p, ca.signer)));
+    const serials: string[] = [];
+    const keyFingerprints: string[] = [];
+    for (const c of issued) {
+      serials.push(c.serial);
+      keyFingerprints.push(c.keyFingerprint);
+    }
     audit.outcome = 'issued';
-    audit.serials = issued.map((c) => c.serial);
-    audit.keyFingerprints = issued.map((c) => c.keyFingerprint);
+    audit.serials = serials;
+    audit.keyFingerprints = keyFingerprints;
     audit.validAfter = issued[0]?.validAfter;
     audit.validBefore = issued[0]?.validBefore;
     if (request.action === 'host-cert') {
@@ -133,7 +156,8 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
 
   return async (event, givenId, transportError) => {
     const requestId = givenId ?? randomUUID();
-    const audit: Mutable<AuditRecord> = { requestId, action: 'unknown', outcome: 'answered' };
+    // `ts` first (as the line shows it), set when the decision is recorded.
+    const audit: Mutable<AuditRecord> = { ts: '', requestId, action: 'unknown', outcome: 'answered' };
     try {
       if (transportError) throw transportError;
       // Reading one field walks nothing; parseSignerRequest bounds the event (size, depth)
@@ -163,7 +187,8 @@ export const createSignerHandler = (deps: SignerDeps): SignerHandler => {
       const message = code === 'Internal' ? `the signer could not complete this request; its operators can look up request ${requestId}` : error.message;
       return { version: 1, requestId, error: { code, message } };
     } finally {
-      deps.audit({ ts: isoSeconds(deps.now()), ...audit } as AuditRecord);
+      audit.ts = isoSeconds(deps.now());
+      deps.audit(audit as AuditRecord);
     }
   };
 };

@@ -2,7 +2,7 @@
 // CA key is used; it sees a validated template and nothing else.
 import { randomFillSync } from 'node:crypto';
 import type { IssuedCertificate } from '../api/response.js';
-import { encodeCertificateBody, formatCertificate, signCertificateBody } from '../ssh/certificate.js';
+import { appendSignature, encodeCertificateBody, formatCertificate, signCertificateBody } from '../ssh/certificate.js';
 import { parseKeyId } from '../ssh/names.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
 import type { CaSigner } from '../ssh/signature.js';
@@ -30,12 +30,14 @@ export const buildKeyId = (grant: Grant, keyFingerprint: string, ctx: IssueConte
 const POOL_SIZE = 40 * 256;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
 let poolOffset = POOL_SIZE;
+// A view into the pool, not a copy: prepareCertificate reads it (serial, nonce into the
+// body) before anything draws again, and no drawn byte is ever handed out twice.
 const pooledRandom = (size: number): Buffer => {
   if (poolOffset + size > POOL_SIZE) {
     randomFillSync(pool);
     poolOffset = 0;
   }
-  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + size));
+  const out = pool.subarray(poolOffset, poolOffset + size);
   poolOffset += size;
   return out;
 };
@@ -100,9 +102,17 @@ export const prepareCertificate = (grant: Grant, key: PublicKey, caKey: PublicKe
   };
 };
 
-/** Signs a prepared certificate with the CA it was prepared for. */
-export const signPrepared = (prepared: PreparedCertificate, ca: CaSigner): Promise<IssuedCertificate> =>
-  signCertificateBody(prepared.body, ca).then((blob) => ({ certificate: formatCertificate(blob, prepared.key), ...prepared.meta }));
+const issued = (prepared: PreparedCertificate, blob: Buffer): IssuedCertificate => {
+  const m = prepared.meta;
+  return { certificate: formatCertificate(blob, prepared.key), keyFingerprint: m.keyFingerprint, serial: m.serial, keyId: m.keyId, principals: m.principals, validAfter: m.validAfter, validBefore: m.validBefore };
+};
+
+/**
+ * Signs a prepared certificate with the CA it was prepared for: at once when the CA key is
+ * in this process (no promise per certificate), else through the CA's asynchronous signer.
+ */
+export const signPrepared = (prepared: PreparedCertificate, ca: CaSigner): IssuedCertificate | Promise<IssuedCertificate> =>
+  ca.signNow !== undefined ? issued(prepared, appendSignature(prepared.body, ca.signNow(prepared.body))) : signCertificateBody(prepared.body, ca).then((blob) => issued(prepared, blob));
 
 /** Signs one certificate for `key` as the grant allows. */
 export const issueCertificate = async (grant: Grant, key: PublicKey, ca: CaSigner, ctx: IssueContext): Promise<IssuedCertificate> =>

@@ -88,8 +88,10 @@ const checkTemplate = (t: CertificateTemplate): void => {
 };
 
 /** Options and extensions are name-sorted (PROTOCOL.certkeys requires lexical order). */
-const writeNamedList = (w: SshWriter, entries: Array<[string, string | undefined]>): SshWriter =>
-  w.nested((list) => {
+const writeNamedList = (w: SshWriter, entries: Array<[string, string | undefined]>): SshWriter => {
+  // An empty list (every host certificate) is an empty string: no closure, no sort.
+  if (entries.length === 0) return w.uint32(0);
+  return w.nested((list) => {
     const sorted = entries.length > 1 ? [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) : entries;
     for (const [name, value] of sorted) {
       list.string(name);
@@ -97,6 +99,9 @@ const writeNamedList = (w: SshWriter, entries: Array<[string, string | undefined
       else list.nested((v) => v.string(value));
     }
   });
+};
+
+const NO_ENTRIES: Array<[string, string | undefined]> = [];
 
 // The CA key's blob goes into every certificate it signs: encode it once per key object.
 const caBlobs = new WeakMap<PublicKey, Buffer>();
@@ -129,14 +134,17 @@ export const encodeCertificateBody = (t: CertificateTemplate, caKey: PublicKey):
   writeNamedList(w, options);
   writeNamedList(
     w,
-    t.extensions.map((e) => [e, undefined]),
+    t.extensions.length === 0 ? NO_ENTRIES : t.extensions.map((e) => [e, undefined]),
   );
-  return w.string(Buffer.alloc(0)).string(caBlobOf(caKey)).toBuffer();
+  // The reserved field is an empty string.
+  return w.uint32(0).string(caBlobOf(caKey)).toBuffer();
 };
 
 /** Signs a body from encodeCertificateBody; returns the certificate blob. */
-export const signCertificateBody = async (body: Buffer, ca: CaSigner): Promise<Buffer> => {
-  const signature = await ca.sign(body);
+export const signCertificateBody = async (body: Buffer, ca: CaSigner): Promise<Buffer> => appendSignature(body, await ca.sign(body));
+
+/** The certificate blob: its body, then the CA's signature blob over it. */
+export const appendSignature = (body: Buffer, signature: Buffer): Buffer => {
   const blob = Buffer.allocUnsafe(body.length + 4 + signature.length);
   body.copy(blob, 0);
   blob.writeUInt32BE(signature.length, body.length);

@@ -46,6 +46,14 @@ export const parsePrincipals = (values: readonly unknown[]): Principal[] => {
   if (values.length === 0) throw new LkpError('BadRequest', 'at least one principal is required');
   if (values.length > MAX_PRINCIPALS) throw new LkpError('BadRequest', `at most ${MAX_PRINCIPALS} principals are allowed`);
   const out = values.map(parsePrincipal);
+  // Short lists (every join token, every request) are checked without a Set.
+  if (out.length <= 8) {
+    for (let i = 1; i < out.length; i += 1) {
+      const p = out[i] as Principal;
+      if (out.lastIndexOf(p, i - 1) !== -1) throw new LkpError('BadRequest', `principal ${describe(p)} is listed twice`);
+    }
+    return out;
+  }
   const seen = new Set<string>();
   for (const p of out) {
     if (seen.has(p)) throw new LkpError('BadRequest', `principal ${describe(p)} is listed twice`);

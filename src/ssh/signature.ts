@@ -12,6 +12,8 @@ export interface CaSigner {
   readonly publicKey: PublicKey;
   /** Signs `data` and returns a complete SSH signature blob. */
   sign(data: Buffer): Promise<Buffer>;
+  /** The same, at once, for a key held in this process (issuance skips a promise per certificate). */
+  readonly signNow?: (data: Buffer) => Buffer;
   /** The largest message this signer can sign (a KMS Ed25519 key: 4096 bytes); unset = no limit. */
   readonly maxMessageBytes?: number;
 }
@@ -65,10 +67,10 @@ export const signRaw = (privateKey: KeyObject, key: PublicKey, data: Buffer): Bu
 };
 
 /** A CaSigner over an in-memory node:crypto private key. */
-export const keyObjectSigner = (privateKey: KeyObject, publicKey: PublicKey): CaSigner => ({
-  publicKey,
-  sign: async (data) => encodeSignature(publicKey, signRaw(privateKey, publicKey, data)),
-});
+export const keyObjectSigner = (privateKey: KeyObject, publicKey: PublicKey): CaSigner => {
+  const signNow = (data: Buffer): Buffer => encodeSignature(publicKey, signRaw(privateKey, publicKey, data));
+  return { publicKey, sign: async (data) => signNow(data), signNow };
+};
 
 const leftPad = (bytes: Buffer, size: number): Buffer => {
   if (bytes.length > size) throw new LkpError('KeyInvalid', 'ECDSA signature component is too large');

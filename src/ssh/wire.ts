@@ -1,6 +1,7 @@
 // SSH wire encoding (RFC 4251 §5): the primitives every key, certificate and signature
 // blob is made of. The reader is strict: any read past the end, or a length that does
 // not fit, is a malformed blob — never a partial value.
+import { isUtf8 } from 'node:buffer';
 import { LkpError } from '../errors.js';
 
 /** Hard cap on any single length-prefixed field; no legitimate key or cert field is near it. */
@@ -107,16 +108,24 @@ export class SshReader {
     return out;
   }
 
+  // Fixed-size fields are read in place: a view per length prefix would be garbage.
+  private skip(n: number, field: string): number {
+    const at = this.offset;
+    if (at + n > this.data.length) this.fail(`truncated ${field}`);
+    this.offset = at + n;
+    return at;
+  }
+
   uint8(field = 'byte'): number {
-    return this.take(1, field).readUInt8(0);
+    return this.data.readUInt8(this.skip(1, field));
   }
 
   uint32(field = 'uint32'): number {
-    return this.take(4, field).readUInt32BE(0);
+    return this.data.readUInt32BE(this.skip(4, field));
   }
 
   uint64(field = 'uint64'): bigint {
-    return this.take(8, field).readBigUInt64BE(0);
+    return this.data.readBigUInt64BE(this.skip(8, field));
   }
 
   bytes(field = 'string'): Buffer {
@@ -128,9 +137,9 @@ export class SshReader {
   /** A UTF-8 string that must be valid UTF-8 (no replacement characters slipped in). */
   text(field = 'string'): string {
     const raw = this.bytes(field);
-    const text = raw.toString('utf8');
-    if (!Buffer.from(text, 'utf8').equals(raw)) this.fail(`${field} is not valid UTF-8`);
-    return text;
+    // Checked on the bytes (no re-encoding): decoding would turn bad sequences into U+FFFD.
+    if (!isUtf8(raw)) this.fail(`${field} is not valid UTF-8`);
+    return raw.toString('utf8');
   }
 
   /** A non-negative mpint, returned as minimal unsigned big-endian bytes. */

@@ -57,6 +57,19 @@ describe('checkJsonBounds', () => {
     }
   });
 
+  it('ok/any bound at or above the exact JSON length passes, also far above it (counted without scanning strings) and in between', () => {
+    const rnd = prng(12);
+    for (let i = 0; i < 500; i += 1) {
+      const value = randomJson(rnd, 0);
+      const length = JSON.stringify(value).length;
+      for (const maxBytes of [length, length + 1, length + Math.floor(rnd() * 5 * length), 6 * length + 64, 32 * 1024]) {
+        if (maxBytes < length) continue;
+        expect(codeOf(() => checkJsonBounds(value, { maxBytes, maxDepth: 64 })), JSON.stringify(value)).toBeUndefined();
+      }
+      expect(codeOf(() => checkJsonBounds(value, { maxBytes: length - 1, maxDepth: 64 })), JSON.stringify(value)).toBe('PayloadTooLarge');
+    }
+  });
+
   it('bad/nesting past the limit is BadRequest; a cycle ends as PayloadTooLarge', () => {
     let deep: unknown = 'x';
     for (let i = 0; i < 20; i += 1) deep = [deep];

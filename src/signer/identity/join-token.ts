@@ -45,8 +45,11 @@ const unauthenticated = (why: string): never => {
   throw new LkpError('Unauthenticated', `join token rejected: ${why}`);
 };
 
-/** Verifies format, audience, time and MAC; returns the claims. Single use is the ledger's job. */
-export const verifyJoinToken = async (token: string, key: JoinTokenMac, serverId: string, nowSeconds: number): Promise<JoinTokenClaims> => {
+/**
+ * Verifies format, audience, time and MAC; returns the claims. Single use is the ledger's
+ * job. A key held in this process answers at once; a KMS key answers with a promise.
+ */
+export const verifyJoinToken = (token: string, key: JoinTokenMac, serverId: string, nowSeconds: number): JoinTokenClaims | Promise<JoinTokenClaims> => {
   const parts = token.split('.');
   if (parts.length !== 3 || parts[0] !== PREFIX) return unauthenticated('not an lkp join token');
   const [, payload, signature] = parts as [string, string, string];
@@ -68,6 +71,13 @@ export const verifyJoinToken = async (token: string, key: JoinTokenMac, serverId
   if (claims.aud !== serverId) return unauthenticated('issued for another signer');
   if (nowSeconds >= claims.exp) return unauthenticated('expired; create a new one with `lkp signer token create`');
   if (claims.iat > nowSeconds + 300) return unauthenticated('issued in the future (check the clocks)');
-  if (!(await key.verify(signedPart(payload), Buffer.from(signature, 'base64url')))) return unauthenticated('signature does not verify (wrong signer or altered token)');
-  return { v: 1, jti: claims.jti, aud: claims.aud, for: claims.for, principals: parsePrincipals(claims.principals), iat: claims.iat, exp: claims.exp };
+  // The signed part is the token up to its last dot, "lkpjt1.<payload>": ASCII (checked above).
+  const signed = Buffer.from(token.slice(0, PREFIX.length + 1 + payload.length), 'latin1');
+  const mac = Buffer.from(signature, 'base64url');
+  const read = claims as { jti: string; aud: string; for: CertType; principals: unknown[]; iat: number; exp: number };
+  const trusted = (verified: boolean): JoinTokenClaims => {
+    if (!verified) return unauthenticated('signature does not verify (wrong signer or altered token)');
+    return { v: 1, jti: read.jti, aud: read.aud, for: read.for, principals: parsePrincipals(read.principals), iat: read.iat, exp: read.exp };
+  };
+  return key.verifyNow !== undefined ? trusted(key.verifyNow(signed, mac)) : key.verify(signed, mac).then(trusted);
 };

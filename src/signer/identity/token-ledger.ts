@@ -19,8 +19,11 @@ import type { TokenLedgerConfig } from '../config.js';
 export type Redemption = 'first' | 'again' | 'refused';
 
 export interface TokenLedger {
-  /** Spends token `id` (valid until `expiresAt`, Unix seconds) for the request with `digest`. */
-  redeem(id: string, expiresAt: number, digest: string): Promise<Redemption>;
+  /**
+   * Spends token `id` (valid until `expiresAt`, Unix seconds) for the request with `digest`.
+   * An in-memory ledger answers at once; shared ones (file, DynamoDB) answer with a promise.
+   */
+  redeem(id: string, expiresAt: number, digest: string): Redemption | Promise<Redemption>;
 }
 
 /** In-memory ledger (one process; a Lambda container). */
@@ -28,7 +31,7 @@ export const memoryTokenLedger = (now: () => number): TokenLedger => {
   const used = new Map<string, { exp: number; digest: string }>();
   let nextPrune = 0;
   return {
-    redeem: async (id, expiresAt, digest) => {
+    redeem: (id, expiresAt, digest) => {
       const t = now();
       // Expired entries can go (their tokens are refused anyway); prune at most once a minute.
       if (t >= nextPrune) {

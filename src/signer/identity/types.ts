@@ -69,12 +69,15 @@ export interface Commitment {
 }
 
 export interface IdentityVerifier {
-  /** Verifies the request's proof; throws Unauthenticated (or Forbidden) when it fails. */
-  verify(request: CertRequest): Promise<VerifiedIdentity>;
+  /**
+   * Verifies the request's proof; throws Unauthenticated (or Forbidden) when it fails. A
+   * verifier whose checks are all in this process may answer at once, without a promise.
+   */
+  verify(request: CertRequest): VerifiedIdentity | Promise<VerifiedIdentity>;
   /**
    * Called once the request is allowed, right before signing: a single-use identity is
    * spent here (so a refused request does not spend it); throws when another request
-   * already spent it.
+   * already spent it. Like verify, it may answer at once (an in-memory ledger).
    */
-  commit?(identity: VerifiedIdentity): Promise<Commitment>;
+  commit?(identity: VerifiedIdentity): Commitment | Promise<Commitment>;
 }

@@ -21,12 +21,30 @@ import { grantedValidity } from './validity.js';
 export const joinTokenRuleAllows = (rule: JoinTokenRule, principal: string): boolean =>
   matchesAny(rule.principals, principal) && (!looksEc2Owned(principalHost(principal)) || rule.literalPrincipals.has(principal));
 
+/**
+ * The first join-token rule for `certType` that allows every one of `principals`, in config
+ * order. Plain loops: this runs for every request (no filtered copy of the rules, no closures).
+ */
+const firstRuleAllowing = (config: SignerConfig, certType: 'host' | 'user', principals: readonly string[]): JoinTokenRule | undefined => {
+  for (const r of config.rules) {
+    if (r.method !== 'join-token' || r.for !== certType) continue;
+    let all = true;
+    for (const p of principals) {
+      if (!joinTokenRuleAllows(r, p)) {
+        all = false;
+        break;
+      }
+    }
+    if (all) return r;
+  }
+  return undefined;
+};
+
 /** Decides a join-token request; throws Forbidden when no rule allows it. */
 export const authorizeJoinToken = (request: CertRequest, identity: JoinTokenIdentity, config: SignerConfig): Grant => {
   const certType = request.action === 'host-cert' ? 'host' : 'user';
-  const rules = config.rules.filter((r): r is JoinTokenRule => r.method === 'join-token' && r.for === certType);
   if (request.action === 'host-cert') {
-    const rule = rules.find((r) => identity.principals.every((p) => joinTokenRuleAllows(r, p)));
+    const rule = firstRuleAllowing(config, certType, identity.principals);
     if (!rule) throw new LkpError('Forbidden', `no policy rule allows a host certificate for ${identity.principals.join(', ')}`);
     return {
       ruleName: rule.name,
@@ -43,7 +61,7 @@ export const authorizeJoinToken = (request: CertRequest, identity: JoinTokenIden
   if (!identity.principals.includes(principal)) {
     throw new LkpError('Forbidden', `this join token does not allow login ${request.login} on ${hostId} (it allows ${identity.principals.join(', ')})`);
   }
-  const rule = rules.find((r) => joinTokenRuleAllows(r, principal));
+  const rule = firstRuleAllowing(config, certType, [principal]);
   if (!rule) throw new LkpError('Forbidden', `no policy rule allows a user certificate for ${principal}`);
   return {
     ruleName: rule.name,
