@@ -2,7 +2,8 @@
 // certificate (or host key) is refused. One file per signer beside its known_hosts. It is
 // refreshed on a certificate cache miss (the signer is called anyway) and when older than
 // KRL_MAX_AGE_MS; a cache hit with a fresh copy costs one stat and no signer call.
-import { stat } from 'node:fs/promises';
+import { stat, utimes } from 'node:fs/promises';
+import { readOptional } from '../fs/read-optional.js';
 import { LkpError } from '../errors.js';
 import { emptyKrl, installKrl } from '../krl/check-krl.js';
 import type { FetchedKrl } from '../krl/fetch-krl.js';
@@ -24,6 +25,13 @@ export const refreshRevokedHostKeys = async (file: string, fetch: () => Promise<
     failure = error;
   }
   if (fetched) {
+    // The same list as the installed copy (the usual case): it was checked when installed, so
+    // only its time is renewed (that is its age), without a new check by ssh-keygen.
+    const current = await readOptional(file).catch(() => null);
+    if (current !== null && current.equals(fetched.bytes)) {
+      await utimes(file, now, now);
+      return;
+    }
     try {
       await installKrl(file, fetched.bytes);
       return;

@@ -1,0 +1,46 @@
+// The laptop's KRL copy on a cache miss: the signer's list is installed through the checked
+// path, and when it is the very list already installed (the usual case) only its time is
+// renewed, with no second ssh-keygen run; a changed list is checked again.
+import { statSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LkpError } from '../../src/errors.js';
+import { encodeKrl, krlHeader } from '../../src/ssh/krl.js';
+import { refreshRevokedHostKeys } from '../../src/client/revoked-host-keys.js';
+import { tempDir } from '../helpers/temp.js';
+
+const krl = (version: bigint): Buffer => encodeKrl({ version, generatedAt: 1_700_000_000, certificates: [], sha256Fingerprints: [Buffer.alloc(32, Number(version))] });
+const fetched = (bytes: Buffer) => async () => ({ bytes, header: krlHeader(bytes), count: 1 });
+const savedPath = process.env.PATH;
+
+describe('laptop KRL refresh', () => {
+  afterEach(() => {
+    process.env.PATH = savedPath;
+  });
+
+  it('ok/the same list again renews the copy\'s time without running ssh-keygen; a new list is checked by it', async () => {
+    const file = path.join(tempDir('lkp-laptop-krl-'), 'revoked_keys.lkp');
+    const warnings: string[] = [];
+    await refreshRevokedHostKeys(file, fetched(krl(1n)), (l) => warnings.push(l));
+    utimesSync(file, new Date(0), new Date(0));
+    // No ssh-keygen to run from here on: only the unchanged list can go through.
+    process.env.PATH = '/nonexistent';
+    const now = new Date();
+    await refreshRevokedHostKeys(file, fetched(krl(1n)), (l) => warnings.push(l), now);
+    expect(Math.abs(statSync(file).mtimeMs - now.getTime())).toBeLessThan(1000);
+    const changed = refreshRevokedHostKeys(file, fetched(krl(2n)), (l) => warnings.push(l), now);
+    await expect(changed).rejects.toBeInstanceOf(LkpError);
+    await expect(changed).rejects.toMatchObject({ code: 'FileSystem' });
+    expect(warnings).toEqual([]);
+  });
+
+  it('fail/a copy that differs in one byte is not taken as the same list', async () => {
+    const file = path.join(tempDir('lkp-laptop-krl-'), 'revoked_keys.lkp');
+    const bytes = krl(3n);
+    const damaged = Buffer.from(bytes);
+    damaged.writeUInt8((damaged.at(-1) ?? 0) ^ 1, damaged.length - 1);
+    writeFileSync(file, damaged);
+    process.env.PATH = '/nonexistent';
+    await expect(refreshRevokedHostKeys(file, fetched(bytes), () => undefined)).rejects.toMatchObject({ code: 'FileSystem' });
+  });
+});
