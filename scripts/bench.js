@@ -981,6 +981,7 @@ if (!skipped('9')) try {
   let n = 100;
   const hostArgs = () => ['host', '--dry-run', '--ssh-dir', hostSandbox((n += 1)), '--users', login, '--no-reload'];
   for (const row of await benchBinary({ root: ROOT, node: NODE, lkpBin: LKP_BIN, runs: N.binary, env, baseline: nodeBaseline, hostArgs })) record(row);
+  if (PROFILE_DIR) await profiled('lkp-host-dry-run', [LKP_BIN, ...hostArgs()], { env, timeoutMs: 30_000 });
 } catch (error) {
   broke = true;
   recordBroken('9 single binary', error);
