@@ -145,6 +145,15 @@ execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(wor
 writeFileSync(rogueKh, `@cert-authority demo-host ${readFileSync(path.join(work, 'rogue_ca.pub'), 'utf8')}`);
 run('ssh', [...sshArgs(identity, 'demo-host', rogueKh), `${login}@127.0.0.1`, 'true'], { expect: 255 });
 
+title('Revoke that certificate: the host refreshes its revocation list (KRL), and the same login is refused');
+const serial = /Serial: (\d+)/.exec(execFileSync('ssh-keygen', ['-L', '-f', `${identity}-cert.pub`], { encoding: 'utf8' }))?.[1] ?? '';
+const revokedAt = Date.now();
+lkp(['signer', 'revoke', '--config', path.join(work, 'ca/signer.json'), '--serial', serial, '--ca', 'user', '--reason', 'demo: laptop lost']);
+// On a host, lkp-host-krl.timer runs this every 5 minutes (plus up to 2 of jitter).
+lkp(['host', 'refresh-krl', '--ssh-dir', sshDir], { env });
+run('ssh', [...sshArgs(identity), `${login}@127.0.0.1`, 'true'], { expect: 255 });
+console.log(indent(`revoked -> refused in ${Date.now() - revokedAt} ms (sshd reads ${path.join(sshDir, 'lkp/revoked_keys')} on every login; no reload)`));
+
 title('The signer wrote one audit line per decision (no tokens, no keys)');
 await new Promise((r) => setTimeout(r, 300)); // let the signer's pipe drain (the steps above ran synchronously)
 // issued: what was signed; denied/error: why; answered (ca-keys): nothing more to say.
