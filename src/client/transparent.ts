@@ -98,6 +98,8 @@ const readRoute = async (file: string): Promise<HostRoute | undefined> => {
 /** Pipes stdin/stdout to the instance (ssh's ProxyCommand): by the route prepare chose, else ADDRESS:PORT. */
 export const proxyToHost = async (home: string, instanceId: string, port: number): Promise<number> => {
   if (!INSTANCE_ID_RE.test(instanceId)) throw new LkpError('UsageError', `${instanceId} is not an instance id`);
+  // The route and address come from hosts/ID: only as prepare left them, in folders no one else can write.
+  checkHomeDirs(home, ['hosts', path.join('hosts', instanceId)]);
   const route = await readRoute(hostFiles(home, instanceId, 'x').route);
   if (route?.via === 'eice') {
     const { proxyViaEice } = await import('./tunnel/proxy.js');

@@ -83,6 +83,10 @@ describe('an lkp home another user can write', () => {
     expect(r.stderr).toMatch(/^lkp: HomeUnsafe: /);
     expect(r.code).toBe(HOME_UNSAFE);
     expect(readdirSync(theirs)).toEqual([]);
+    // Nor does the ProxyCommand dial the address (or route) they wrote there.
+    writeFileSync(path.join(theirs, 'address'), '127.0.0.1\n');
+    const proxy = await lkp(['ssh', 'proxy', '--host', ID, '--port', '22'], { env, input: '' });
+    expect(proxy.code).toBe(HOME_UNSAFE);
   });
 });
 
