@@ -3,6 +3,7 @@
 import { chooseSigners, loadClientConfig, type SignerProfile } from '../client/config.js';
 import { parseJump, type ExecOptions } from '../client/exec-core.js';
 import { clientConfigFile, lkpHome } from '../client/home.js';
+import { isPlainAddress } from '../client/ssh-config.js';
 import { parseTransport, type Transport } from '../client/tunnel/transport.js';
 import { LkpError } from '../errors.js';
 import { parseLogin } from '../ssh/names.js';
@@ -31,6 +32,7 @@ export const chosenVia = (args: Args, signers: ReadonlyArray<{ via?: string }>):
 export const execOptions = (args: Args, home: string, signers: readonly SignerProfile[], lkpCommand?: readonly string[]): ExecOptions => {
   const login = parseLogin((args.user as string | undefined) ?? signers[0]?.defaultLogin ?? 'ec2-user');
   if (args.port !== undefined && (!Number.isInteger(args.port) || (args.port as number) < 1 || (args.port as number) > 65535)) throw new LkpError('UsageError', '--port must be 1..65535');
+  if (args.address !== undefined && !isPlainAddress(String(args.address))) throw new LkpError('UsageError', `--address ${JSON.stringify(String(args.address).slice(0, 120))} is not an IP address or DNS name`);
   const via = chosenVia(args, signers);
   return {
     instanceArn: args['instance-arn'] as string,

@@ -7,7 +7,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeAtomic } from '../fs/write-atomic.js';
 import { parseCertificate, verifyCertificate } from '../ssh/parse-certificate.js';
-import type { PublicKey } from '../ssh/public-key.js';
+import { parsePublicKey, type PublicKey } from '../ssh/public-key.js';
+import { isPlainAddress } from './ssh-config.js';
 
 export interface CacheKey {
   readonly signer: string;
@@ -57,7 +58,11 @@ export const readCacheEntry = async (paths: CachePaths, expect: { key: PublicKey
     return undefined;
   }
   if (entry.version !== 1 || certText.trim() !== entry.certificate) return undefined;
+  // What reaches ssh (the address as its destination or HostName, the keys as known_hosts
+  // lines) must be what lkp itself would have written: anything else is refetched.
+  if (typeof entry.address !== 'string' || !isPlainAddress(entry.address) || !Array.isArray(entry.hostCaKeys)) return undefined;
   try {
+    for (const k of entry.hostCaKeys) if (typeof k !== 'string' || !/^[\x20-\x7e]+$/.test(k) || !k.startsWith(`${parsePublicKey(k).type} `)) return undefined;
     const cert = parseCertificate(entry.certificate);
     verifyCertificate(cert, { trustedCaKeys: [cert.signatureKey], certType: 'user', subjectKey: expect.key, principal: expect.principal, now: BigInt(expect.now) });
     const lifetime = Number(cert.validBefore - cert.validAfter);

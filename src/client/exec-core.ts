@@ -15,11 +15,11 @@ import { parseLogin, type Login } from '../ssh/names.js';
 import { cachePaths, readCacheEntry, writeCacheEntry, type CacheEntry } from './cert-cache.js';
 import type { SignerProfile } from './config.js';
 import { readKeyPair, type KeyPair } from './keypair-read.js';
-import { lkpHome } from './home.js';
+import { checkHomeDirs, lkpHome } from './home.js';
 import { ensureKnownHosts } from './known-hosts.js';
 import { krlConfigPath, krlIsFresh, revokedHostKeysPath } from './revoked-host-keys-path.js';
 import { buildSshArgs } from './ssh-command.js';
-import { configPath } from './ssh-config.js';
+import { configPath, isPlainAddress } from './ssh-config.js';
 import type { HostRoute } from './tunnel/route.js';
 import type { Transport } from './tunnel/transport.js';
 
@@ -179,12 +179,15 @@ const certifyHop = async (hop: HopSpec, ctx: HopContext, fetchHop: FetchHop): Pr
     await writeCacheEntry(paths, entry);
   }
   if (entry.hostCaKeys.length === 0) throw new LkpError('SignerError', 'the signer listed no host CA keys, so hosts cannot be verified');
+  const address = hop.address ?? entry.address;
+  // It becomes ssh's destination or a HostName line: nothing ssh could read as an option or a directive.
+  if (!isPlainAddress(address)) throw new LkpError(hop.address !== undefined ? 'UsageError' : 'InstanceNotUsable', `${hop.address !== undefined ? '--address ' : `the address of ${target.instanceId}, `}${JSON.stringify(address.slice(0, 120))}, is not an IP address or DNS name`);
   return {
     instanceId: target.instanceId,
     login: hop.login,
     ...(hop.port ? { port: hop.port } : {}),
     certPath: paths.cert,
-    address: hop.address ?? entry.address,
+    address,
     hostCaKeys: entry.hostCaKeys,
     validBefore: entry.validBefore,
     fromCache: cached !== undefined,
@@ -232,6 +235,8 @@ export const knownHostsName = (signer: SignerProfile): string => (signer.name ==
 export const prepareSshWith = async (opts: ExecOptions, now: () => number, miss: MissPath): Promise<PreparedSsh> => {
   parseInstanceRef(opts.instanceArn, '--instance-arn');
   const home = opts.home ?? lkpHome();
+  // ssh trusts the known_hosts, cached certificates and jump configs kept here (a few lstat calls).
+  checkHomeDirs(home, ['cache', 'jump']);
   const identityPath = path.resolve(opts.identity ?? path.join(home, 'id_ed25519'));
   // The default key is made on first use (by `missingKey`); a key the user named must exist.
   const keyPair = opts.identity ? await readKeyPair(identityPath) : await (miss.missingKey ?? readKeyPair)(identityPath);

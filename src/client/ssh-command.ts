@@ -22,7 +22,12 @@ export interface SshCommandInput {
   readonly proxyCommand?: string;
 }
 
-/** argv for ssh (no shell involved anywhere). */
+/**
+ * argv for ssh (no shell involved anywhere). The destination goes before the user's
+ * arguments with no `--`: after one ssh reads no more options, and the user's arguments may
+ * be ssh options (-v, -L). So callers pass only a plain address (exec-core.ts checks it),
+ * which never begins with '-'.
+ */
 export const buildSshArgs = (i: SshCommandInput): string[] => [
   ...(i.configFile ? ['-F', i.configFile] : []),
   '-i', i.identity,

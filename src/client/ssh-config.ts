@@ -75,6 +75,9 @@ export const hostConfigInclude = (home: string): string | undefined => {
   return `Include "${path.join(home, 'hosts')}/*/*.conf"`;
 };
 
+/** The catch-all's ProxyCommand: says why and fails (no %-token, no name: nothing from the command line). */
+const FAIL_CLOSED = `/bin/sh -c 'echo "lkp: lkp ssh prepare did not set up this instance, so ssh does not connect (run: lkp ssh prepare --host INSTANCE-ID --user LOGIN)" >&2; exit 1'`;
+
 /** The block text (lines joined with \n, ending with a newline). */
 export const renderSshConfig = (i: SshConfigInput): string => {
   const cmd = literal(i.lkp.map(q).join(' '));
@@ -95,6 +98,12 @@ export const renderSshConfig = (i: SshConfigInput): string => {
     // No HostKeyAlias (it takes no %h): behind a ProxyCommand ssh checks the host key
     // under the name typed, the instance id, which the host certificate must list.
     `    ProxyCommand ${cmd} ssh proxy --host %h --port %p`,
+    // When neither applied (prepare failed, or a name the block skips): no fallback to plain
+    // ssh (DNS, trust on first use, default keys). ssh keeps the first value it reads, so
+    // this changes nothing for a connection the lines above already set up.
+    `Match originalhost "i-*,mi-*"`,
+    ...hostCheckLines(i.knownHosts, i.revokedHostKeys),
+    `    ProxyCommand ${FAIL_CLOSED}`,
     END,
     '',
   ].join('\n');
@@ -110,8 +119,8 @@ export interface HostConfigInput {
   readonly knownHosts: string;
   /** The signer's KRL copy (ssh's RevokedHostKeys). */
   readonly revokedHostKeys: string;
-  /** An executable that succeeds while the certificate is still good to use (renderExpiryGuard). */
-  readonly guard: string;
+  /** Unix seconds: the file applies until then (the certificate's safety margin, the KRL copy's age). */
+  readonly until: number;
   /** How to reach the address: `none` (a direct TCP connection) unless a transport needs a command. */
   readonly proxyCommand?: string;
 }
@@ -132,11 +141,11 @@ export const renderHostConfig = (h: HostConfigInput): string => {
   if (!INSTANCE_ID_RE.test(h.instanceId)) throw new LkpError('UsageError', `${JSON.stringify(h.instanceId)} is not an instance id`);
   if (!LOGIN.test(h.login)) throw new LkpError('UsageError', `${JSON.stringify(h.login)} cannot be written into an ssh config`);
   if (!isPlainAddress(h.address)) throw new LkpError('UsageError', `${JSON.stringify(h.address)} is not an address ssh can be given as HostName`);
-  const guard = literal(q(h.guard));
-  if (/["\r\n]/.test(guard)) throw new LkpError('UsageError', 'the guard path cannot hold a double quote or a line break in an ssh config');
+  if (!Number.isSafeInteger(h.until)) throw new LkpError('UsageError', 'the expiry must be a whole number of seconds');
   return [
     '# written by lkp ssh prepare: removed by lkp ssh logout; ignored once the certificate expires',
-    `Match originalhost ${h.instanceId} user ${h.login} exec "${guard}"`,
+    // The expiry test inline (one fork of `date`): no executable in the home for ssh to run.
+    `Match originalhost ${h.instanceId} user ${h.login} exec "test $(date +%%s) -lt ${h.until}"`,
     `    HostName ${h.address}`,
     `    HostKeyAlias ${h.instanceId}`,
     `    IdentityFile ${configPath(h.identity)}`,
@@ -146,12 +155,6 @@ export const renderHostConfig = (h: HostConfigInput): string => {
     `    ProxyCommand ${h.proxyCommand ?? 'none'}`,
     '',
   ].join('\n');
-};
-
-/** A /bin/sh script that succeeds until `until` (Unix seconds): one fork of `date`, no lkp. */
-export const renderExpiryGuard = (until: number): string => {
-  if (!Number.isSafeInteger(until)) throw new LkpError('UsageError', 'the expiry must be a whole number of seconds');
-  return `#!/bin/sh\n# written by lkp ssh prepare: the cached certificate is used until ${new Date(until * 1000).toISOString()}\n[ "$(date +%s)" -lt ${until} ]\n`;
 };
 
 /** Puts the block at the top of an ssh config (replacing an earlier one in place). */

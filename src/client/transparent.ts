@@ -12,9 +12,10 @@ import { writeAtomic } from '../fs/write-atomic.js';
 import { INSTANCE_ID_RE } from '../api/target.js';
 import { parseCertificate } from '../ssh/parse-certificate.js';
 import { safetyMargin } from './cert-cache.js';
+import { checkHomeDirs } from './home.js';
 import { prepareSsh, type ExecOptions } from './exec.js';
 import { KRL_MAX_AGE_MS, krlWrittenAt } from './revoked-host-keys-path.js';
-import { hostConfigInclude, isPlainAddress, renderExpiryGuard, renderHostConfig } from './ssh-config.js';
+import { hostConfigInclude, isPlainAddress, renderHostConfig } from './ssh-config.js';
 import { parseRoute, proxyCommandFor, type HostRoute } from './tunnel/route.js';
 
 /** Host file locations for an instance id. */
@@ -22,8 +23,9 @@ export const hostFiles = (home: string, instanceId: string, login: string) => ({
   dir: path.join(home, 'hosts', instanceId),
   cert: path.join(home, 'hosts', instanceId, `${login}-cert.pub`),
   address: path.join(home, 'hosts', instanceId, 'address'),
-  /** The per-instance ssh config (Included by the block) and its expiry guard. */
+  /** The per-instance ssh config (Included by the block). */
   config: path.join(home, 'hosts', instanceId, `${login}.conf`),
+  /** The expiry guard earlier versions wrote as an executable (now inline in the config): removed. */
   guard: path.join(home, 'hosts', instanceId, `${login}.valid`),
   /** The transport when it is not direct (--via eice / ssm): what the proxy needs. */
   route: path.join(home, 'hosts', instanceId, 'route.json'),
@@ -33,6 +35,8 @@ export const hostFiles = (home: string, instanceId: string, login: string) => ({
 export const prepareHost = async (opts: Omit<ExecOptions, 'args' | 'public' | 'refresh'> & { home: string }): Promise<void> => {
   const instanceId = opts.instanceArn;
   if (!INSTANCE_ID_RE.test(instanceId)) throw new LkpError('UsageError', `${instanceId} is not an instance id`);
+  // ssh reads and runs what this writes under hosts/ID: refuse a home another user can write.
+  checkHomeDirs(opts.home, ['hosts', path.join('hosts', instanceId)]);
   const prepared = await prepareSsh({ ...opts, public: false, refresh: false, args: [] });
   const files = hostFiles(opts.home, instanceId, opts.login);
   await mkdir(files.dir, { recursive: true, mode: 0o700 });
@@ -55,8 +59,6 @@ export const prepareHost = async (opts: Omit<ExecOptions, 'args' | 'public' | 'r
   const nowSeconds = Math.floor(Date.now() / 1000);
   const krlAt = Math.min(Math.floor(((await krlWrittenAt(prepared.revokedHostKeys)) ?? 0) / 1000), nowSeconds);
   const until = Math.min(validBefore - safetyMargin(validBefore - Number(parsed.validAfter)), krlAt + KRL_MAX_AGE_MS / 1000);
-  // The guard first, then the file that names it (an ssh in between sees the old pair).
-  await writeAtomic(files.guard, renderExpiryGuard(until), 0o700);
   await writeAtomic(
     files.config,
     renderHostConfig({
@@ -67,11 +69,12 @@ export const prepareHost = async (opts: Omit<ExecOptions, 'args' | 'public' | 'r
       certificate: files.cert,
       knownHosts: prepared.knownHosts,
       revokedHostKeys: prepared.revokedHostKeys,
-      guard: files.guard,
+      until,
       ...(proxyCommand ? { proxyCommand } : {}),
     }),
     0o600,
   );
+  await rm(files.guard, { force: true });
 };
 
 /** The route `prepare` wrote, parsed strictly; direct when there is none (a block installed before transports). */
@@ -95,6 +98,8 @@ const readRoute = async (file: string): Promise<HostRoute | undefined> => {
 /** Pipes stdin/stdout to the instance (ssh's ProxyCommand): by the route prepare chose, else ADDRESS:PORT. */
 export const proxyToHost = async (home: string, instanceId: string, port: number): Promise<number> => {
   if (!INSTANCE_ID_RE.test(instanceId)) throw new LkpError('UsageError', `${instanceId} is not an instance id`);
+  // The route and address come from hosts/ID: only as prepare left them, in folders no one else can write.
+  checkHomeDirs(home, ['hosts', path.join('hosts', instanceId)]);
   const route = await readRoute(hostFiles(home, instanceId, 'x').route);
   if (route?.via === 'eice') {
     const { proxyViaEice } = await import('./tunnel/proxy.js');

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hostConfigInclude, renderExpiryGuard, renderHostConfig, renderSshConfig } from '../../src/client/ssh-config.js';
+import { hostConfigInclude, renderHostConfig, renderSshConfig } from '../../src/client/ssh-config.js';
 import { LkpError } from '../../src/errors.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -19,10 +19,8 @@ const sshG = (file: string, dest: string) => {
 
 const setup = (guardUntil: number, proxyCommand?: string) => {
   const home = tempDir('lkp-host conf-');
-  const guard = path.join(home, 'ec2-user.valid');
-  writeFileSync(guard, renderExpiryGuard(guardUntil), { mode: 0o700 });
   const file = path.join(home, 'ec2-user.conf');
-  writeFileSync(file, renderHostConfig({ instanceId: ID, login: 'ec2-user', address: '10.0.0.7', identity: path.join(home, 'id_ed25519'), certificate: path.join(home, 'ec2-user-cert.pub'), knownHosts: path.join(home, 'known_hosts'), revokedHostKeys: path.join(home, 'revoked_keys.lkp'), guard, ...(proxyCommand ? { proxyCommand } : {}) }), { mode: 0o600 });
+  writeFileSync(file, renderHostConfig({ instanceId: ID, login: 'ec2-user', address: '10.0.0.7', identity: path.join(home, 'id_ed25519'), certificate: path.join(home, 'ec2-user-cert.pub'), knownHosts: path.join(home, 'known_hosts'), revokedHostKeys: path.join(home, 'revoked_keys.lkp'), until: guardUntil, ...(proxyCommand ? { proxyCommand } : {}) }), { mode: 0o600 });
   return { file, home };
 };
 
@@ -68,11 +66,11 @@ describe('per-instance ssh config', () => {
   });
 
   it('fail/an address, login or instance id that is not plain is refused', () => {
-    const base = { instanceId: ID, login: 'ec2-user', address: '10.0.0.7', identity: '/h/id', certificate: '/h/c', knownHosts: '/h/k', revokedHostKeys: '/h/r', guard: '/h/g' };
+    const base = { instanceId: ID, login: 'ec2-user', address: '10.0.0.7', identity: '/h/id', certificate: '/h/c', knownHosts: '/h/k', revokedHostKeys: '/h/r', until: 2000000000 };
     for (const address of ['10.0.0.7 ProxyCommand=sh', '-oProxyCommand=x', '10.0.0.7\n    ProxyCommand sh', '%h', 'a b', '$(id)', '']) expect(code(() => renderHostConfig({ ...base, address }))).toBe('UsageError');
     for (const login of ['root user', 'a*', 'x,y', '%r', "o'k"]) expect(code(() => renderHostConfig({ ...base, login }))).toBe('UsageError');
     for (const instanceId of ['i-*', 'i-0123456789abcdef0 user root', 'web-1']) expect(code(() => renderHostConfig({ ...base, instanceId }))).toBe('UsageError');
-    expect(code(() => renderHostConfig({ ...base, guard: '/h/"g' }))).toBe('UsageError');
+    expect(code(() => renderHostConfig({ ...base, until: 1.5 }))).toBe('UsageError');
     expect(code(() => renderHostConfig({ ...base, revokedHostKeys: '/h/%r' }))).toBe('UsageError');
   });
 

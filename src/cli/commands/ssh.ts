@@ -75,6 +75,9 @@ export const sshConfig: CommandDef = {
       process.stdout.write(block);
       return 0;
     }
+    // The block Includes hosts/*/*.conf and trusts known_hosts there: only into a home no one else can write.
+    const { checkHomeDirs } = await import('../../client/home.js');
+    checkHomeDirs(home, ['hosts', 'cache']);
     const given = path.resolve((args['ssh-config'] as string | undefined) ?? path.join(os.homedir(), '.ssh', 'config'));
     // A dotfile manager's symlink stays a symlink: the block goes into the file it points to.
     const { realpath } = await import('node:fs/promises');
