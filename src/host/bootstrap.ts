@@ -25,7 +25,7 @@ import { caKeyDrift } from './ca-drift.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
 import { renewalDue, type CertStatus } from './renewal.js';
 import { fetchKrl, type FetchedKrl } from '../krl/fetch-krl.js';
-import { readInstalledKrl, writeHostFilesWithKrl } from './revoked-keys.js';
+import { readInstalledKrl, sshdNamesKrl, writeHostFilesWithKrl } from './revoked-keys.js';
 import type { LkpSshdSettings } from '../sshd/settings.js';
 import type { SshdConfigInput } from '../sshd/edit.js';
 import { retryWithin } from './retry-window.js';
@@ -315,7 +315,8 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   // without (or failing) the krl action does not stop the certificates: the last good copy
   // stays (or an empty KRL starts), and lkp-host-krl.timer tries again in minutes.
   const fetched = await fetchKrlOrWarn(signer, progress);
-  const written = await writeHostFilesWithKrl({ layout, files: plan.files, stale: plan.stale, fetched, now: deps.now(), note: (line) => progress(`lkp host: ${line}`) });
+  // A failure below (sshd -t, reload) takes back the other files, not a KRL sshd already reads.
+  const written = await writeHostFilesWithKrl({ layout, files: plan.files, stale: plan.stale, fetched, now: deps.now(), note: (line) => progress(`lkp host: ${line}`), krlNamed: sshdNamesKrl(sshdInput, layout.revokedKeys) });
   const reload = hostReloader(opts);
   try {
     if (edit.changes.length > 0) {

@@ -10,6 +10,7 @@ import { checkInstalledKrl, emptyKrl, installKrl, krlCandidateCheck, type KrlChe
 import { cleanStaleTemps } from '../sshd/apply.js';
 import type { FetchedKrl } from '../krl/fetch-krl.js';
 import type { KrlHeader } from '../ssh/krl.js';
+import type { SshdConfigInput } from '../sshd/edit.js';
 import type { HostLayout } from './layout.js';
 import type { HostFile } from './plan-host-files.js';
 import { writeHostFiles, type WrittenHostFiles } from './write-host-files.js';
@@ -85,20 +86,36 @@ export const writeHostFilesWithKrl = async (o: {
   readonly fetched: FetchedKrl | undefined;
   readonly now: Date;
   readonly note: (line: string) => void;
+  /**
+   * sshd's configuration names the KRL already: a later failure (sshd -t, reload, for any
+   * other reason) then leaves the KRL as written instead of rolling revocations back; it was
+   * checked on its own. A KRL sshd does not name yet is taken back with the rest (harmless).
+   */
+  readonly krlNamed?: boolean;
 }): Promise<WrittenHostFiles> => {
   const krl = await planRevokedKeysFiles(o.layout, o.fetched, o.now);
   for (const n of krl.notes) o.note(n);
+  const keep = new Set(o.krlNamed ? [o.layout.revokedKeys, o.layout.revokedKeysState] : []);
   try {
-    return await writeHostFiles([...o.files, ...krl.files], o.stale);
+    return await writeHostFiles([...o.files, ...krl.files], o.stale, keep);
   } catch (error) {
     // Only the KRL's check throws KeyInvalid here; writeHostFiles already undid its writes.
     if (!(o.fetched && error instanceof LkpError && error.code === 'KeyInvalid')) throw error;
     o.note(`warning: the signer's revocation list was not installed (SignerError: ssh-keygen does not load it: ${error.message})`);
     const fallback = await planRevokedKeysFiles(o.layout, undefined, o.now);
     for (const n of fallback.notes) o.note(n);
-    return writeHostFiles([...o.files, ...fallback.files], o.stale);
+    return writeHostFiles([...o.files, ...fallback.files], o.stale, keep);
   }
 };
+
+/** True when the sshd configuration (main file or a drop-in) names `krl` in a RevokedKeys line. */
+export const sshdNamesKrl = (input: SshdConfigInput, krl: string): boolean =>
+  [input.mainText, ...(input.includedFiles ?? []).map((f) => f.text)].some((text) =>
+    text.split(/\r?\n/).some((line) => {
+      const m = /^\s*RevokedKeys(?:\s*=\s*|\s+)(\S+)\s*$/i.exec(line);
+      return m?.[1] === krl || m?.[1] === `"${krl}"`;
+    }),
+  );
 
 const emptyRecord = (now: Date): KrlRecord => ({ version: 1, fetchedAt: null, generatedAt: iso(Math.floor(now.getTime() / 1000)), count: 0 });
 

@@ -500,3 +500,36 @@ describe('a signer KRL that lkp reads but ssh-keygen refuses', () => {
     }
   }, 90_000);
 });
+
+describe('a failed lkp host run does not roll revocations back', () => {
+  it('fail/sshd -t refusing the renewal (for another reason) takes back the certificates but keeps the newer KRL sshd already names', async () => {
+    const ca = await makeLocalCa();
+    const signer = await startLocalSigner(ca.config);
+    onCleanup(() => signer.stop());
+    const env = { AWS_ENDPOINT_URL_LAMBDA: signer.url };
+    const login = currentUser();
+    const name = 'rollback-host';
+    const host = await makeSandboxHost();
+    const krl = path.join(host.sshDir, 'lkp/revoked_keys');
+    const first = await lkp(['host', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(readFileSync(host.sshdConfig, 'utf8')).toContain(`RevokedKeys ${krl}`);
+    const state = readFileSync(path.join(host.sshDir, 'lkp/state.json'), 'utf8');
+    // A leaver's certificate, revoked at the signer after the host's last KRL.
+    const key = await genKey(tempDir('lkp-people-'), 'leaver');
+    expect((await lkp(['ssh', 'cert', '--join-token', ca.mint({ for: 'user', principals: [`${login}@${name}`] }), '--target', name, '--user', login, '--identity', key], { env })).code).toBe(0);
+    const serial = parseCertificate(readFileSync(`${key}-cert.pub`, 'utf8')).serial;
+    expect((await lkp(['signer', 'revoke', '--config', ca.config, '--serial', serial.toString(), '--ca', 'user', '--reason', 'left'], { env })).code).toBe(0);
+    // The real sshd, except that its check (sshd -t) refuses every configuration.
+    const badSshd = path.join(host.root, 'refusing-sshd');
+    writeFileSync(badSshd, '#!/bin/sh\ncase " $* " in *" -t "*) echo "bad configuration option" >&2; exit 255;; esac\nexec /usr/sbin/sshd "$@"\n', { mode: 0o755 });
+    const r = await lkp(['host', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload', '--sshd', badSshd], { env });
+    expect(r.code, r.stderr).toBe(40); // SshdConfigInvalid
+    // The certificates went back; the KRL holding the revocation stayed.
+    expect(readFileSync(path.join(host.sshDir, 'lkp/state.json'), 'utf8')).toBe(state);
+    expect(await krlLoads(krl)).toBe(true);
+    expect((await run('ssh-keygen', ['-Q', '-f', krl, `${key}-cert.pub`]).then(() => 0, (e: { code?: number }) => e.code ?? -1))).not.toBe(0);
+    const status = JSON.parse((await lkp(['host', 'status', '--ssh-dir', host.sshDir, '--json'])).stdout) as { revocations: { count: number | null } };
+    expect(status.revocations.count).toBe(1);
+  }, 60_000);
+});
