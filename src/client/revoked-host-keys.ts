@@ -7,6 +7,7 @@ import { readOptional } from '../fs/read-optional.js';
 import { LkpError } from '../errors.js';
 import { emptyKrl, installKrl } from '../krl/check-krl.js';
 import type { FetchedKrl } from '../krl/fetch-krl.js';
+import { installedHeader, olderKrlMessage, olderThanInstalled } from '../krl/krl-order.js';
 
 export { KRL_MAX_AGE_MS, krlConfigPath, krlIsFresh, krlWrittenAt, revokedHostKeysPath } from './revoked-host-keys-path.js';
 
@@ -32,13 +33,19 @@ export const refreshRevokedHostKeys = async (file: string, fetch: () => Promise<
       await utimes(file, now, now);
       return;
     }
-    try {
-      await installKrl(file, fetched.bytes);
-      return;
-    } catch (error) {
-      // ssh-keygen refused the signer's KRL (checked as the candidate file): like a failed fetch.
-      if (!(error instanceof LkpError && error.code === 'KeyInvalid')) throw error;
-      failure = new LkpError('SignerError', `signer answered an unusable KRL: ${error.message}`, { cause: error });
+    // An older list than the copy (a stale signer instance, or a fallback signer's) would
+    // undo revocations: like a failed fetch, the copy stays and keeps its age.
+    const installed = installedHeader(current);
+    if (installed && olderThanInstalled(installed, fetched.header, Math.floor(now.getTime() / 1000))) failure = new LkpError('SignerError', olderKrlMessage(installed, fetched.header));
+    else {
+      try {
+        await installKrl(file, fetched.bytes);
+        return;
+      } catch (error) {
+        // ssh-keygen refused the signer's KRL (checked as the candidate file): like a failed fetch.
+        if (!(error instanceof LkpError && error.code === 'KeyInvalid')) throw error;
+        failure = new LkpError('SignerError', `signer answered an unusable KRL: ${error.message}`, { cause: error });
+      }
     }
   }
   const why = failure instanceof LkpError ? `${failure.code}: ${failure.message}` : String(failure);

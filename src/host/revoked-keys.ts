@@ -9,6 +9,7 @@ import { writeAtomic } from '../fs/write-atomic.js';
 import { checkInstalledKrl, emptyKrl, installKrl, krlCandidateCheck, type KrlCheckOptions } from '../krl/check-krl.js';
 import { cleanStaleTemps } from '../sshd/apply.js';
 import type { FetchedKrl } from '../krl/fetch-krl.js';
+import { installedHeader, olderKrlMessage, olderThanInstalled } from '../krl/krl-order.js';
 import type { KrlHeader } from '../ssh/krl.js';
 import type { SshdConfigInput } from '../sshd/edit.js';
 import type { HostLayout } from './layout.js';
@@ -60,6 +61,11 @@ export const readKrlRecord = async (layout: HostLayout): Promise<KrlRecord | nul
 export const planRevokedKeysFiles = async (layout: HostLayout, fetched: FetchedKrl | undefined, now: Date, opts: KrlCheckOptions = {}): Promise<{ files: HostFile[]; notes: string[] }> => {
   // ssh-keygen checks each KRL as the candidate file that is then renamed into place.
   const check = krlCandidateCheck(opts);
+  if (fetched) {
+    // An older list than the installed signer one (a stale signer instance) would undo revocations.
+    const installed = installedHeader(await readOptional(layout.revokedKeys));
+    if (installed && olderThanInstalled(installed, fetched.header, Math.floor(now.getTime() / 1000))) return { files: [], notes: [`warning: ${olderKrlMessage(installed, fetched.header)}`] };
+  }
   if (fetched) return { files: [{ path: layout.revokedKeys, content: fetched.bytes, mode: 0o644, check }, recordFile(layout, fetchedRecord(fetched, now))], notes: [] };
   let installed: Awaited<ReturnType<typeof readInstalledKrl>>;
   let notes: string[] = [];
@@ -140,7 +146,8 @@ export interface RefreshedKrl {
 }
 
 /**
- * Fetches the signer's KRL and swaps it in. When the fetch fails, the installed copy stays;
+ * Fetches the signer's KRL and swaps it in. When the fetch fails, or the signer's list is
+ * older than the installed one (SignerError), the installed copy stays;
  * if there is none usable (deleted or damaged by hand), an empty one is put there so sshd
  * still admits keys, and the failure is thrown.
  */
@@ -155,6 +162,11 @@ export const refreshRevokedKeys = async (layout: HostLayout, fetch: () => Promis
     throw error;
   }
   const current = await readOptional(layout.revokedKeys);
+  const installed = installedHeader(current);
+  if (installed && olderThanInstalled(installed, fetched.header, Math.floor(now().getTime() / 1000))) {
+    // Neither the list nor its record changes: the next refresh asks again.
+    throw new LkpError('SignerError', olderKrlMessage(installed, fetched.header));
+  }
   const changed = current === null || !current.equals(fetched.bytes);
   if (changed) {
     await installKrl(layout.revokedKeys, fetched.bytes, opts).catch(async (error: unknown) => {

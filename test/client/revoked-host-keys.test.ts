@@ -1,10 +1,11 @@
 // The laptop's KRL copy on a cache miss: the signer's list is installed through the checked
 // path, and when it is the very list already installed (the usual case) only its time is
 // renewed, with no second ssh-keygen run; a changed list is checked again.
-import { statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LkpError } from '../../src/errors.js';
+import { emptyKrl } from '../../src/krl/check-krl.js';
 import { encodeKrl, krlHeader } from '../../src/ssh/krl.js';
 import { refreshRevokedHostKeys } from '../../src/client/revoked-host-keys.js';
 import { tempDir } from '../helpers/temp.js';
@@ -42,5 +43,28 @@ describe('laptop KRL refresh', () => {
     writeFileSync(file, damaged);
     process.env.PATH = '/nonexistent';
     await expect(refreshRevokedHostKeys(file, fetched(bytes), () => undefined)).rejects.toMatchObject({ code: 'FileSystem' });
+  });
+
+  it('fail/a list older than the copy (a stale signer instance) is not installed: the copy and its age stay, with a SignerError warning; lkp\'s empty list never holds a newer one back', async () => {
+    const file = path.join(tempDir('lkp-laptop-krl-'), 'revoked_keys.lkp');
+    const dated = (generatedAt: number, fill: number): Buffer => encodeKrl({ version: BigInt(generatedAt), generatedAt, certificates: [], sha256Fingerprints: fill ? [Buffer.alloc(32, fill)] : [] });
+    const now = new Date(1_700_010_000_000);
+    const newer = dated(1_700_002_000, 5);
+    const older = dated(1_700_001_000, 0);
+    // lkp's own placeholder does not pin anything, even when dated later.
+    writeFileSync(file, emptyKrl(new Date(1_700_003_000_000)));
+    const warnings: string[] = [];
+    await refreshRevokedHostKeys(file, fetched(newer), (l) => warnings.push(l), now);
+    expect(readFileSync(file).equals(newer)).toBe(true);
+    const old = new Date(1_700_000_000_000);
+    utimesSync(file, old, old);
+    await refreshRevokedHostKeys(file, fetched(older), (l) => warnings.push(l), now);
+    expect(readFileSync(file).equals(newer)).toBe(true);
+    expect(statSync(file).mtimeMs).toBe(old.getTime());
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/SignerError/);
+    // A newer list than the copy goes in.
+    await refreshRevokedHostKeys(file, fetched(dated(1_700_003_000, 6)), (l) => warnings.push(l), now);
+    expect(readFileSync(file).equals(dated(1_700_003_000, 6))).toBe(true);
   });
 });

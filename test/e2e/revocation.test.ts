@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyKrl } from '../../src/krl/check-krl.js';
+import { encodeKrl } from '../../src/ssh/krl.js';
 import { parseCertificate } from '../../src/ssh/parse-certificate.js';
 import { CredentialRegistry } from '../fakes/credentials.js';
 import { startFakeEc2, type FakeEc2 } from '../fakes/ec2.js';
@@ -532,4 +533,51 @@ describe('a failed lkp host run does not roll revocations back', () => {
     const status = JSON.parse((await lkp(['host', 'status', '--ssh-dir', host.sshDir, '--json'])).stdout) as { revocations: { count: number | null } };
     expect(status.revocations.count).toBe(1);
   }, 60_000);
+});
+
+describe('an older signer KRL never replaces a newer one on a host', () => {
+  it('fail/refresh-krl meeting a stale signer instance is SignerError (31) and keeps the newer list and its record; lkp host keeps it too; sshd keeps refusing', async () => {
+    const ca = await makeLocalCa();
+    const signer = await startLocalSigner(ca.config);
+    onCleanup(() => signer.stop());
+    const env = { AWS_ENDPOINT_URL_LAMBDA: signer.url };
+    const login = currentUser();
+    const name = 'stale-krl-host';
+    const host = await makeSandboxHost();
+    const krl = path.join(host.sshDir, 'lkp/revoked_keys');
+    const record = path.join(host.sshDir, 'lkp/revoked_keys.json');
+    expect((await lkp(['host', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env })).code).toBe(0);
+    const key = await genKey(tempDir('lkp-people-'), 'leaver');
+    expect((await lkp(['ssh', 'cert', '--join-token', ca.mint({ for: 'user', principals: [`${login}@${name}`] }), '--target', name, '--user', login, '--identity', key], { env })).code).toBe(0);
+    const serial = parseCertificate(readFileSync(`${key}-cert.pub`, 'utf8')).serial;
+    expect((await lkp(['signer', 'revoke', '--config', ca.config, '--serial', serial.toString(), '--ca', 'user', '--reason', 'left'], { env })).code).toBe(0);
+    const fresh = await lkp(['host', 'refresh-krl', '--ssh-dir', host.sshDir, '--json'], { env });
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(JSON.parse(fresh.stdout)).toMatchObject({ changed: true, count: 1 });
+    const newer = readFileSync(krl);
+    const newerRecord = readFileSync(record, 'utf8');
+    // A warm container that built its (empty) list before the revocation: generated earlier.
+    const earlier = Math.floor(Date.now() / 1000) - 600;
+    const stale = encodeKrl({ version: BigInt(earlier), generatedAt: earlier, comment: 'lkp stale', certificates: [], sha256Fingerprints: [] });
+    const proxy = await startSignerProxy({ upstream: signer.url, decide: (action) => (action === 'krl' ? { body: { serverId: 'stale', krl: stale.toString('base64'), generatedAt: new Date(earlier * 1000).toISOString(), count: 0 } } : undefined) });
+    const r = await lkp(['host', 'refresh-krl', '--ssh-dir', host.sshDir, '--json'], { env: { AWS_ENDPOINT_URL_LAMBDA: proxy.url } });
+    expect(r.code).toBe(SIGNER_ERROR);
+    expect(readFileSync(krl).equals(newer)).toBe(true);
+    expect(readFileSync(record, 'utf8')).toBe(newerRecord);
+    // A full run through the stale instance renews the certificates and keeps the newer list.
+    const again = await lkp(['host', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env: { AWS_ENDPOINT_URL_LAMBDA: proxy.url } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(proxy.actions).toContain('krl');
+    expect(readFileSync(krl).equals(newer)).toBe(true);
+    const knownHosts = path.join(host.root, 'known_hosts');
+    writeFileSync(knownHosts, `@cert-authority ${name} ${readFileSync(path.join(ca.dir, 'host_ca.pub'), 'utf8').trim()}\n`);
+    const sshd = await startSshd(host.sshdConfig);
+    try {
+      const refused = await runSsh(['-i', key, '-o', 'IdentitiesOnly=yes', '-o', `CertificateFile=${key}-cert.pub`, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', `HostKeyAlias=${name}`, '-p', String(sshd.port), `${login}@127.0.0.1`, 'echo', 'ok']);
+      expect(refused.stdout).toBe('');
+      expect(sshd.log()).toMatch(/revoked/i);
+    } finally {
+      await sshd.stop();
+    }
+  }, 90_000);
 });
