@@ -581,3 +581,30 @@ describe('an older signer KRL never replaces a newer one on a host', () => {
     }
   }, 90_000);
 });
+
+describe('lkp host --renew-if-needed refreshes the KRL too (hosts without lkp-host-krl.timer)', () => {
+  it('ok/with certificates not due it renews nothing, but installs the signer\'s newer list: a revoked certificate is then refused', async () => {
+    const ca = await makeLocalCa();
+    const signer = await startLocalSigner(ca.config);
+    onCleanup(() => signer.stop());
+    const env = { AWS_ENDPOINT_URL_LAMBDA: signer.url };
+    const login = currentUser();
+    const name = 'no-krl-timer-host';
+    const host = await makeSandboxHost();
+    const krl = path.join(host.sshDir, 'lkp/revoked_keys');
+    expect((await lkp(['host', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env })).code).toBe(0);
+    const state = readFileSync(path.join(host.sshDir, 'lkp/state.json'), 'utf8');
+    const key = await genKey(tempDir('lkp-people-'), 'leaver');
+    expect((await lkp(['ssh', 'cert', '--join-token', ca.mint({ for: 'user', principals: [`${login}@${name}`] }), '--target', name, '--user', login, '--identity', key], { env })).code).toBe(0);
+    const serial = parseCertificate(readFileSync(`${key}-cert.pub`, 'utf8')).serial;
+    expect((await lkp(['signer', 'revoke', '--config', ca.config, '--serial', serial.toString(), '--ca', 'user', '--reason', 'left'], { env })).code).toBe(0);
+    const revoked = () => run('ssh-keygen', ['-Q', '-f', krl, `${key}-cert.pub`]).then(() => false, () => true);
+    expect(await revoked()).toBe(false);
+    const renew = await lkp(['host', '--renew-if-needed', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
+    expect(renew.code, renew.stderr).toBe(0);
+    expect(renew.stdout).toContain('nothing to do');
+    expect(readFileSync(path.join(host.sshDir, 'lkp/state.json'), 'utf8')).toBe(state);
+    expect(await krlLoads(krl)).toBe(true);
+    expect(await revoked()).toBe(true);
+  }, 90_000);
+});
