@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   ToolMissing: 55,
   RotationTooEarly: 56,
   RotationNotLive: 57,
+  RevocationListStale: 58,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

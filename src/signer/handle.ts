@@ -80,6 +80,7 @@ export const SIGNER_CODE_FOR: Readonly<Record<ErrorCode, SignerErrorCode>> = {
   ToolMissing: 'Internal',
   RotationTooEarly: 'Internal',
   RotationNotLive: 'Internal',
+  RevocationListStale: 'Internal',
 };
 
 /** Builds the request handler around its dependencies. */

@@ -372,6 +372,26 @@ describe('a revoked host certificate is refused by lkp ssh exec', () => {
     const odd = await lkp(['ssh', 'config'], { env: { ...env, LKP_HOME: tempDir('lkp-home%u-') } });
     expect(odd.code).toBe(21);
   });
+  it('fail/a copy older than the hard bound that cannot be refreshed is RevocationListStale (58); --allow-stale-krl or krlMaxAgeHours connect anyway', async () => {
+    // Follows the tests above: the certificate is cached and the copy revokes the host.
+    const krl = path.join(home, 'revoked_keys.lkp-signer');
+    const twoDays = new Date(Date.now() - 48 * 3600_000);
+    utimesSync(krl, twoDays, twoDays);
+    const dead = { ...env, AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${await freePort()}`, LKP_HTTP_TIMEOUT_MS: '2000' };
+    const base = ['ssh', 'exec', '--instance-arn', arn, '--user', login, '--port', String(sshd.port)];
+    const stale = await lkp([...base, '--', 'echo', 'ok'], { env: dead });
+    expect(stale.code, stale.stderr).toBe(58);
+    expect(stale.stdout).toBe('');
+    // Allowed: lkp runs ssh with the old copy (which still revokes this host: ssh refuses it).
+    const allowed = await lkp([...base, '--allow-stale-krl', '--', 'echo', 'ok'], { env: dead });
+    expect(allowed.code).toBe(255);
+    expect(allowed.stderr).toMatch(/revoked/i);
+    const config = path.join(tempDir('lkp-config-'), 'config.json');
+    writeFileSync(config, JSON.stringify({ version: 1, krlMaxAgeHours: 72 }));
+    const raised = await lkp([...base, '--', 'echo', 'ok'], { env: { ...dead, LKP_CONFIG: config } });
+    expect(raised.code).toBe(255);
+    expect(raised.stderr).toMatch(/revoked/i);
+  }, 60_000);
 });
 
 describe('a host configured by an lkp from before revocations', () => {
