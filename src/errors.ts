@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   RotationTooEarly: 56,
   RotationNotLive: 57,
   HomeUnsafe: 58,
+  RevocationListStale: 59,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -53,13 +53,100 @@ printf 'LKP_FUNCTION_NAME=%s\nLKP_HOST_ARGS="%s"\n' "$LKP_FUNCTION_NAME" "$args"
 # shellcheck disable=SC2086
 "$lkp" host --retry-for 5m $args || { echo "lkp host failed; see above (sshd unchanged)" >&2; exit 1; }
 
-if [ -z "$LKP_ROOT" ] && command -v systemctl >/dev/null 2>&1 && [ -d /etc/systemd/system ]; then
-  # Renewal twice a day; the revocation list (sshd's RevokedKeys) every few minutes.
-  for timer in lkp-host-renew lkp-host-krl; do
-    if [ -f "/usr/local/share/lkp/$timer.timer" ]; then
-      cp "/usr/local/share/lkp/$timer.service" "/usr/local/share/lkp/$timer.timer" /etc/systemd/system/
-      systemctl daemon-reload
-      systemctl enable --now "$timer.timer"
-    fi
+# Renewal twice a day; the revocation list (sshd's RevokedKeys) every few minutes. An AMI
+# baked by bake-ami.sh has the units in /usr/local/share/lkp; a binary fetched from S3 comes
+# alone, so the units are written from here (the same text as userdata/systemd/, which a
+# test keeps in step). Under LKP_ROOT they are written and enabled as systemctl would.
+share="$LKP_ROOT/usr/local/share/lkp"
+units="$LKP_ROOT/etc/systemd/system"
+unit() { # NAME: the unit's text on stdout
+  case "$1" in
+    lkp-host-renew.service) cat <<'LKP_UNIT_EOF'
+# Renews host certificates only when due (a third of their life left, missing, the host
+# key changed, or the signer's CA keys changed in a rotation); does nothing otherwise.
+# Started by lkp-host-renew.timer, whose interval plus jitter (13 h) plus a margin is the
+# signer's default rotation.hostRenewalInterval (14 h): keep the two in step.
+[Unit]
+Description=lkp: renew SSH host certificates when due
+Wants=network-online.target
+After=network-online.target lkp-host.service
+ConditionPathExists=/usr/local/bin/lkp
+
+[Service]
+Type=oneshot
+EnvironmentFile=-/etc/default/lkp
+ExecStart=/usr/local/bin/lkp host --renew-if-needed $LKP_HOST_ARGS
+PrivateTmp=yes
+NoNewPrivileges=yes
+LKP_UNIT_EOF
+    ;;
+    lkp-host-renew.timer) cat <<'LKP_UNIT_EOF'
+# Checks twice a day, spread over an hour so a fleet does not call the signer at once.
+# A CA rotation step waits 14h for this (the signer's rotation.hostRenewalInterval: 12h + 1h
+# plus a margin).
+[Unit]
+Description=lkp: check SSH host certificates for renewal
+
+[Timer]
+OnBootSec=15min
+OnUnitActiveSec=12h
+RandomizedDelaySec=1h
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+LKP_UNIT_EOF
+    ;;
+    lkp-host-krl.service) cat <<'LKP_UNIT_EOF'
+# Refreshes the revocation list sshd reads at every key login (RevokedKeys,
+# /etc/ssh/lkp/revoked_keys) from the signer lkp host used; when the signer cannot be
+# reached or answers garbage, the last good copy stays. Started by lkp-host-krl.timer.
+[Unit]
+Description=lkp: refresh the SSH revocation list (KRL) from the signer
+Wants=network-online.target
+After=network-online.target lkp-host.service
+ConditionPathExists=/usr/local/bin/lkp
+
+[Service]
+Type=oneshot
+EnvironmentFile=-/etc/default/lkp
+# LKP_KRL_ARGS (optional, in /etc/default/lkp): e.g. --ssh-dir, --function-name, --region.
+ExecStart=/usr/local/bin/lkp host refresh-krl $LKP_KRL_ARGS
+TimeoutStartSec=3min
+PrivateTmp=yes
+NoNewPrivileges=yes
+LKP_UNIT_EOF
+    ;;
+    lkp-host-krl.timer) cat <<'LKP_UNIT_EOF'
+# Revocations reach this host within minutes: every 5 minutes plus up to 2 of random delay
+# (drawn anew each time), so a fleet does not call the signer at once. Separate from
+# lkp-host-renew.timer (twice a day, certificates).
+[Unit]
+Description=lkp: refresh the SSH revocation list every few minutes
+
+[Timer]
+OnBootSec=2min
+OnUnitActiveSec=5min
+RandomizedDelaySec=2min
+AccuracySec=15s
+
+[Install]
+WantedBy=timers.target
+LKP_UNIT_EOF
+    ;;
+  esac
+}
+if [ -n "$LKP_ROOT" ] || { command -v systemctl >/dev/null 2>&1 && [ -d /etc/systemd/system ]; }; then
+  mkdir -p "$units"
+  for u in lkp-host-renew.service lkp-host-renew.timer lkp-host-krl.service lkp-host-krl.timer; do
+    if [ -f "$share/$u" ]; then cp "$share/$u" "$units/$u"; else unit "$u" > "$units/$u"; fi
+    chmod 0644 "$units/$u"
   done
+  if [ -z "$LKP_ROOT" ]; then
+    systemctl daemon-reload
+    systemctl enable --now lkp-host-renew.timer lkp-host-krl.timer
+  else
+    mkdir -p "$units/timers.target.wants"
+    for t in lkp-host-renew.timer lkp-host-krl.timer; do ln -sf "/etc/systemd/system/$t" "$units/timers.target.wants/$t"; done
+  fi
 fi

@@ -19,7 +19,7 @@ export const clientContext = async (args: Args) => {
     ...(args.region ? { region: args.region as string } : {}),
     ...(args.profile ? { profile: args.profile as string } : {}),
   });
-  return { home, signers };
+  return { home, signers, ...(config.krlMaxAgeHours !== undefined ? { krlMaxAgeHours: config.krlMaxAgeHours } : {}) };
 };
 
 /** --via, else the signer profile's, else direct. */
@@ -29,7 +29,7 @@ export const chosenVia = (args: Args, signers: ReadonlyArray<{ via?: string }>):
  * `lkp ssh exec`'s arguments as options for prepareSsh. `lkpCommand` (the command that runs
  * lkp again, src/cli/self.ts) is needed only by --via eice, whose ProxyCommand it is.
  */
-export const execOptions = (args: Args, home: string, signers: readonly SignerProfile[], lkpCommand?: readonly string[]): ExecOptions => {
+export const execOptions = (args: Args, home: string, signers: readonly SignerProfile[], lkpCommand?: readonly string[], krlMaxAgeHours?: number): ExecOptions => {
   const login = parseLogin((args.user as string | undefined) ?? signers[0]?.defaultLogin ?? 'ec2-user');
   if (args.port !== undefined && (!Number.isInteger(args.port) || (args.port as number) < 1 || (args.port as number) > 65535)) throw new LkpError('UsageError', '--port must be 1..65535');
   if (args.address !== undefined && !isPlainAddress(String(args.address))) throw new LkpError('UsageError', `--address ${JSON.stringify(String(args.address).slice(0, 120))} is not an IP address or DNS name`);
@@ -49,5 +49,7 @@ export const execOptions = (args: Args, home: string, signers: readonly SignerPr
     via,
     ...(args['eice-id'] ? { eiceId: args['eice-id'] as string } : {}),
     ...(via === 'eice' && lkpCommand ? { lkpCommand } : {}),
+    ...(krlMaxAgeHours !== undefined ? { krlMaxAgeMs: krlMaxAgeHours * 3600_000 } : {}),
+    ...(args['allow-stale-krl'] ? { allowStaleKrl: true } : {}),
   };
 };

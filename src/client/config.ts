@@ -28,6 +28,8 @@ export interface ClientConfig {
   readonly missing?: boolean;
   readonly defaultSigner?: string;
   readonly signers: ReadonlyMap<string, SignerProfile>;
+  /** How old (hours) the host revocation list may get when it cannot be refreshed before lkp refuses to connect (default 24). */
+  readonly krlMaxAgeHours?: number;
 }
 
 const NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -38,7 +40,7 @@ export const SSM_DOCUMENT_RE = /^(arn:aws[a-z-]*:ssm:[a-z]{2}(-[a-z]+)+-\d:\d{12
 
 /** Parses a client config document. */
 export const parseClientConfig = (doc: unknown, file: string): ClientConfig => {
-  const r = readObject(doc, file, ['version', 'defaultSigner', 'signers', '$comment'], 'ConfigInvalid');
+  const r = readObject(doc, file, ['version', 'defaultSigner', 'signers', 'krlMaxAgeHours', '$comment'], 'ConfigInvalid');
   if (r.has('version') && r.value.version !== 1) r.fail('version', 'must be 1');
   const raw = r.value.signers ?? {};
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) r.fail('signers', 'must be an object of name -> signer');
@@ -77,7 +79,8 @@ export const parseClientConfig = (doc: unknown, file: string): ClientConfig => {
   }
   const defaultSigner = r.optionalString('defaultSigner', { max: 64 });
   if (defaultSigner !== undefined && !signers.has(defaultSigner)) r.fail('defaultSigner', `no signer named ${JSON.stringify(defaultSigner)}`);
-  return { file, ...(defaultSigner ? { defaultSigner } : {}), signers };
+  const krlMaxAgeHours = r.optionalInteger('krlMaxAgeHours', { min: 1, max: 24 * 365 });
+  return { file, ...(defaultSigner ? { defaultSigner } : {}), signers, ...(krlMaxAgeHours !== undefined ? { krlMaxAgeHours } : {}) };
 };
 
 /**

@@ -47,6 +47,10 @@ export interface ExecOptions {
   readonly maxTunnelSeconds?: number;
   /** The command that runs lkp again (the eice ProxyCommand): see src/cli/self.ts. */
   readonly lkpCommand?: readonly string[];
+  /** How old the KRL copy may be when it cannot be refreshed (default KRL_HARD_MAX_AGE_MS, 24 h). */
+  readonly krlMaxAgeMs?: number;
+  /** --allow-stale-krl: connect with an older copy anyway. */
+  readonly allowStaleKrl?: boolean;
 }
 
 export interface PreparedSsh {

@@ -115,6 +115,9 @@ export const prepareSsh = async (opts: ExecOptions, now: () => number = () => Ma
     missingKey: (identityPath) => ensureKeyPair(identityPath, `lkp ${os.userInfo().username}`),
     routeHop: routeThrough(opts, primary, credentials, now),
     refreshKrl: (file, region) =>
-      refreshRevokedHostKeys(file, () => (krlOnMiss?.region === region ? krlOnMiss.fetched : fetchFrom(region)), (line) => void process.stderr.write(`${line}\n`)),
+      refreshRevokedHostKeys(file, () => (krlOnMiss?.region === region ? krlOnMiss.fetched : fetchFrom(region)), (line) => void process.stderr.write(`${line}\n`), new Date(), {
+        ...(opts.krlMaxAgeMs !== undefined ? { maxAgeMs: opts.krlMaxAgeMs } : {}),
+        allowStale: opts.allowStaleKrl === true,
+      }),
   });
 };

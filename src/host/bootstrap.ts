@@ -25,7 +25,7 @@ import { caKeyDrift } from './ca-drift.js';
 import { fingerprint, type PublicKey } from '../ssh/public-key.js';
 import { renewalDue, type CertStatus } from './renewal.js';
 import { fetchKrl, type FetchedKrl } from '../krl/fetch-krl.js';
-import { readInstalledKrl, writeHostFilesWithKrl } from './revoked-keys.js';
+import { readInstalledKrl, refreshRevokedKeys, sshdNamesKrl, writeHostFilesWithKrl } from './revoked-keys.js';
 import type { LkpSshdSettings } from '../sshd/settings.js';
 import type { SshdConfigInput } from '../sshd/edit.js';
 import { retryWithin } from './retry-window.js';
@@ -164,7 +164,8 @@ const fetchKrlOrWarn = (signer: Parameters<typeof fetchKrl>[0], progress: (line:
   });
 
 /**
- * `--renew-if-needed` with valid certificates: nothing is renewed, but a host configured by
+ * `--renew-if-needed` with valid certificates: nothing is renewed, but the KRL is refreshed
+ * (a bound for hosts without lkp-host-krl.timer), and a host configured by
  * an lkp from before revocations lacks sshd's RevokedKeys line (and its file), and a KRL
  * file removed by hand locks every key login out while sshd names it. Either is put right
  * here, twice a day, instead of at the next full run: the KRL file first (the signer's, else
@@ -194,7 +195,14 @@ const installMissingRevocations = async (o: {
     },
   );
   if (!lineMissing && fileUsable) {
-    deps.out(`${notDue}; nothing to do`);
+    // The KRL is refreshed here too, so a host without lkp-host-krl.timer (installed or
+    // upgraded without it) is never more than one renewal interval (12 h) behind.
+    const refreshed = opts.dryRun ? undefined : await refreshRevokedKeys(layout, () => fetchKrl(o.signer), deps.now).catch((error: unknown) => {
+      if (!(error instanceof LkpError)) throw error;
+      (deps.progress ?? (() => undefined))(`lkp host: warning: revocation list not refreshed (${error.code}: ${error.message}); the installed one stays`);
+      return undefined;
+    });
+    deps.out(`${notDue}; nothing to do${refreshed ? ` (revocation list refreshed: ${refreshed.count ?? '?'} revocation(s), generated ${refreshed.generatedAt})` : ''}`);
     return { changed: false, skipped: 'renewal-not-due' };
   }
   const what = [...(fileUsable ? [] : [layout.revokedKeys]), ...(lineMissing ? [`RevokedKeys in ${o.edit.target}`] : [])].join(' and ');
@@ -315,7 +323,8 @@ export const runHost = async (opts: HostRunOptions, deps: HostDeps): Promise<Hos
   // without (or failing) the krl action does not stop the certificates: the last good copy
   // stays (or an empty KRL starts), and lkp-host-krl.timer tries again in minutes.
   const fetched = await fetchKrlOrWarn(signer, progress);
-  const written = await writeHostFilesWithKrl({ layout, files: plan.files, stale: plan.stale, fetched, now: deps.now(), note: (line) => progress(`lkp host: ${line}`) });
+  // A failure below (sshd -t, reload) takes back the other files, not a KRL sshd already reads.
+  const written = await writeHostFilesWithKrl({ layout, files: plan.files, stale: plan.stale, fetched, now: deps.now(), note: (line) => progress(`lkp host: ${line}`), krlNamed: sshdNamesKrl(sshdInput, layout.revokedKeys) });
   const reload = hostReloader(opts);
   try {
     if (edit.changes.length > 0) {

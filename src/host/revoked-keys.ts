@@ -9,7 +9,9 @@ import { writeAtomic } from '../fs/write-atomic.js';
 import { checkInstalledKrl, emptyKrl, installKrl, krlCandidateCheck, type KrlCheckOptions } from '../krl/check-krl.js';
 import { cleanStaleTemps } from '../sshd/apply.js';
 import type { FetchedKrl } from '../krl/fetch-krl.js';
+import { installedHeader, olderKrlMessage, olderThanInstalled } from '../krl/krl-order.js';
 import type { KrlHeader } from '../ssh/krl.js';
+import type { SshdConfigInput } from '../sshd/edit.js';
 import type { HostLayout } from './layout.js';
 import type { HostFile } from './plan-host-files.js';
 import { writeHostFiles, type WrittenHostFiles } from './write-host-files.js';
@@ -59,6 +61,11 @@ export const readKrlRecord = async (layout: HostLayout): Promise<KrlRecord | nul
 export const planRevokedKeysFiles = async (layout: HostLayout, fetched: FetchedKrl | undefined, now: Date, opts: KrlCheckOptions = {}): Promise<{ files: HostFile[]; notes: string[] }> => {
   // ssh-keygen checks each KRL as the candidate file that is then renamed into place.
   const check = krlCandidateCheck(opts);
+  if (fetched) {
+    // An older list than the installed signer one (a stale signer instance) would undo revocations.
+    const installed = installedHeader(await readOptional(layout.revokedKeys));
+    if (installed && olderThanInstalled(installed, fetched.header, Math.floor(now.getTime() / 1000))) return { files: [], notes: [`warning: ${olderKrlMessage(installed, fetched.header)}`] };
+  }
   if (fetched) return { files: [{ path: layout.revokedKeys, content: fetched.bytes, mode: 0o644, check }, recordFile(layout, fetchedRecord(fetched, now))], notes: [] };
   let installed: Awaited<ReturnType<typeof readInstalledKrl>>;
   let notes: string[] = [];
@@ -85,20 +92,36 @@ export const writeHostFilesWithKrl = async (o: {
   readonly fetched: FetchedKrl | undefined;
   readonly now: Date;
   readonly note: (line: string) => void;
+  /**
+   * sshd's configuration names the KRL already: a later failure (sshd -t, reload, for any
+   * other reason) then leaves the KRL as written instead of rolling revocations back; it was
+   * checked on its own. A KRL sshd does not name yet is taken back with the rest (harmless).
+   */
+  readonly krlNamed?: boolean;
 }): Promise<WrittenHostFiles> => {
   const krl = await planRevokedKeysFiles(o.layout, o.fetched, o.now);
   for (const n of krl.notes) o.note(n);
+  const keep = new Set(o.krlNamed ? [o.layout.revokedKeys, o.layout.revokedKeysState] : []);
   try {
-    return await writeHostFiles([...o.files, ...krl.files], o.stale);
+    return await writeHostFiles([...o.files, ...krl.files], o.stale, keep);
   } catch (error) {
     // Only the KRL's check throws KeyInvalid here; writeHostFiles already undid its writes.
     if (!(o.fetched && error instanceof LkpError && error.code === 'KeyInvalid')) throw error;
     o.note(`warning: the signer's revocation list was not installed (SignerError: ssh-keygen does not load it: ${error.message})`);
     const fallback = await planRevokedKeysFiles(o.layout, undefined, o.now);
     for (const n of fallback.notes) o.note(n);
-    return writeHostFiles([...o.files, ...fallback.files], o.stale);
+    return writeHostFiles([...o.files, ...fallback.files], o.stale, keep);
   }
 };
+
+/** True when the sshd configuration (main file or a drop-in) names `krl` in a RevokedKeys line. */
+export const sshdNamesKrl = (input: SshdConfigInput, krl: string): boolean =>
+  [input.mainText, ...(input.includedFiles ?? []).map((f) => f.text)].some((text) =>
+    text.split(/\r?\n/).some((line) => {
+      const m = /^\s*RevokedKeys(?:\s*=\s*|\s+)(\S+)\s*$/i.exec(line);
+      return m?.[1] === krl || m?.[1] === `"${krl}"`;
+    }),
+  );
 
 const emptyRecord = (now: Date): KrlRecord => ({ version: 1, fetchedAt: null, generatedAt: iso(Math.floor(now.getTime() / 1000)), count: 0 });
 
@@ -123,7 +146,8 @@ export interface RefreshedKrl {
 }
 
 /**
- * Fetches the signer's KRL and swaps it in. When the fetch fails, the installed copy stays;
+ * Fetches the signer's KRL and swaps it in. When the fetch fails, or the signer's list is
+ * older than the installed one (SignerError), the installed copy stays;
  * if there is none usable (deleted or damaged by hand), an empty one is put there so sshd
  * still admits keys, and the failure is thrown.
  */
@@ -138,6 +162,11 @@ export const refreshRevokedKeys = async (layout: HostLayout, fetch: () => Promis
     throw error;
   }
   const current = await readOptional(layout.revokedKeys);
+  const installed = installedHeader(current);
+  if (installed && olderThanInstalled(installed, fetched.header, Math.floor(now().getTime() / 1000))) {
+    // Neither the list nor its record changes: the next refresh asks again.
+    throw new LkpError('SignerError', olderKrlMessage(installed, fetched.header));
+  }
   const changed = current === null || !current.equals(fetched.bytes);
   if (changed) {
     await installKrl(layout.revokedKeys, fetched.bytes, opts).catch(async (error: unknown) => {

@@ -25,13 +25,17 @@ export const listFiles = async (dir: string): Promise<string[]> => {
   }
 };
 
-/** Writes `files` and removes `remove`; returns a handle to undo it all. */
-export const writeHostFiles = async (files: readonly HostFile[], remove: readonly string[]): Promise<WrittenHostFiles> => {
+/**
+ * Writes `files` and removes `remove`; returns a handle to undo it all, except the files in
+ * `keepOnRestore` (written on their own terms: restore leaves them as written).
+ */
+export const writeHostFiles = async (files: readonly HostFile[], remove: readonly string[], keepOnRestore: ReadonlySet<string> = new Set()): Promise<WrittenHostFiles> => {
   const previous = new Map<string, Buffer | null>();
   const createdDirs: string[] = [];
   let changed = false;
   const restore = async (): Promise<void> => {
     for (const [file, content] of [...previous].reverse()) {
+      if (keepOnRestore.has(file)) continue;
       if (content === null) await rm(file, { force: true });
       else await writeAtomic(file, content, 0o644);
     }

@@ -6,7 +6,7 @@
 // ssh every host), so a bad answer never replaces a good file and a reader never sees half.
 import { LkpError } from '../errors.js';
 import { writeAtomic } from '../fs/write-atomic.js';
-import { processRunner, type CommandRunner } from '../sshd/runner.js';
+import { statusRunner, type CommandRunner } from '../sshd/runner.js';
 import { encodeKrl, krlHeader, type KrlHeader } from '../ssh/krl.js';
 
 /** More than any signer answer can carry (a Lambda response is at most 6 MB). */
@@ -15,7 +15,7 @@ export const MAX_KRL_BYTES = 16 * 1024 * 1024;
 export interface KrlCheckOptions {
   /** ssh-keygen to ask (default: the one on PATH). */
   readonly sshKeygen?: string;
-  /** How to run it (default: processRunner, no shell). */
+  /** How to run it (default: statusRunner: no shell, its listing discarded). */
   readonly run?: CommandRunner;
 }
 
@@ -28,10 +28,11 @@ export const parseKrl = (bytes: Buffer): KrlHeader => {
 /** Checks that the KRL file at `file` is one sshd and ssh will load: KeyInvalid when not, FileSystem when ssh-keygen cannot be run. */
 export const checkKrlFile = async (file: string, opts: KrlCheckOptions = {}): Promise<void> => {
   const sshKeygen = opts.sshKeygen ?? 'ssh-keygen';
-  // The listing (stdout) is not needed: only whether the whole file parsed.
-  const r = await (opts.run ?? processRunner)(sshKeygen, ['-Q', '-l', '-f', file]);
+  // The listing (stdout) is not needed, only whether the whole file parsed: it is discarded
+  // unread, as it grows with the revocations (past any buffer for a large KRL).
+  const r = await (opts.run ?? statusRunner)(sshKeygen, ['-Q', '-l', '-f', file]);
   if (r.notFound) throw new LkpError('FileSystem', `cannot run ${sshKeygen} to check a KRL: not found`);
-  // Killed (its timeout, or a listing beyond the runner's buffer): no verdict, so no install.
+  // Killed (its timeout): no verdict, so no install.
   if (r.exitCode === null) throw new LkpError('FileSystem', `${sshKeygen} did not finish checking the KRL ${file}`);
   if (r.exitCode !== 0) {
     const first = r.stderr.split('\n')[0]?.trim() ?? '';

@@ -81,6 +81,7 @@ export const SIGNER_CODE_FOR: Readonly<Record<ErrorCode, SignerErrorCode>> = {
   RotationTooEarly: 'Internal',
   RotationNotLive: 'Internal',
   HomeUnsafe: 'Internal',
+  RevocationListStale: 'Internal',
 };
 
 /** Builds the request handler around its dependencies. */

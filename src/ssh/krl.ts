@@ -171,6 +171,13 @@ const chooseNext = (state: SerialState, contig: number, final: boolean, lastGap:
   return { next, restart };
 };
 
+/**
+ * The widest bitmap OpenSSH loads: its mpint reader stops at SSHBUF_MAX_BIGNUM (2,048 bytes),
+ * so a bitmap covers at most 16,384 serials; ssh-keygen -k itself writes wider ones, which
+ * sshd then refuses ("bignum is too large"), so here a dense run that long starts a new one.
+ */
+const MAX_BITMAP_BITS = 16_384n;
+
 /** A bitmap as an SSH mpint: bit N (from the least significant end) is serial offset+N. */
 const bitmapMpint = (bits: readonly number[]): Buffer => {
   const top = bits[bits.length - 1] as number;
@@ -205,7 +212,12 @@ const serialSections = (ranges: SerialRanges): Buffer[] => {
     const lo = ranges.lo[i] as bigint;
     const hi = ranges.hi[i] as bigint;
     const final = i + 1 === ranges.length;
-    const { next, restart } = chooseNext(state, capped(hi - lo + 1n), final, state === 0 ? 0 : capped(lo - last), final ? 0 : capped((ranges.lo[i + 1] as bigint) - hi));
+    let { next, restart } = chooseNext(state, capped(hi - lo + 1n), final, state === 0 ? 0 : capped(lo - last), final ? 0 : capped((ranges.lo[i + 1] as bigint) - hi));
+    if (next === CERT_SERIAL_BITMAP) {
+      // OpenSSH reads at most MAX_BITMAP_BITS of bitmap and refuses the whole KRL beyond it.
+      if (hi - lo + 1n > MAX_BITMAP_BITS) [next, restart] = [CERT_SERIAL_RANGE, false];
+      else if (state === CERT_SERIAL_BITMAP && !restart && hi - bitmapStart >= MAX_BITMAP_BITS) restart = true;
+    }
     if (state !== 0 && (restart || next !== state || state === CERT_SERIAL_RANGE)) flush();
     if (next !== state || restart) {
       state = next;

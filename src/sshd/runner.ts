@@ -1,7 +1,7 @@
 // Running a program without a shell, as one injectable function type, so validate and reload
 // can be tested with stubs and never build a command line out of strings. Built on
 // node:child_process: execa costs ~140 ms of start-up, on every `lkp host` run.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 
 /** What a finished command left behind. `exitCode` is null when it could not start or was killed. */
 export interface CommandResult {
@@ -33,4 +33,38 @@ export const processRunner: CommandRunner = (file, args) =>
       },
     );
     child.stdin?.end();
+  });
+
+/** The most stderr a status-only run keeps (its first line is what callers report). */
+const STATUS_STDERR_BYTES = 64 * 1024;
+
+/**
+ * Like processRunner, but stdout goes to /dev/null: for a check whose verdict is the exit
+ * code alone, whose listing can be any size (ssh-keygen -Q -l on a KRL of a million
+ * revocations writes tens of MB, which a buffered run would kill as too much output).
+ */
+export const statusRunner: CommandRunner = (file, args) =>
+  new Promise((resolve) => {
+    let stderr = '';
+    let settled = false;
+    const done = (r: CommandResult): void => {
+      if (!settled) {
+        settled = true;
+        resolve(r);
+      }
+    };
+    const child = spawn(file, [...args], { shell: false, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      if (stderr.length < STATUS_STDERR_BYTES) stderr += chunk.slice(0, STATUS_STDERR_BYTES - stderr.length);
+    });
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      done({ exitCode: null, stdout: '', stderr, notFound: error.code === 'ENOENT' });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ exitCode: code, stdout: '', stderr, notFound: false });
+    });
   });

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyKrl } from '../../src/krl/check-krl.js';
+import { encodeKrl } from '../../src/ssh/krl.js';
 import { parseCertificate } from '../../src/ssh/parse-certificate.js';
 import { CredentialRegistry } from '../fakes/credentials.js';
 import { startFakeEc2, type FakeEc2 } from '../fakes/ec2.js';
@@ -371,6 +372,26 @@ describe('a revoked host certificate is refused by lkp ssh exec', () => {
     const odd = await lkp(['ssh', 'config'], { env: { ...env, LKP_HOME: tempDir('lkp-home%u-') } });
     expect(odd.code).toBe(21);
   });
+  it('fail/a copy older than the hard bound that cannot be refreshed is RevocationListStale (59); --allow-stale-krl or krlMaxAgeHours connect anyway', async () => {
+    // Follows the tests above: the certificate is cached and the copy revokes the host.
+    const krl = path.join(home, 'revoked_keys.lkp-signer');
+    const twoDays = new Date(Date.now() - 48 * 3600_000);
+    utimesSync(krl, twoDays, twoDays);
+    const dead = { ...env, AWS_ENDPOINT_URL_LAMBDA: `http://127.0.0.1:${await freePort()}`, LKP_HTTP_TIMEOUT_MS: '2000' };
+    const base = ['ssh', 'exec', '--instance-arn', arn, '--user', login, '--port', String(sshd.port)];
+    const stale = await lkp([...base, '--', 'echo', 'ok'], { env: dead });
+    expect(stale.code, stale.stderr).toBe(59);
+    expect(stale.stdout).toBe('');
+    // Allowed: lkp runs ssh with the old copy (which still revokes this host: ssh refuses it).
+    const allowed = await lkp([...base, '--allow-stale-krl', '--', 'echo', 'ok'], { env: dead });
+    expect(allowed.code).toBe(255);
+    expect(allowed.stderr).toMatch(/revoked/i);
+    const config = path.join(tempDir('lkp-config-'), 'config.json');
+    writeFileSync(config, JSON.stringify({ version: 1, krlMaxAgeHours: 72 }));
+    const raised = await lkp([...base, '--', 'echo', 'ok'], { env: { ...dead, LKP_CONFIG: config } });
+    expect(raised.code).toBe(255);
+    expect(raised.stderr).toMatch(/revoked/i);
+  }, 60_000);
 });
 
 describe('a host configured by an lkp from before revocations', () => {
@@ -498,5 +519,112 @@ describe('a signer KRL that lkp reads but ssh-keygen refuses', () => {
     } finally {
       await sshd.stop();
     }
+  }, 90_000);
+});
+
+describe('a failed lkp host run does not roll revocations back', () => {
+  it('fail/sshd -t refusing the renewal (for another reason) takes back the certificates but keeps the newer KRL sshd already names', async () => {
+    const ca = await makeLocalCa();
+    const signer = await startLocalSigner(ca.config);
+    onCleanup(() => signer.stop());
+    const env = { AWS_ENDPOINT_URL_LAMBDA: signer.url };
+    const login = currentUser();
+    const name = 'rollback-host';
+    const host = await makeSandboxHost();
+    const krl = path.join(host.sshDir, 'lkp/revoked_keys');
+    const first = await lkp(['host', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
+    expect(first.code, first.stderr).toBe(0);
+    expect(readFileSync(host.sshdConfig, 'utf8')).toContain(`RevokedKeys ${krl}`);
+    const state = readFileSync(path.join(host.sshDir, 'lkp/state.json'), 'utf8');
+    // A leaver's certificate, revoked at the signer after the host's last KRL.
+    const key = await genKey(tempDir('lkp-people-'), 'leaver');
+    expect((await lkp(['ssh', 'cert', '--join-token', ca.mint({ for: 'user', principals: [`${login}@${name}`] }), '--target', name, '--user', login, '--identity', key], { env })).code).toBe(0);
+    const serial = parseCertificate(readFileSync(`${key}-cert.pub`, 'utf8')).serial;
+    expect((await lkp(['signer', 'revoke', '--config', ca.config, '--serial', serial.toString(), '--ca', 'user', '--reason', 'left'], { env })).code).toBe(0);
+    // The real sshd, except that its check (sshd -t) refuses every configuration.
+    const badSshd = path.join(host.root, 'refusing-sshd');
+    writeFileSync(badSshd, '#!/bin/sh\ncase " $* " in *" -t "*) echo "bad configuration option" >&2; exit 255;; esac\nexec /usr/sbin/sshd "$@"\n', { mode: 0o755 });
+    const r = await lkp(['host', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload', '--sshd', badSshd], { env });
+    expect(r.code, r.stderr).toBe(40); // SshdConfigInvalid
+    // The certificates went back; the KRL holding the revocation stayed.
+    expect(readFileSync(path.join(host.sshDir, 'lkp/state.json'), 'utf8')).toBe(state);
+    expect(await krlLoads(krl)).toBe(true);
+    expect((await run('ssh-keygen', ['-Q', '-f', krl, `${key}-cert.pub`]).then(() => 0, (e: { code?: number }) => e.code ?? -1))).not.toBe(0);
+    const status = JSON.parse((await lkp(['host', 'status', '--ssh-dir', host.sshDir, '--json'])).stdout) as { revocations: { count: number | null } };
+    expect(status.revocations.count).toBe(1);
+  }, 60_000);
+});
+
+describe('an older signer KRL never replaces a newer one on a host', () => {
+  it('fail/refresh-krl meeting a stale signer instance is SignerError (31) and keeps the newer list and its record; lkp host keeps it too; sshd keeps refusing', async () => {
+    const ca = await makeLocalCa();
+    const signer = await startLocalSigner(ca.config);
+    onCleanup(() => signer.stop());
+    const env = { AWS_ENDPOINT_URL_LAMBDA: signer.url };
+    const login = currentUser();
+    const name = 'stale-krl-host';
+    const host = await makeSandboxHost();
+    const krl = path.join(host.sshDir, 'lkp/revoked_keys');
+    const record = path.join(host.sshDir, 'lkp/revoked_keys.json');
+    expect((await lkp(['host', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env })).code).toBe(0);
+    const key = await genKey(tempDir('lkp-people-'), 'leaver');
+    expect((await lkp(['ssh', 'cert', '--join-token', ca.mint({ for: 'user', principals: [`${login}@${name}`] }), '--target', name, '--user', login, '--identity', key], { env })).code).toBe(0);
+    const serial = parseCertificate(readFileSync(`${key}-cert.pub`, 'utf8')).serial;
+    expect((await lkp(['signer', 'revoke', '--config', ca.config, '--serial', serial.toString(), '--ca', 'user', '--reason', 'left'], { env })).code).toBe(0);
+    const fresh = await lkp(['host', 'refresh-krl', '--ssh-dir', host.sshDir, '--json'], { env });
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(JSON.parse(fresh.stdout)).toMatchObject({ changed: true, count: 1 });
+    const newer = readFileSync(krl);
+    const newerRecord = readFileSync(record, 'utf8');
+    // A warm container that built its (empty) list before the revocation: generated earlier.
+    const earlier = Math.floor(Date.now() / 1000) - 600;
+    const stale = encodeKrl({ version: BigInt(earlier), generatedAt: earlier, comment: 'lkp stale', certificates: [], sha256Fingerprints: [] });
+    const proxy = await startSignerProxy({ upstream: signer.url, decide: (action) => (action === 'krl' ? { body: { serverId: 'stale', krl: stale.toString('base64'), generatedAt: new Date(earlier * 1000).toISOString(), count: 0 } } : undefined) });
+    const r = await lkp(['host', 'refresh-krl', '--ssh-dir', host.sshDir, '--json'], { env: { AWS_ENDPOINT_URL_LAMBDA: proxy.url } });
+    expect(r.code).toBe(SIGNER_ERROR);
+    expect(readFileSync(krl).equals(newer)).toBe(true);
+    expect(readFileSync(record, 'utf8')).toBe(newerRecord);
+    // A full run through the stale instance renews the certificates and keeps the newer list.
+    const again = await lkp(['host', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env: { AWS_ENDPOINT_URL_LAMBDA: proxy.url } });
+    expect(again.code, again.stderr).toBe(0);
+    expect(proxy.actions).toContain('krl');
+    expect(readFileSync(krl).equals(newer)).toBe(true);
+    const knownHosts = path.join(host.root, 'known_hosts');
+    writeFileSync(knownHosts, `@cert-authority ${name} ${readFileSync(path.join(ca.dir, 'host_ca.pub'), 'utf8').trim()}\n`);
+    const sshd = await startSshd(host.sshdConfig);
+    try {
+      const refused = await runSsh(['-i', key, '-o', 'IdentitiesOnly=yes', '-o', `CertificateFile=${key}-cert.pub`, '-o', `UserKnownHostsFile=${knownHosts}`, '-o', `HostKeyAlias=${name}`, '-p', String(sshd.port), `${login}@127.0.0.1`, 'echo', 'ok']);
+      expect(refused.stdout).toBe('');
+      expect(sshd.log()).toMatch(/revoked/i);
+    } finally {
+      await sshd.stop();
+    }
+  }, 90_000);
+});
+
+describe('lkp host --renew-if-needed refreshes the KRL too (hosts without lkp-host-krl.timer)', () => {
+  it('ok/with certificates not due it renews nothing, but installs the signer\'s newer list: a revoked certificate is then refused', async () => {
+    const ca = await makeLocalCa();
+    const signer = await startLocalSigner(ca.config);
+    onCleanup(() => signer.stop());
+    const env = { AWS_ENDPOINT_URL_LAMBDA: signer.url };
+    const login = currentUser();
+    const name = 'no-krl-timer-host';
+    const host = await makeSandboxHost();
+    const krl = path.join(host.sshDir, 'lkp/revoked_keys');
+    expect((await lkp(['host', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env })).code).toBe(0);
+    const state = readFileSync(path.join(host.sshDir, 'lkp/state.json'), 'utf8');
+    const key = await genKey(tempDir('lkp-people-'), 'leaver');
+    expect((await lkp(['ssh', 'cert', '--join-token', ca.mint({ for: 'user', principals: [`${login}@${name}`] }), '--target', name, '--user', login, '--identity', key], { env })).code).toBe(0);
+    const serial = parseCertificate(readFileSync(`${key}-cert.pub`, 'utf8')).serial;
+    expect((await lkp(['signer', 'revoke', '--config', ca.config, '--serial', serial.toString(), '--ca', 'user', '--reason', 'left'], { env })).code).toBe(0);
+    const revoked = () => run('ssh-keygen', ['-Q', '-f', krl, `${key}-cert.pub`]).then(() => false, () => true);
+    expect(await revoked()).toBe(false);
+    const renew = await lkp(['host', '--renew-if-needed', '--join-token', ca.mint({ principals: [name] }), '--ssh-dir', host.sshDir, '--users', login, '--no-reload'], { env });
+    expect(renew.code, renew.stderr).toBe(0);
+    expect(renew.stdout).toContain('nothing to do');
+    expect(readFileSync(path.join(host.sshDir, 'lkp/state.json'), 'utf8')).toBe(state);
+    expect(await krlLoads(krl)).toBe(true);
+    expect(await revoked()).toBe(true);
   }, 90_000);
 });

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { LkpError } from '../../src/errors.js';
 import { TEMP_NAME } from '../../src/fs/write-atomic.js';
 import { checkKrlFile, emptyKrl, installKrl } from '../../src/krl/check-krl.js';
+import { encodeKrl } from '../../src/ssh/krl.js';
 import { processRunner, type CommandRunner } from '../../src/sshd/runner.js';
 import { genKey, tempDir } from '../helpers/openssh.js';
 
@@ -109,4 +110,16 @@ describe('checkKrlFile / installKrl', () => {
     }
     expect(readFileSync(target).equals(made)).toBe(true);
   });
+
+  it('ok/a large KRL whose ssh-keygen -Q -l listing is tens of MB installs: the listing is discarded, only the exit code counts', async () => {
+    const dir = tempDir('lkp-krl-');
+    // 600,000 sparse serials: a serial list (8 bytes each) that ssh-keygen lists one line a serial (>8 MB).
+    const serials: bigint[] = [];
+    for (let s = 100_000_000n; serials.length < 600_000; s += 100n) serials.push(s);
+    const big = encodeKrl({ version: 1n, generatedAt: 1_800_000_000, certificates: [{ caKey: null, serials, keyIds: [] }], sha256Fingerprints: [] });
+    expect(big.length).toBeLessThan(6 * 1024 * 1024);
+    const target = path.join(dir, 'revoked_keys');
+    await installKrl(target, big);
+    expect(readFileSync(target).equals(big)).toBe(true);
+  }, 60_000);
 });

@@ -110,6 +110,18 @@ describe('KRL writer', () => {
     for (const [file, revoked] of probes) expect(answers.get(file), file).toBe(revoked);
   });
 
+  it('ok/dense serials across more than 16,384 (OpenSSH\'s widest bitmap) still load, and revoke exactly those', async () => {
+    // Every other serial from 1 to 40,001: bitmaps are cheapest, and one would be too wide.
+    const serials: bigint[] = [];
+    for (let n = 1n; n <= 40_001n; n += 2n) serials.push(n);
+    const krl = writeKrl({ version: 1n, generatedAt: 1_700_000_000, certificates: [{ caKey: parsePublicKey(caA.publicLine), serials, keyIds: [] }], sha256Fingerprints: [] });
+    await listKrl(krl);
+    const probes: Array<[string, boolean]> = [];
+    for (const n of [1n, 2n, 16_383n, 16_384n, 16_385n, 16_386n, 32_767n, 32_768n, 32_769n, 40_000n, 40_001n, 40_003n]) probes.push([await certFile(caA, n, 'dense'), n % 2n === 1n && n <= 40_001n]);
+    const answers = await queryKrl(krl, probes.map(([f]) => f));
+    for (const [file, revoked] of probes) expect(answers.get(file), file).toBe(revoked);
+  });
+
   it('ok/a section with no CA key revokes a key ID under every CA', async () => {
     const krl = writeKrl({ version: 1n, generatedAt: 1, certificates: [{ caKey: null, serials: [], keyIds: ['everywhere'] }], sha256Fingerprints: [] });
     expect(await listKrl(krl)).toContain('Wildcard CA');

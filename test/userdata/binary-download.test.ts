@@ -5,7 +5,7 @@
 // real lkp and records the `lkp host` arguments it is given.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -72,6 +72,18 @@ describe('cloud-init.sh: the lkp binary from S3, SHA256-checked', () => {
     expect(r.leftovers).toEqual([]);
     expect(readFileSync(calls, 'utf8')).toBe('host --retry-for 5m --function-name lkp-test-signer --users ec2-user\n');
     expect(readFileSync(path.join(r.root, 'etc/default/lkp'), 'utf8')).toBe('LKP_FUNCTION_NAME=lkp-test-signer\nLKP_HOST_ARGS="--function-name lkp-test-signer --users ec2-user"\n');
+  });
+
+  it('ok/a host whose binary came from S3 (no units baked in) gets the renewal and revocation-list timers, the same units as userdata/systemd, enabled', async () => {
+    writeFileSync(calls, '');
+    const r = await boot({ LKP_BINARY_S3: `s3://${BUCKET}/${KEY}`, LKP_BINARY_SHA256: sha });
+    expect(r.code, r.stderr).toBe(0);
+    const units = path.join(r.root, 'etc/systemd/system');
+    for (const unit of ['lkp-host-renew.service', 'lkp-host-renew.timer', 'lkp-host-krl.service', 'lkp-host-krl.timer']) {
+      expect(readFileSync(path.join(units, unit), 'utf8'), unit).toBe(readFileSync(path.resolve('userdata/systemd', unit), 'utf8'));
+      expect(statSync(path.join(units, unit)).mode & 0o777).toBe(0o644);
+    }
+    for (const timer of ['lkp-host-renew.timer', 'lkp-host-krl.timer']) expect(readlinkSync(path.join(units, 'timers.target.wants', timer))).toBe(`/etc/systemd/system/${timer}`);
   });
 
   it('ok/the gzip-compressed binary (lkp.gz): its SHA256 is checked, then it is unpacked, installed and run', async () => {

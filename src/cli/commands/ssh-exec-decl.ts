@@ -28,6 +28,7 @@ export const sshExecDecl: Omit<CommandDef, 'run'> = {
     identity: { type: 'string', describe: 'Private key to use (default ~/.lkp/id_ed25519, created if absent)' },
     agent: { type: 'boolean', default: false, describe: "Also add the key and certificate to ssh-agent for the certificate's remaining life" },
     refresh: { type: 'boolean', default: false, describe: 'Ignore the certificate cache' },
+    'allow-stale-krl': { type: 'boolean', default: false, describe: "Connect even when the host revocation list could not be refreshed and is older than krlMaxAgeHours (client config, default 24): revoked hosts since then are not refused" },
     ...transportOptions,
     jump: { type: 'strings', describe: 'Bastion [LOGIN@]INSTANCE-ARN[#PORT], repeatable, outermost first; each hop gets its own certificate and is verified by its host certificate' },
     'dry-run': { type: 'boolean', default: false, describe: 'Show what would be requested and run (instance, login, key, signer, address lookup, ssh command line); request no certificate, spend nothing' },

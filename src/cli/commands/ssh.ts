@@ -13,9 +13,9 @@ export const sshExec: CommandDef = {
   ...sshExecDecl,
   run: async (args) => {
     const { clientContext, chosenVia, execOptions } = await import('../client-context.js');
-    const { home, signers } = await clientContext(args);
+    const { home, signers, krlMaxAgeHours } = await clientContext(args);
     const via = chosenVia(args, signers);
-    const options = execOptions(args, home, signers, via === 'eice' ? (await import('../self.js')).selfCommand().argv : undefined);
+    const options = execOptions(args, home, signers, via === 'eice' ? (await import('../self.js')).selfCommand().argv : undefined, krlMaxAgeHours);
     if (args['dry-run']) {
       // Nothing issued, nothing spent: show what a run would request and run.
       const { dryRunSsh } = await import('../../client/dry-run.js');
@@ -151,11 +151,11 @@ export const sshPrepare: CommandDef = {
   options: { host: { type: 'string', demand: true, describe: 'instance id' }, user: { type: 'string', demand: true, describe: 'login' }, signer: signerOptions.signer as OptionSpec, ...transportOptions },
   fast: true,
   run: async (args) => {
-    const { home, signers } = await clientContext(args);
+    const { home, signers, krlMaxAgeHours } = await clientContext(args);
     const { parseLogin } = await import('../../ssh/names.js');
     const { prepareHost } = await import('../../client/transparent.js');
     const via = await chosenTransport(args, signers);
-    await prepareHost({ instanceArn: args.host as string, login: parseLogin(args.user), signers, home, via, ...(args['eice-id'] ? { eiceId: args['eice-id'] as string } : {}), ...(via === 'eice' ? { lkpCommand: (await import('../self.js')).selfCommand().argv } : {}) });
+    await prepareHost({ instanceArn: args.host as string, login: parseLogin(args.user), signers, home, via, ...(krlMaxAgeHours !== undefined ? { krlMaxAgeMs: krlMaxAgeHours * 3600_000 } : {}), ...(args['eice-id'] ? { eiceId: args['eice-id'] as string } : {}), ...(via === 'eice' ? { lkpCommand: (await import('../self.js')).selfCommand().argv } : {}) });
     return 0;
   },
 };
