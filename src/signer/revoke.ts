@@ -7,34 +7,11 @@ import os from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { LkpError } from '../errors.js';
 import { fingerprint, parsePublicKey } from '../ssh/public-key.js';
-import { loadSignerConfig, parseSignerConfig, type SignerConfig } from './config.js';
+import type { SignerConfig } from './config.js';
+import { loadConfigFrom, regionOf, type ConfigSource } from './config-from.js';
 import { openRevocationStore, type RevocationStore } from './revocation-store.js';
 import { parseFingerprint, parseReason, parseSerial, type CaRole, type Revocation, type RevocationTarget } from './revocation.js';
 import { parseKeyId } from '../ssh/names.js';
-
-export interface ConfigSource {
-  readonly config?: string;
-  readonly ssmParameter?: string;
-  readonly region?: string;
-}
-
-const regionOf = (source: ConfigSource): string => source.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
-
-/** The signer config named by `--config FILE` or `--ssm-parameter NAME`. */
-export const loadConfigFrom = async (source: ConfigSource): Promise<SignerConfig> => {
-  if (source.config !== undefined && source.ssmParameter !== undefined) throw new LkpError('UsageError', 'give --config FILE or --ssm-parameter NAME, not both');
-  if (source.config !== undefined) return loadSignerConfig(source.config);
-  if (source.ssmParameter === undefined) throw new LkpError('UsageError', 'give --config FILE (lkp signer serve) or --ssm-parameter NAME (the deployed signer)');
-  const { fetchSsmParameter } = await import('../aws/ssm-parameter.js');
-  const text = await fetchSsmParameter(source.ssmParameter, regionOf(source));
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (error) {
-    throw new LkpError('ConfigInvalid', `SSM parameter ${source.ssmParameter} is not valid JSON`, { cause: error });
-  }
-  return parseSignerConfig(doc, `ssm:${source.ssmParameter}`);
-};
 
 /** The store the config names; a config without one is told how to add it. */
 export const storeOf = async (config: SignerConfig, source: ConfigSource): Promise<RevocationStore> => {

@@ -29,24 +29,10 @@ export const caShow: CommandDef = {
     ['$0 ca show --ssm-parameter /lkp/signer-config --json', 'the deployed signer (KMS keys), as JSON'],
   ],
   run: async (args) => {
-    const { LkpError } = await import('../../errors.js');
-    const { loadSignerConfig, parseSignerConfig } = await import('../../signer/config.js');
+    const { loadConfigFrom } = await import('../../signer/config-from.js');
     const { cachedCaKeys } = await import('../../signer/ca-store/load.js');
     const { caShowReport, formatCaShow } = await import('../../signer/ca-show.js');
-    let config;
-    if (args.config) config = await loadSignerConfig(args.config as string);
-    else if (args['ssm-parameter']) {
-      const name = args['ssm-parameter'] as string;
-      const { fetchSsmParameter } = await import('../../aws/ssm-parameter.js');
-      const text = await fetchSsmParameter(name, process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1');
-      let doc: unknown;
-      try {
-        doc = JSON.parse(text);
-      } catch (error) {
-        throw new LkpError('ConfigInvalid', `SSM parameter ${name} is not valid JSON`, { cause: error });
-      }
-      config = parseSignerConfig(doc, `ssm:${name}`);
-    } else throw new LkpError('UsageError', 'give --config FILE or --ssm-parameter NAME');
+    const config = await loadConfigFrom({ ...(args.config ? { config: args.config as string } : {}), ...(args['ssm-parameter'] ? { ssmParameter: args['ssm-parameter'] as string } : {}) });
     const remote = [config.hostCa.store, config.userCa.store].some((s) => s === 'secretsmanager' || s === 'ssm') ? (await import('../../signer/ca-store/remote.js')).remoteCaKeys : undefined;
     const report = caShowReport(config, await cachedCaKeys(config.hostCa, config.userCa, remote)());
     process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatCaShow(report).join('\n')}\n`);
